@@ -1,0 +1,33 @@
+// Package names checks object names, label keys and label values the way
+// Kubernetes does (DNS-1123 labels and subdomains, qualified names).
+package names
+
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Subdomain returns why s is not a DNS-1123 subdomain (most object names), or nil.
+func Subdomain(s string) []string { return validation.IsDNS1123Subdomain(s) }
+
+// Label returns why s is not a DNS-1123 label (namespaces, container and port names), or nil.
+func Label(s string) []string { return validation.IsDNS1123Label(s) }
+
+// LabelKey returns why s is not a valid label or annotation key, or nil.
+func LabelKey(s string) []string { return validation.IsQualifiedName(s) }
+
+// LabelValue returns why s is not a valid label value, or nil.
+func LabelValue(s string) []string { return validation.IsValidLabelValue(s) }
+
+// PortName returns why s is not a valid IANA service name for a port, or nil.
+func PortName(s string) []string { return validation.IsValidPortName(s) }
+
+// EnvVarName returns why s is not a valid environment variable name, or nil.
+func EnvVarName(s string) []string { return validation.IsEnvVarName(s) }
+
+// ConfigMapKey returns why s is not a valid config map or secret key, or nil.
+func ConfigMapKey(s string) []string { return validation.IsConfigMapKey(s) }
+
+// Join turns a list of reasons into one message.
+func Join(reasons []string) string { return strings.Join(reasons, "; ") }
