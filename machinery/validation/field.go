@@ -16,6 +16,7 @@ const (
 	Duplicate    = "Duplicate value"
 	TooLong      = "Too long"
 	Forbidden    = "Forbidden"
+	NotFound     = "Not found"
 )
 
 // Error is one invalid field.

@@ -97,6 +97,13 @@ func TooLarge(format string, args ...any) *Error {
 	return newError(codes.ResourceExhausted, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf(format, args...), nil)
 }
 
+// Forbidden says the request is refused for a reason of policy, e.g. a
+// namespace that is being terminated or may not be deleted.
+func Forbidden(resource, name, why string) *Error {
+	return newError(codes.PermissionDenied, http.StatusForbidden, "Forbidden",
+		fmt.Sprintf("%s %q is forbidden: %s", resource, name, why), &metav1.StatusDetails{Name: name, Kind: resource})
+}
+
 // MethodNotSupported says the resource does not support the verb.
 func MethodNotSupported(resource, verb string) *Error {
 	return newError(codes.Unimplemented, http.StatusMethodNotAllowed, "MethodNotAllowed",

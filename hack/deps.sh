@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Tugboat's tests need from Debian's packages. Idempotent; run as
+# root on Debian or Ubuntu.
+#   etcd-server   an external etcd for the apiserver's --etcd-servers tests
+set -euo pipefail
+
+packages=(etcd-server)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all installed (${packages[*]})"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Do not let package scripts start daemons: tests start their own.
+policy=/usr/sbin/policy-rc.d
+cleanup_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; cleanup_policy=1
+fi
+trap '[ $cleanup_policy -eq 1 ] && rm -f "$policy"' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: installed ${missing[*]}"

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/soheilhy/cmux"
+	"github.com/tugboat-sh/tugboat/component/observe"
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
+	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
+	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
+	"github.com/tugboat-sh/tugboat/services/apiserver/rest"
+	"github.com/tugboat-sh/tugboat/services/apiserver/server"
+	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+)
+
+// maxMessageBytes bounds a gRPC message; objects above registry.MaxObjectBytes
+// get a clear 413 rather than a transport error.
+const maxMessageBytes = 8 << 20
+
+// systemNamespaces exist from the start.
+var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	obs := observe.NewServer()
+	db, err := etcd.Open(ctx, etcd.Options{
+		Servers: cfg.EtcdServers, DataDir: cfg.DataDir,
+		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := storage.New(db.Client, storage.NewMetrics(obs.Registry))
+	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval})
+	if err := bootstrap(ctx, reg); err != nil {
+		return err
+	}
+	obs.AddHealthCheck("etcd", func(ctx context.Context) error {
+		_, err := store.CurrentRevision(ctx)
+		return err
+	})
+
+	grpcMetrics := obs.GRPCServerMetrics("apiserver")
+	gs := grpc.NewServer(
+		grpc.MaxRecvMsgSize(maxMessageBytes),
+		grpc.MaxSendMsgSize(maxMessageBytes),
+		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor(), server.ErrorUnary),
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor(), server.ErrorStream),
+	)
+	server.Register(gs, reg)
+	grpcMetrics.InitializeMetrics(gs)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
+	}
+	mux := cmux.New(ln)
+	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	httpL := mux.Match(cmux.Any())
+
+	conn, err := grpc.NewClient(ln.Addr().String(),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("dial own gRPC for the gateway: %w", err)
+	}
+	defer conn.Close()
+	restHandler, err := rest.NewHandler(ctx, conn, rest.Options{ServerAddress: ln.Addr().String(), Logger: log.Named("rest")})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("build REST gateway: %w", err)
+	}
+	httpMux := http.NewServeMux()
+	obsHandler := obs.Handler()
+	for _, p := range []string{"/metrics", "/healthz", "/readyz", "/livez"} {
+		httpMux.Handle(p, obsHandler)
+	}
+	httpMux.Handle("/", restHandler)
+	hs := &http.Server{Handler: httpMux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveGRPC(gs, grpcL) })
+	g.Go(func() error { return serveHTTP(hs, httpL) })
+	g.Go(func() error { return serveMux(mux) })
+	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
+	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
+	g.Go(func() error { reg.CountObjects(gctx, 30*time.Second, log); return nil })
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdown(gs, hs, mux, log)
+		return nil
+	})
+	log.Info("apiserver serving", zap.String("address", ln.Addr().String()), zap.String("etcd", db.ClientURL), zap.Bool("embeddedEtcd", len(cfg.EtcdServers) == 0))
+	if cfg.OnReady != nil {
+		cfg.OnReady(ln.Addr())
+	}
+	err = g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// bootstrap creates the system namespaces when they are missing.
+func bootstrap(ctx context.Context, reg *registry.Registry) error {
+	ns := reg.Resource("namespaces")
+	for _, name := range systemNamespaces {
+		_, err := ns.Create(ctx, &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: name}})
+		if err != nil && status.Code(apierr.FromError(err).Err()) != codes.AlreadyExists {
+			return fmt.Errorf("create namespace %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func serveGRPC(gs *grpc.Server, l net.Listener) error {
+	if err := gs.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, cmux.ErrListenerClosed) && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve gRPC: %w", err)
+	}
+	return nil
+}
+
+func serveHTTP(hs *http.Server, l net.Listener) error {
+	if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, cmux.ErrListenerClosed) && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve HTTP: %w", err)
+	}
+	return nil
+}
+
+func serveMux(m cmux.CMux) error {
+	if err := m.Serve(); err != nil && !errors.Is(err, cmux.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve listener: %w", err)
+	}
+	return nil
+}
+
+// shutdown stops taking requests and lets running ones finish for a while.
+func shutdown(gs *grpc.Server, hs *http.Server, m cmux.CMux, log *zap.Logger) {
+	log.Info("apiserver shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() { gs.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		gs.Stop()
+	}
+	m.Close()
+}
+
+// compact keeps one interval of etcd history: each tick compacts to the
+// revision seen at the previous tick.
+func compact(ctx context.Context, store *storage.Store, interval time.Duration, log *zap.Logger) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if last > 0 {
+			if err := store.Compact(ctx, last); err != nil && ctx.Err() == nil {
+				log.Warn("etcd compaction failed", zap.Int64("revision", last), zap.Error(err))
+			}
+		}
+		rev, err := store.CurrentRevision(ctx)
+		if err != nil {
+			continue
+		}
+		last = rev
+	}
+}

@@ -1,0 +1,85 @@
+// Package app runs the apiserver: etcd (embedded or external), the registry,
+// gRPC and the REST gateway on one port, and the metrics listener.
+package app
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is everything the apiserver needs to run.
+type Config struct {
+	// ListenAddress serves gRPC and REST on one port.
+	ListenAddress string
+	// DataDir holds the embedded etcd's data.
+	DataDir string
+	// EtcdServers are external etcd endpoints; empty means embedded etcd.
+	EtcdServers []string
+	// EtcdClientURL and EtcdPeerURL place the embedded etcd; empty picks free loopback ports.
+	EtcdClientURL, EtcdPeerURL string
+	// MetricsAddress serves /metrics, /healthz and /readyz; empty serves them only on ListenAddress.
+	MetricsAddress string
+	// CompactionInterval compacts etcd's history this often, keeping one interval of it.
+	CompactionInterval time.Duration
+	// BookmarkInterval is how often a watch that allows bookmarks gets one.
+	BookmarkInterval time.Duration
+	// TLS: a later issue makes TLS the default; the place for its files is here.
+	TLSCertFile, TLSKeyFile, ClientCAFile string
+	// UnsafeNoFsync disables fsync in the embedded etcd (tests and benchmarks only).
+	UnsafeNoFsync bool
+	// OnReady, when set, is called with the bound address once the server serves.
+	OnReady func(addr net.Addr)
+}
+
+// DefaultConfig returns the defaults the flags start from.
+func DefaultConfig() Config {
+	return Config{
+		ListenAddress:      "127.0.0.1:6443",
+		DataDir:            "/var/lib/tugboat/apiserver",
+		CompactionInterval: 5 * time.Minute,
+		BookmarkInterval:   time.Minute,
+	}
+}
+
+// AddFlags registers the apiserver's flags.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "address serving gRPC and REST")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded etcd's data")
+	fs.Func("etcd-servers", "comma-separated external etcd endpoints (default: embedded etcd)", func(s string) error {
+		c.EtcdServers = nil
+		for _, e := range strings.Split(s, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				c.EtcdServers = append(c.EtcdServers, e)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&c.EtcdClientURL, "etcd-client-url", c.EtcdClientURL, "where the embedded etcd serves clients (default: a free loopback port)")
+	fs.StringVar(&c.EtcdPeerURL, "etcd-peer-url", c.EtcdPeerURL, "the embedded etcd's peer URL (default: a free loopback port)")
+	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address serving /metrics, /healthz and /readyz (also served on --listen-address)")
+	fs.DurationVar(&c.CompactionInterval, "compaction-interval", c.CompactionInterval, "how often etcd history is compacted (0: never)")
+	fs.DurationVar(&c.BookmarkInterval, "bookmark-interval", c.BookmarkInterval, "how often watches that allow bookmarks get one")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "serving certificate (TLS arrives with the security issue)")
+	fs.StringVar(&c.TLSKeyFile, "tls-private-key-file", c.TLSKeyFile, "serving key (TLS arrives with the security issue)")
+	fs.StringVar(&c.ClientCAFile, "client-ca-file", c.ClientCAFile, "CA of client certificates (TLS arrives with the security issue)")
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.ListenAddress == "" {
+		return fmt.Errorf("--listen-address is required")
+	}
+	if len(c.EtcdServers) == 0 && c.DataDir == "" {
+		return fmt.Errorf("--data-dir is required for the embedded etcd")
+	}
+	if c.TLSCertFile != "" || c.TLSKeyFile != "" || c.ClientCAFile != "" {
+		return fmt.Errorf("--tls-cert-file, --tls-private-key-file and --client-ca-file are not supported yet: TLS arrives with the security issue")
+	}
+	if c.BookmarkInterval <= 0 {
+		c.BookmarkInterval = time.Minute
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+// Package etcd gives the apiserver its etcd client: an embedded single-member
+// etcd under the data dir when no endpoints are given, or a client of an
+// external cluster otherwise.
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
+	"go.uber.org/zap"
+)
+
+// Options choose and tune the etcd the apiserver uses.
+type Options struct {
+	// Servers are external etcd endpoints; empty means embedded.
+	Servers []string
+	// DataDir holds the embedded etcd's data (DataDir/etcd).
+	DataDir string
+	// ClientURL is where the embedded etcd also serves clients (for tools and
+	// benchmarks); empty means 127.0.0.1 on a free port.
+	ClientURL string
+	// PeerURL is the embedded member's peer URL; empty means 127.0.0.1 on a free port.
+	PeerURL string
+	// UnsafeNoFsync disables fsync in the embedded etcd (tests only).
+	UnsafeNoFsync bool
+}
+
+// Handle is a running etcd connection.
+type Handle struct {
+	Client *clientv3.Client
+	// ClientURL is where the etcd serves clients.
+	ClientURL string
+	embedded  *embed.Etcd
+}
+
+// Close stops the client and, when embedded, the etcd server.
+func (h *Handle) Close() {
+	_ = h.Client.Close()
+	if h.embedded != nil {
+		h.embedded.Close()
+		<-h.embedded.Server.StopNotify()
+	}
+}
+
+// Open connects to external etcd or starts the embedded one.
+func Open(ctx context.Context, o Options, log *zap.Logger) (*Handle, error) {
+	if len(o.Servers) > 0 {
+		c, err := clientv3.New(clientv3.Config{
+			Endpoints:   o.Servers,
+			DialTimeout: 10 * time.Second,
+			Logger:      log.Named("etcd-client"),
+			Context:     ctx,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("connect to etcd %v: %w", o.Servers, err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := c.Get(sctx, "/registry/health", clientv3.WithCountOnly()); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("reach etcd %v: %w", o.Servers, err)
+		}
+		return &Handle{Client: c, ClientURL: o.Servers[0]}, nil
+	}
+	return startEmbedded(ctx, o, log)
+}
+
+func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, error) {
+	if o.DataDir == "" {
+		return nil, fmt.Errorf("embedded etcd needs a data dir")
+	}
+	clientURL, err := urlOrFree(o.ClientURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client url: %w", err)
+	}
+	peerURL, err := urlOrFree(o.PeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd peer url: %w", err)
+	}
+	cfg := embed.NewConfig()
+	cfg.Name = "tugboat"
+	cfg.Dir = filepath.Join(o.DataDir, "etcd")
+	cfg.ListenClientUrls = []url.URL{*clientURL}
+	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
+	cfg.ListenPeerUrls = []url.URL{*peerURL}
+	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
+	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
+	cfg.UnsafeNoFsync = o.UnsafeNoFsync
+	cfg.Logger = "zap"
+	cfg.LogLevel = "warn"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(log.Named("etcd").WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.Dir, err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd: %w", err)
+	case <-time.After(60 * time.Second):
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd in %s not ready after 60s", cfg.Dir)
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
+	}
+	log.Info("embedded etcd ready", zap.String("dir", cfg.Dir), zap.String("clientURL", clientURL.String()))
+	return &Handle{Client: v3client.New(e.Server), ClientURL: clientURL.String(), embedded: e}, nil
+}

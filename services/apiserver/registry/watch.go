@@ -1,0 +1,125 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
+	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+	"google.golang.org/protobuf/proto"
+)
+
+// Watch event types, as Kubernetes names them.
+const (
+	Added    = "ADDED"
+	Modified = "MODIFIED"
+	Deleted  = "DELETED"
+	Bookmark = "BOOKMARK"
+)
+
+// Watch sends the changes to matching objects after opts.resourceVersion.
+// An empty or "0" resourceVersion first sends every current object as ADDED.
+// It returns when ctx ends, the timeout passes or send fails; a compacted
+// resourceVersion is a Gone error.
+func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send func(eventType string, obj proto.Message) error) error {
+	ns := ""
+	if r.Kind.Namespaced {
+		ns = opts.GetNamespace()
+	}
+	m, err := r.matcher(opts)
+	if err != nil {
+		return err
+	}
+	if t := opts.GetTimeoutSeconds(); t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(t)*time.Second)
+		defer cancel()
+	}
+	var start int64
+	switch rv := opts.GetResourceVersion(); rv {
+	case "", "0":
+		list, err := r.List(ctx, &metav1.ListOptions{Namespace: ns, LabelSelector: opts.GetLabelSelector(), FieldSelector: opts.GetFieldSelector()})
+		if err != nil {
+			return err
+		}
+		for _, obj := range list.Items {
+			if err := send(Added, obj); err != nil {
+				return err
+			}
+		}
+		start, _ = strconv.ParseInt(list.Meta.ResourceVersion, 10, 64)
+	default:
+		if start, err = strconv.ParseInt(rv, 10, 64); err != nil || start < 0 {
+			return apierr.BadRequest("resourceVersion %q is not a revision", rv)
+		}
+	}
+	r.reg.metrics.watches.WithLabelValues(r.Kind.Resource).Inc()
+	defer r.reg.metrics.watches.WithLabelValues(r.Kind.Resource).Dec()
+	wopts := storage.WatchOptions{}
+	if opts.GetAllowWatchBookmarks() {
+		wopts.ProgressInterval = r.reg.opts.BookmarkInterval
+	}
+	events, werr := r.reg.store.Watch(ctx, r.prefix(ns), start, wopts)
+	for ev := range events {
+		typ, obj, err := r.convert(ev, m)
+		if err != nil {
+			return err
+		}
+		if obj == nil {
+			continue
+		}
+		if err := send(typ, obj); err != nil {
+			return err
+		}
+	}
+	if err := werr(); err != nil {
+		if errors.Is(err, storage.ErrCompacted) {
+			return apierr.Gone("too old resource version: %d (%v)", start, err)
+		}
+		return err
+	}
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// convert turns a storage event into an API event for this watcher, or nil
+// when the watcher does not see it. Objects entering or leaving the
+// selection become ADDED or DELETED.
+func (r *Resource) convert(ev storage.Event, m *matcher) (string, proto.Message, error) {
+	if ev.Type == storage.Progress {
+		obj := r.Kind.New()
+		objectMeta(obj).ResourceVersion = strconv.FormatInt(ev.Revision, 10)
+		setTypeMeta(obj, r.Kind.APIVersion(), r.Kind.Kind)
+		return Bookmark, obj, nil
+	}
+	var cur, prev proto.Message
+	var err error
+	if ev.Type == storage.Put {
+		if cur, err = r.decode(ev.Value, ev.Revision); err != nil {
+			return "", nil, err
+		}
+	}
+	if ev.Prev != nil {
+		if prev, err = r.decode(ev.Prev, ev.Revision); err != nil {
+			return "", nil, err
+		}
+	}
+	curIn := cur != nil && m.matches(cur)
+	prevIn := prev != nil && m.matches(prev)
+	switch {
+	case ev.Type == storage.Deleted && prevIn:
+		return Deleted, prev, nil
+	case curIn && prevIn:
+		return Modified, cur, nil
+	case curIn:
+		return Added, cur, nil
+	case prevIn:
+		return Deleted, cur, nil
+	}
+	return "", nil, nil
+}

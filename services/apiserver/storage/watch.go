@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// EventType says what happened to a key.
+type EventType int
+
+// Event types.
+const (
+	Put EventType = iota
+	Deleted
+	// Progress carries no key: the watch has seen everything up to Revision.
+	Progress
+)
+
+// Event is one change under a watched prefix.
+type Event struct {
+	Type EventType
+	// Created is true for a Put that created the key.
+	Created bool
+	Key     []byte
+	// Value is the new value; empty for a delete.
+	Value []byte
+	// Prev is the value before the change; nil when the key is new.
+	Prev     []byte
+	Revision int64
+}
+
+// WatchOptions tune a watch.
+type WatchOptions struct {
+	// ProgressInterval asks etcd for a progress notification this often, so
+	// idle watchers learn the current revision (bookmarks); 0 means never.
+	ProgressInterval time.Duration
+}
+
+// Watch streams the changes under prefix after revision afterRev. The channel
+// closes when ctx ends or the watch fails; the error function then says why
+// (ErrCompacted when afterRev is too old, nil when ctx ended).
+func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts WatchOptions) (<-chan Event, func() error) {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	// The client's own watcher multiplexes every watch over one stream (and
+	// works with the in-process client of the embedded etcd).
+	watcher := s.client.Watcher
+	wch := watcher.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithPrevKV(), clientv3.WithRev(afterRev+1))
+	out := make(chan Event, 100)
+	var werr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(out)
+		defer cancel()
+		var tick <-chan time.Time
+		if opts.ProgressInterval > 0 {
+			t := time.NewTicker(opts.ProgressInterval)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+				if err := watcher.RequestProgress(ctx); err != nil && ctx.Err() == nil {
+					werr = fmt.Errorf("request watch progress: %w", err)
+					return
+				}
+			case resp, ok := <-wch:
+				if !ok {
+					if ctx.Err() == nil {
+						werr = fmt.Errorf("watch %s: channel closed", prefix)
+					}
+					return
+				}
+				if resp.CompactRevision != 0 {
+					werr = fmt.Errorf("%w: at %d", ErrCompacted, resp.CompactRevision)
+					return
+				}
+				if err := resp.Err(); err != nil {
+					if ctx.Err() == nil {
+						werr = fmt.Errorf("watch %s: %w", prefix, err)
+					}
+					return
+				}
+				if resp.IsProgressNotify() {
+					if !send(ctx, out, Event{Type: Progress, Revision: resp.Header.Revision}) {
+						return
+					}
+					continue
+				}
+				for _, ev := range resp.Events {
+					e := Event{Key: ev.Kv.Key, Revision: ev.Kv.ModRevision}
+					if ev.PrevKv != nil {
+						e.Prev = ev.PrevKv.Value
+					}
+					switch ev.Type {
+					case clientv3.EventTypeDelete:
+						e.Type = Deleted
+					default:
+						e.Type = Put
+						e.Created = ev.IsCreate()
+						e.Value = ev.Kv.Value
+					}
+					if !send(ctx, out, e) {
+						return
+					}
+				}
+			}
+		}
+	}()
+	return out, func() error {
+		<-done
+		return werr
+	}
+}
+
+func send(ctx context.Context, out chan<- Event, e Event) bool {
+	select {
+	case out <- e:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
