@@ -12,7 +12,7 @@ GRPC_GATEWAY_VERSION := v2.33.0
 MODULES := gen machinery client component services/apiserver
 BINARIES := apiserver
 
-.PHONY: help tools generate check-generate lint build test test-unit test-integration bench deps clean
+.PHONY: help tools generate check-generate lint build test test-unit smoke bench deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -51,8 +51,12 @@ deps: ## install what the tests need from Debian's packages (root)
 test-unit: ## unit tests of every module
 	go test -count=1 $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-test: lint check-generate build ## everything CI runs: lint, generated code, unit and integration tests
+smoke: build ## run the README's examples against bin/tug-apiserver
+	./hack/readme-smoke.sh
+
+test: lint check-generate build ## everything CI runs: lint, generated code, unit and integration tests, README examples
 	go test -count=1 -race $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	./hack/readme-smoke.sh
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md

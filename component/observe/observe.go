@@ -5,6 +5,7 @@ package observe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -101,7 +102,7 @@ func (s *Server) Serve(ctx context.Context, addr string, log *zap.Logger, bound 
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s for metrics: %w", addr, err)
 	}
 	if bound != nil {
 		bound(ln.Addr())
@@ -115,7 +116,7 @@ func (s *Server) Serve(ctx context.Context, addr string, log *zap.Logger, bound 
 	}()
 	log.Info("serving metrics and health", zap.String("address", ln.Addr().String()))
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return fmt.Errorf("serve metrics on %s: %w", addr, err)
 	}
 	return nil
 }
