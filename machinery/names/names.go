@@ -8,17 +8,41 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
+// The checks below answer valid names from a byte scan (valid.go) and ask
+// k8s.io/apimachinery only for the reasons of an invalid one: the common case
+// costs no regular expression, and the messages stay Kubernetes' own.
+
 // Subdomain returns why s is not a DNS-1123 subdomain (most object names), or nil.
-func Subdomain(s string) []string { return validation.IsDNS1123Subdomain(s) }
+func Subdomain(s string) []string {
+	if isSubdomain(s) {
+		return nil
+	}
+	return validation.IsDNS1123Subdomain(s)
+}
 
 // Label returns why s is not a DNS-1123 label (namespaces, container and port names), or nil.
-func Label(s string) []string { return validation.IsDNS1123Label(s) }
+func Label(s string) []string {
+	if len(s) <= 63 && isLabel(s) {
+		return nil
+	}
+	return validation.IsDNS1123Label(s)
+}
 
 // LabelKey returns why s is not a valid label or annotation key, or nil.
-func LabelKey(s string) []string { return validation.IsQualifiedName(s) }
+func LabelKey(s string) []string {
+	if isQualifiedName(s) {
+		return nil
+	}
+	return validation.IsQualifiedName(s)
+}
 
 // LabelValue returns why s is not a valid label value, or nil.
-func LabelValue(s string) []string { return validation.IsValidLabelValue(s) }
+func LabelValue(s string) []string {
+	if s == "" || (len(s) <= 63 && isNamePart(s)) {
+		return nil
+	}
+	return validation.IsValidLabelValue(s)
+}
 
 // PortName returns why s is not a valid IANA service name for a port, or nil.
 func PortName(s string) []string { return validation.IsValidPortName(s) }
