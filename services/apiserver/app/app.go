@@ -59,6 +59,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 
 	grpcMetrics := obs.GRPCServerMetrics("apiserver")
 	gs := grpc.NewServer(
+		server.CodecOption(),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor(), server.ErrorUnary),
@@ -72,7 +73,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
 	mux := cmux.New(ln)
-	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.
+	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	httpL := mux.Match(cmux.Any())
 
 	conn, err := grpc.NewClient(ln.Addr().String(),
@@ -102,7 +104,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { return serveMux(mux) })
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
-	g.Go(func() error { reg.CountObjects(gctx, 30*time.Second, log); return nil })
+	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, log)

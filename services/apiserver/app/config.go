@@ -26,6 +26,9 @@ type Config struct {
 	CompactionInterval time.Duration
 	// BookmarkInterval is how often a watch that allows bookmarks gets one.
 	BookmarkInterval time.Duration
+	// ObjectCountInterval is how often the objects-per-resource gauge is
+	// refreshed (tests shorten it; it has no flag).
+	ObjectCountInterval time.Duration
 	// TLS: a later issue makes TLS the default; the place for its files is here.
 	TLSCertFile, TLSKeyFile, ClientCAFile string
 	// UnsafeNoFsync disables fsync in the embedded etcd (tests and benchmarks only).
@@ -37,10 +40,11 @@ type Config struct {
 // DefaultConfig returns the defaults the flags start from.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddress:      "127.0.0.1:6443",
-		DataDir:            "/var/lib/tugboat/apiserver",
-		CompactionInterval: 5 * time.Minute,
-		BookmarkInterval:   time.Minute,
+		ListenAddress:       "127.0.0.1:6443",
+		DataDir:             "/var/lib/tugboat/apiserver",
+		CompactionInterval:  5 * time.Minute,
+		BookmarkInterval:    time.Minute,
+		ObjectCountInterval: 30 * time.Second,
 	}
 }
 
@@ -80,6 +84,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BookmarkInterval <= 0 {
 		c.BookmarkInterval = time.Minute
+	}
+	if c.ObjectCountInterval <= 0 {
+		c.ObjectCountInterval = 30 * time.Second
 	}
 	return nil
 }

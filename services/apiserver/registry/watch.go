@@ -22,9 +22,12 @@ const (
 
 // Watch sends the changes to matching objects after opts.resourceVersion.
 // An empty or "0" resourceVersion first sends every current object as ADDED.
-// It returns when ctx ends, the timeout passes or send fails; a compacted
-// resourceVersion is a Gone error.
-func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send func(eventType string, obj proto.Message) error) error {
+// started, when not nil, is called once the request has been accepted and
+// the watch is running, before any change is sent: the gRPC layer sends its
+// response headers then, so that a client learns an idle watch is
+// established. It returns when ctx ends, the timeout passes or send fails; a
+// compacted resourceVersion is a Gone error.
+func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send func(eventType string, obj proto.Message) error, started func() error) error {
 	ns := ""
 	if r.Kind.Namespaced {
 		ns = opts.GetNamespace()
@@ -63,6 +66,11 @@ func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send fun
 		wopts.ProgressInterval = r.reg.opts.BookmarkInterval
 	}
 	events, werr := r.reg.store.Watch(ctx, r.prefix(ns), start, wopts)
+	if started != nil {
+		if err := started(); err != nil {
+			return err
+		}
+	}
 	for ev := range events {
 		typ, obj, err := r.convert(ev, m)
 		if err != nil {

@@ -72,7 +72,7 @@ func (h *handler[T, L, E]) Watch(opts *metav1.ListOptions, stream grpc.ServerStr
 		r.Set(fields.ByName("type"), protoreflect.ValueOfString(eventType))
 		r.Set(fields.ByName("object"), protoreflect.ValueOfMessage(obj.ProtoReflect()))
 		return stream.Send(ev)
-	})
+	}, func() error { return stream.SendHeader(nil) })
 }
 
 // typed converts the registry's proto.Message result to the kind's type.

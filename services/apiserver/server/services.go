@@ -12,9 +12,12 @@ import (
 	"google.golang.org/grpc"
 )
 
-// Register adds every kind's gRPC service to s. Adding a kind means one line
-// here (and its entry in machinery/scheme).
+// Register adds every kind's gRPC service to s, which must be built with
+// CodecOption: malformed requests are then answered as InvalidArgument
+// (interceptors.go). Adding a kind means one line here (and its entry in
+// machinery/scheme).
 func Register(s grpc.ServiceRegistrar, reg *registry.Registry) {
+	s = decodeErrors{s}
 	corev1.RegisterNamespaceServiceServer(s, newHandler[*corev1.Namespace, *corev1.NamespaceList, corev1.NamespaceWatchEvent](reg.Resource("namespaces")))
 	corev1.RegisterNodeServiceServer(s, newHandler[*corev1.Node, *corev1.NodeList, corev1.NodeWatchEvent](reg.Resource("nodes")))
 	corev1.RegisterPodServiceServer(s, &podService{newHandler[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](reg.Resource("pods"))})

@@ -209,3 +209,23 @@ func TestWatchProgressNotifications(t *testing.T) {
 	}
 	t.Fatal("no progress notification before the deadline")
 }
+
+func TestWatchProgressWhenIdleAtHead(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rev, err := s.Create(ctx, "pods", "/registry/pods/ns/a", []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is written after the watch's start: etcd itself would not
+	// report progress, the store reports the revision the watch is at.
+	events, _ := s.Watch(ctx, "/registry/pods/ns/", rev, storage.WatchOptions{ProgressInterval: 50 * time.Millisecond})
+	for ev := range events {
+		if ev.Type != storage.Progress || ev.Revision != rev {
+			t.Fatalf("event %+v, want progress at %d", ev, rev)
+		}
+		return
+	}
+	t.Fatal("no progress notification before the deadline")
+}

@@ -55,6 +55,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 		defer close(done)
 		defer close(out)
 		defer cancel()
+		seen := afterRev // every change up to seen has been sent
 		var tick <-chan time.Time
 		if opts.ProgressInterval > 0 {
 			t := time.NewTicker(opts.ProgressInterval)
@@ -66,6 +67,16 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 			case <-ctx.Done():
 				return
 			case <-tick:
+				// etcd answers a progress request only once the store has
+				// passed the start of every watch on the stream, so a watch
+				// idle at the head would never get one: when nothing was
+				// written since the last revision sent, report that one.
+				if head, err := s.CurrentRevision(ctx); err == nil && head <= seen {
+					if !send(ctx, out, Event{Type: Progress, Revision: seen}) {
+						return
+					}
+					continue
+				}
 				if err := watcher.RequestProgress(ctx); err != nil && ctx.Err() == nil {
 					werr = fmt.Errorf("request watch progress: %w", err)
 					return
@@ -88,6 +99,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 					return
 				}
 				if resp.IsProgressNotify() {
+					seen = max(seen, resp.Header.Revision)
 					if !send(ctx, out, Event{Type: Progress, Revision: resp.Header.Revision}) {
 						return
 					}
@@ -95,6 +107,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 				}
 				for _, ev := range resp.Events {
 					e := Event{Key: ev.Kv.Key, Revision: ev.Kv.ModRevision}
+					seen = max(seen, ev.Kv.ModRevision)
 					if ev.PrevKv != nil {
 						e.Prev = ev.PrevKv.Value
 					}

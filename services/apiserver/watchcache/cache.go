@@ -60,9 +60,9 @@ type Cache struct {
 
 	mu       sync.Mutex
 	ready    bool
-	ring     window  // the recent events
-	oldest   int64   // every event after this revision is in ring
-	rev      int64   // the latest revision seen
+	ring     window // the recent events
+	oldest   int64  // every event after this revision is in ring
+	rev      int64  // the latest revision seen
 	objects  map[string]proto.Message
 	watchers map[*Watcher]struct{}
 }
