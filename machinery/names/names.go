@@ -45,10 +45,20 @@ func LabelValue(s string) []string {
 }
 
 // PortName returns why s is not a valid IANA service name for a port, or nil.
-func PortName(s string) []string { return validation.IsValidPortName(s) }
+func PortName(s string) []string {
+	if isPortName(s) {
+		return nil
+	}
+	return validation.IsValidPortName(s)
+}
 
 // EnvVarName returns why s is not a valid environment variable name, or nil.
-func EnvVarName(s string) []string { return validation.IsEnvVarName(s) }
+func EnvVarName(s string) []string {
+	if isEnvVarName(s) {
+		return nil
+	}
+	return validation.IsEnvVarName(s)
+}
 
 // ConfigMapKey returns why s is not a valid config map or secret key, or nil.
 func ConfigMapKey(s string) []string { return validation.IsConfigMapKey(s) }

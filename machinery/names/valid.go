@@ -66,3 +66,41 @@ func isQualifiedName(s string) bool {
 	}
 	return len(name) <= 63 && isNamePart(name)
 }
+
+// isPortName: 1 to 15 of [-a-z0-9], at least one letter, no hyphen at either
+// end or twice in a row.
+func isPortName(s string) bool {
+	if s == "" || len(s) > 15 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			letter = true
+		case c >= '0' && c <= '9':
+		case c == '-':
+			if s[i-1] == '-' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// isEnvVarName matches [-._a-zA-Z][-._a-zA-Z0-9]*, is not "." and does not
+// start with "..".
+func isEnvVarName(s string) bool {
+	if s == "" || s == "." || strings.HasPrefix(s, "..") || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '.' && c != '_' {
+			return false
+		}
+	}
+	return true
+}

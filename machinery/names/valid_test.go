@@ -18,13 +18,16 @@ var checks = []struct {
 	{"Label", Label, validation.IsDNS1123Label},
 	{"LabelKey", LabelKey, validation.IsQualifiedName},
 	{"LabelValue", LabelValue, validation.IsValidLabelValue},
+	{"PortName", PortName, validation.IsValidPortName},
+	{"EnvVarName", EnvVarName, validation.IsEnvVarName},
 }
 
 func TestFastChecksAgreeWithApimachinery(t *testing.T) {
 	fixed := []string{
 		"", "a", "A", "-", ".", "_", "/", "a/", "/a", "a/b", "a.b/c", "a..b", "a-b", "a_b", "-a", "a-",
 		"A.b", "app.kubernetes.io/name", "example.com/owner", "kubernetes.io/", "a/b/c", "Bad_Name",
-		"0", "0a", "a.", ".a", "a_", "_a", "my-pod.v1",
+		"0", "0a", "a.", ".a", "a_", "_a", "my-pod.v1", "..", "...", "http", "h--p", "80", "-http", "http-",
+		"MY_ENV.NAME", "my.env-name", "1abc", "abcdefghijklmno", "abcdefghijklmnop",
 		strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a", 253),
 		strings.Repeat("a.", 126) + "a", strings.Repeat("a", 254), "x/" + strings.Repeat("b", 63), "x/" + strings.Repeat("b", 64),
 	}

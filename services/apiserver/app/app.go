@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	defer db.Close()
 	store := storage.New(db.Client, storage.NewMetrics(obs.Registry))
-	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval})
+	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval, Logger: log.Named("registry")})
 	if err := bootstrap(ctx, reg); err != nil {
 		return err
 	}
@@ -105,6 +105,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
+	g.Go(func() error { reg.RunCaches(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, log)

@@ -7,6 +7,9 @@ import (
 	"os"
 	"runtime/pprof"
 	"time"
+
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // createResult is one concurrency level: pod creates through the apiserver
@@ -43,6 +46,27 @@ func (c *cluster) storedPod(ctx context.Context, ns, name string) ([]byte, error
 	return resp.Kvs[0].Value, nil
 }
 
+// sameStoredPod checks that two pods were stored alike but for their
+// name, uid and creation time.
+func (c *cluster) sameStoredPod(ctx context.Context, ns, a, b string) error {
+	var pods [2]*corev1.Pod
+	for i, name := range []string{a, b} {
+		value, err := c.storedPod(ctx, ns, name)
+		if err != nil {
+			return err
+		}
+		pods[i] = &corev1.Pod{}
+		if err := proto.Unmarshal(value, pods[i]); err != nil {
+			return fmt.Errorf("decode stored pod %s: %w", name, err)
+		}
+		pods[i].Metadata.Name, pods[i].Metadata.Uid, pods[i].Metadata.CreationTimestamp = "", "", nil
+	}
+	if !proto.Equal(pods[0], pods[1]) {
+		return fmt.Errorf("the wire-level create stored %v, the typed client %v", pods[1], pods[0])
+	}
+	return nil
+}
+
 // measureCreates warms up, then measures each concurrency level, and when a
 // CPU profile is asked for, profiles one more apiserver-only phase at the
 // highest concurrency. It returns the results and the stored pod's bytes.
@@ -51,15 +75,26 @@ func measureCreates(ctx context.Context, c *cluster, o options, log io.Writer) (
 	if err != nil {
 		return nil, nil, err
 	}
+	creator, err := newPodCreator(c.conn, newPod(ns, "template"))
+	if err != nil {
+		return nil, nil, err
+	}
 	apiOp := func(tag string) func(ctx context.Context, w, seq int) error {
 		return func(ctx context.Context, w, seq int) error {
-			_, err := c.cs.Pods().Create(ctx, newPod(ns, fmt.Sprintf("%s-%d-%d", tag, w, seq)))
-			return err
+			return creator.create(ctx, fmt.Sprintf("%s-%d-%d", tag, w, seq))
 		}
 	}
 	fmt.Fprintln(log, "bench: warming up")
+	// One create through the typed client first: the wire-level creates
+	// must store the same pod.
+	if _, err := c.cs.Pods().Create(ctx, newPod(ns, "warm-typed")); err != nil {
+		return nil, nil, fmt.Errorf("warm-up create: %w", err)
+	}
 	if _, err := closedLoop(ctx, o.clients[0], min(time.Second, o.duration), apiOp("warm")); err != nil {
 		return nil, nil, fmt.Errorf("warm-up creates: %w", err)
+	}
+	if err := c.sameStoredPod(ctx, ns, "warm-typed", "warm-0-0"); err != nil {
+		return nil, nil, err
 	}
 	value, err := c.storedPod(ctx, ns, "warm-0-0")
 	if err != nil {

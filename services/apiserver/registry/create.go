@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/google/uuid"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -68,7 +69,11 @@ func (r *Resource) Create(ctx context.Context, obj proto.Message) (proto.Message
 		if err != nil {
 			return nil, r.storageError(err, meta.Name)
 		}
-		return r.decode(data, rev)
+		// obj is what was stored: hand it back, and to the watch cache,
+		// rather than decode the bytes.
+		meta.ResourceVersion = strconv.FormatInt(rev, 10)
+		r.written(meta.Namespace, meta.Name, rev, obj)
+		return obj, nil
 	}
 }
 
@@ -87,7 +92,7 @@ func (r *Resource) checkType(obj proto.Message) error {
 // checkNamespace refuses objects in a namespace that does not exist or is
 // being terminated.
 func (r *Resource) checkNamespace(ctx context.Context, ns string) error {
-	if !r.Kind.Namespaced {
+	if !r.Kind.Namespaced || r.reg.cachedNamespace(ns) {
 		return nil
 	}
 	nsRes := r.reg.Resource("namespaces")

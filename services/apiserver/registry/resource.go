@@ -17,6 +17,8 @@ import (
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
 	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+	"github.com/tugboat-sh/tugboat/services/apiserver/watchcache"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -27,6 +29,7 @@ const MaxObjectBytes = 1572864
 type Registry struct {
 	store     *storage.Store
 	resources map[string]*Resource
+	caches    map[string]*watchcache.Cache
 	metrics   *Metrics
 	opts      Options
 }
@@ -36,6 +39,11 @@ type Options struct {
 	// BookmarkInterval is how often watches that allow bookmarks get one;
 	// 0 means a minute.
 	BookmarkInterval time.Duration
+	// WatchCacheSize is how many recent events each resource's watch cache
+	// keeps; 0 means the watchcache default.
+	WatchCacheSize int
+	// Logger receives the watch caches' problems; nil means none.
+	Logger *zap.Logger
 }
 
 // New builds the registry of every kind in the scheme.
@@ -46,10 +54,15 @@ func New(store *storage.Store, metrics *Metrics, opts Options) *Registry {
 	if opts.BookmarkInterval <= 0 {
 		opts.BookmarkInterval = time.Minute
 	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
 	r := &Registry{store: store, resources: map[string]*Resource{}, metrics: metrics, opts: opts}
 	for _, k := range scheme.All() {
 		r.resources[k.Resource] = &Resource{Kind: k, reg: r, hooks: hooksFor(k.Kind)}
+		metrics.watches.WithLabelValues(k.Resource)
 	}
+	r.newCaches()
 	return r
 }
 
@@ -72,7 +85,8 @@ func (r *Registry) Resources() []*Resource {
 	return out
 }
 
-// Resource is the verbs of one kind.
+// Resource is the verbs of one kind. The objects its verbs return may be
+// shared with the watch cache: callers must not modify them.
 type Resource struct {
 	Kind  scheme.Kind
 	reg   *Registry

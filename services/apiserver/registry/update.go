@@ -137,7 +137,9 @@ func (r *Resource) update(ctx context.Context, ns, name, expectedRV string, fn f
 		if err != nil {
 			return nil, r.storageError(err, name)
 		}
-		return r.decode(data, newRev)
+		objectMeta(next).ResourceVersion = strconv.FormatInt(newRev, 10)
+		r.written(ns, name, newRev, next)
+		return next, nil
 	}
 }
 

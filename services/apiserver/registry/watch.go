@@ -61,8 +61,25 @@ func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send fun
 	}
 	r.reg.metrics.watches.WithLabelValues(r.Kind.Resource).Inc()
 	defer r.reg.metrics.watches.WithLabelValues(r.Kind.Resource).Dec()
+	served, err := r.watchCached(ctx, start, ns, m, opts.GetAllowWatchBookmarks(), send, started)
+	if !served {
+		err = r.watchEtcd(ctx, start, ns, m, opts.GetAllowWatchBookmarks(), send, started)
+	}
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// watchEtcd serves a watch from its own etcd watch: for revisions older than
+// the watch cache holds.
+func (r *Resource) watchEtcd(ctx context.Context, start int64, ns string, m *matcher, bookmarks bool,
+	send func(string, proto.Message) error, started func() error) error {
 	wopts := storage.WatchOptions{}
-	if opts.GetAllowWatchBookmarks() {
+	if bookmarks {
 		wopts.ProgressInterval = r.reg.opts.BookmarkInterval
 	}
 	events, werr := r.reg.store.Watch(ctx, r.prefix(ns), start, wopts)
@@ -85,14 +102,23 @@ func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send fun
 	}
 	if err := werr(); err != nil {
 		if errors.Is(err, storage.ErrCompacted) {
-			return apierr.Gone("too old resource version: %d (%v)", start, err)
+			return r.gone(start, err)
 		}
 		return err
 	}
-	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return ctx.Err()
-	}
 	return nil
+}
+
+func (r *Resource) gone(start int64, err error) error {
+	return apierr.Gone("too old resource version: %d (%v)", start, err)
+}
+
+// bookmark is the object of a BOOKMARK event at rev.
+func (r *Resource) bookmark(rev int64) proto.Message {
+	obj := r.Kind.New()
+	objectMeta(obj).ResourceVersion = strconv.FormatInt(rev, 10)
+	setTypeMeta(obj, r.Kind.APIVersion(), r.Kind.Kind)
+	return obj
 }
 
 // convert turns a storage event into an API event for this watcher, or nil
@@ -100,10 +126,7 @@ func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send fun
 // selection become ADDED or DELETED.
 func (r *Resource) convert(ev storage.Event, m *matcher) (string, proto.Message, error) {
 	if ev.Type == storage.Progress {
-		obj := r.Kind.New()
-		objectMeta(obj).ResourceVersion = strconv.FormatInt(ev.Revision, 10)
-		setTypeMeta(obj, r.Kind.APIVersion(), r.Kind.Kind)
-		return Bookmark, obj, nil
+		return Bookmark, r.bookmark(ev.Revision), nil
 	}
 	var cur, prev proto.Message
 	var err error
@@ -117,17 +140,27 @@ func (r *Resource) convert(ev storage.Event, m *matcher) (string, proto.Message,
 			return "", nil, err
 		}
 	}
-	curIn := cur != nil && m.matches(cur)
-	prevIn := prev != nil && m.matches(prev)
-	switch {
-	case ev.Type == storage.Deleted && prevIn:
-		return Deleted, prev, nil
-	case curIn && prevIn:
-		return Modified, cur, nil
-	case curIn:
-		return Added, cur, nil
-	case prevIn:
-		return Deleted, cur, nil
+	typ, obj := classify(ev.Type, cur, prev, m, "")
+	return typ, obj, nil
+}
+
+// classify names the event a watcher of namespace ns (empty: all) with
+// selectors m sees, or returns nil when it sees none. Objects entering or
+// leaving the selection become ADDED or DELETED.
+func classify(t storage.EventType, cur, prev proto.Message, m *matcher, ns string) (string, proto.Message) {
+	in := func(obj proto.Message) bool {
+		return obj != nil && (ns == "" || objectMeta(obj).GetNamespace() == ns) && m.matches(obj)
 	}
-	return "", nil, nil
+	curIn, prevIn := in(cur), in(prev)
+	switch {
+	case t == storage.Deleted && prevIn:
+		return Deleted, prev
+	case curIn && prevIn:
+		return Modified, cur
+	case curIn:
+		return Added, cur
+	case prevIn:
+		return Deleted, cur
+	}
+	return "", nil
 }

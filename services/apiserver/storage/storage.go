@@ -145,6 +145,19 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 	return nil
 }
 
+// Available returns ErrCompacted when etcd no longer holds revision rev, so
+// that a watch from it cannot be served; a future revision is available.
+func (s *Store) Available(ctx context.Context, rev int64) error {
+	_, err := s.client.Get(ctx, "/registry/health-revision", clientv3.WithRev(rev), clientv3.WithCountOnly(), clientv3.WithSerializable())
+	switch {
+	case err == nil, errors.Is(err, rpctypes.ErrFutureRev):
+		return nil
+	case compacted(err):
+		return fmt.Errorf("%w: revision %d", ErrCompacted, rev)
+	}
+	return fmt.Errorf("check revision %d: %w", rev, err)
+}
+
 // CurrentRevision is the store's latest revision.
 func (s *Store) CurrentRevision(ctx context.Context) (int64, error) {
 	resp, err := s.client.Get(ctx, "/registry/health-revision", clientv3.WithCountOnly())

@@ -65,6 +65,15 @@ type Cache struct {
 	rev      int64  // the latest revision seen
 	objects  map[string]proto.Message
 	watchers map[*Watcher]struct{}
+
+	hintMu sync.Mutex
+	hints  map[string]hint // objects this apiserver wrote, by key
+}
+
+// hint is an object as written at a revision.
+type hint struct {
+	rev int64
+	obj proto.Message
 }
 
 // New returns a cache of the keys under prefix; Run fills it.
@@ -85,7 +94,36 @@ func New(store *storage.Store, resource, prefix string, decode Decoder, opts Opt
 		store: store, resource: resource, prefix: prefix, decode: decode, opts: opts,
 		log:      log.With(zap.String("resource", resource)),
 		watchers: map[*Watcher]struct{}{},
+		hints:    map[string]hint{},
 	}
+}
+
+// Written tells the cache that this apiserver stored obj under key at rev,
+// so that the change's event can use obj instead of decoding the stored
+// bytes. obj must carry resourceVersion rev and must not be modified after.
+func (c *Cache) Written(key string, rev int64, obj proto.Message) {
+	c.hintMu.Lock()
+	defer c.hintMu.Unlock()
+	if len(c.hints) >= 4*c.opts.Capacity {
+		// Hints of changes the cache never saw (it restarted past them).
+		clear(c.hints)
+	}
+	c.hints[key] = hint{rev: rev, obj: obj}
+}
+
+// written returns and forgets the hint for key at rev, if there is one.
+func (c *Cache) written(key []byte, rev int64) proto.Message {
+	c.hintMu.Lock()
+	defer c.hintMu.Unlock()
+	h, ok := c.hints[string(key)]
+	if !ok || h.rev > rev {
+		return nil
+	}
+	delete(c.hints, string(key))
+	if h.rev < rev {
+		return nil
+	}
+	return h.obj
 }
 
 // Run follows etcd until ctx ends. A broken etcd watch is resumed from the
@@ -192,6 +230,9 @@ func (c *Cache) apply(ev storage.Event) {
 	e := Event{Type: ev.Type, Revision: ev.Revision}
 	var err error
 	if ev.Type == storage.Put {
+		e.Object = c.written(ev.Key, ev.Revision)
+	}
+	if ev.Type == storage.Put && e.Object == nil {
 		if e.Object, err = c.decode(ev.Value, ev.Revision); err != nil {
 			c.log.Error("watch cache cannot decode an object; its event is dropped", zap.ByteString("key", ev.Key), zap.Error(err))
 			return

@@ -301,3 +301,29 @@ func TestShutdownEndsWatchers(t *testing.T) {
 		t.Fatal("a stopped cache still serves watches")
 	}
 }
+
+func TestWrittenObjectIsUsedWithoutDecoding(t *testing.T) {
+	s := newStore(t)
+	c := start(t, s, Options{})
+	w, _ := c.Watch(c.Revision(), false)
+	defer w.Stop()
+	ctx := context.Background()
+	head, err := s.CurrentRevision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next write is at head+1: a hint for it is used as the event's
+	// object; a hint at another revision is not.
+	hinted := wrapperspb.String("from the hint")
+	c.Written(prefix+"a", head+1, hinted)
+	c.Written(prefix+"b", head+100, wrapperspb.String("stale hint"))
+	put(t, s, "a", "stored a")
+	put(t, s, "b", "stored b")
+	evs := collect(t, w, 2)
+	if evs[0].Object != hinted {
+		t.Fatalf("event for a carries %v, want the hinted object itself", evs[0].Object)
+	}
+	if got := evs[1].Object.(*wrapperspb.StringValue).Value; got != "stored b" {
+		t.Fatalf("event for b carries %q, want the decoded stored value", got)
+	}
+}

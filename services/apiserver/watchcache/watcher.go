@@ -24,10 +24,13 @@ type Watcher struct {
 // closed, now or before, because it fell more than maxBehind events behind.
 // The cache holds its lock.
 func (w *Watcher) push(e Event, maxBehind int) bool {
-	if e.Revision <= w.after {
-		return true
-	}
-	if e.Type == storage.Progress && !w.bookmarks {
+	if e.Type == storage.Progress {
+		// A bookmark at the watch's own revision tells the client it is
+		// current; changes must come after it.
+		if !w.bookmarks || e.Revision < w.after {
+			return true
+		}
+	} else if e.Revision <= w.after {
 		return true
 	}
 	w.mu.Lock()

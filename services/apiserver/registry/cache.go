@@ -1,0 +1,111 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+	"github.com/tugboat-sh/tugboat/services/apiserver/watchcache"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+)
+
+// newCaches builds one watch cache per resource; namespaces also keep their
+// objects, so that creates can check their namespace without reading etcd.
+func (r *Registry) newCaches() {
+	r.caches = map[string]*watchcache.Cache{}
+	for name, res := range r.resources {
+		r.caches[name] = watchcache.New(r.store, name, res.prefix(""), res.decode, watchcache.Options{
+			Capacity:         r.opts.WatchCacheSize,
+			ProgressInterval: r.opts.BookmarkInterval,
+			Objects:          name == "namespaces",
+		}, r.opts.Logger)
+	}
+}
+
+// written hands an object just stored at rev to the resource's watch cache.
+// From here on the object is shared: it must not be modified.
+func (r *Resource) written(ns, name string, rev int64, obj proto.Message) {
+	if c := r.reg.caches[r.Kind.Resource]; c != nil {
+		c.Written(r.key(ns, name), rev, obj)
+	}
+}
+
+// RunCaches runs every resource's watch cache until ctx ends. Watches are
+// served from etcd directly until a cache is running.
+func (r *Registry) RunCaches(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, c := range r.caches {
+		wg.Go(func() { c.Run(ctx) })
+	}
+	wg.Wait()
+}
+
+// cachedNamespace returns the namespace from the cache when it is there and
+// active; false means ask etcd.
+func (r *Registry) cachedNamespace(name string) bool {
+	obj, ok := r.caches["namespaces"].Get(r.Resource("namespaces").key("", name))
+	if !ok {
+		return false
+	}
+	ns := obj.(*corev1.Namespace)
+	return ns.GetMetadata().GetDeletionTimestamp() == nil && ns.GetStatus().GetPhase() != "Terminating"
+}
+
+// watchCached serves a watch from the resource's cache. It returns false,
+// having sent nothing, when the cache cannot serve revisions after start.
+func (r *Resource) watchCached(ctx context.Context, start int64, ns string, m *matcher, bookmarks bool,
+	send func(string, proto.Message) error, started func() error) (bool, error) {
+	c := r.reg.caches[r.Kind.Resource]
+	if c == nil {
+		return false, nil
+	}
+	w, ok := c.Watch(start, bookmarks)
+	if !ok {
+		return false, nil
+	}
+	defer w.Stop()
+	// The cache may hold events etcd has compacted away: a client gets
+	// Gone for a compacted revision whichever path serves it.
+	if err := r.reg.store.Available(ctx, start+1); err != nil {
+		if errors.Is(err, storage.ErrCompacted) {
+			return true, r.gone(start, err)
+		}
+		return true, err
+	}
+	if started != nil {
+		if err := started(); err != nil {
+			return true, err
+		}
+	}
+	for {
+		events, err := w.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			// The cache closed the watch (restart or too slow); the client
+			// resumes from the last revision it saw.
+			r.reg.opts.Logger.Debug("watch closed by the watch cache", zap.String("resource", r.Kind.Resource))
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+		for _, e := range events {
+			var typ string
+			var obj proto.Message
+			if e.Type == storage.Progress {
+				typ, obj = Bookmark, r.bookmark(e.Revision)
+			} else {
+				typ, obj = classify(e.Type, e.Object, e.Prev, m, ns)
+			}
+			if obj == nil {
+				continue
+			}
+			if err := send(typ, obj); err != nil {
+				return true, err
+			}
+		}
+	}
+}
