@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Tugboat's tests need from Debian's packages. Idempotent; run as
 # root on Debian or Ubuntu.
-#   etcd-server   an external etcd for the apiserver's --etcd-servers tests
+#   etcd-server        an external etcd for the apiserver's --etcd-servers tests
+#   kubernetes-client  kubectl, only when none is installed: the REST tests and
+#                      the README check drive the apiserver with the real kubectl
 set -euo pipefail
 
 packages=(etcd-server)
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
