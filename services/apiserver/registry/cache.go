@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
@@ -12,6 +13,10 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 )
+
+// availableTimeout bounds the compaction check of a watch served from the
+// cache.
+const availableTimeout = 2 * time.Second
 
 // newCaches builds one watch cache per resource; namespaces also keep their
 // objects, so that creates can check their namespace without reading etcd.
@@ -69,12 +74,17 @@ func (r *Resource) watchCached(ctx context.Context, start int64, ns string, m *m
 	}
 	defer w.Stop()
 	// The cache may hold events etcd has compacted away: a client gets
-	// Gone for a compacted revision whichever path serves it.
-	if err := r.reg.store.Available(ctx, start+1); err != nil {
-		if errors.Is(err, storage.ErrCompacted) {
-			return true, r.gone(start, err)
-		}
-		return true, err
+	// Gone for a compacted revision whichever path serves it. When etcd
+	// cannot say, the window is still right: serve it.
+	actx, cancel := context.WithTimeout(ctx, availableTimeout)
+	err := r.reg.store.Available(actx, start+1)
+	cancel()
+	if errors.Is(err, storage.ErrCompacted) {
+		return true, r.gone(start, err)
+	}
+	if err != nil && ctx.Err() == nil {
+		r.reg.opts.Logger.Warn("cannot check a watch's revision against compaction; serving it from the watch cache",
+			zap.String("resource", r.Kind.Resource), zap.Int64("revision", start), zap.Error(err))
 	}
 	if started != nil {
 		if err := started(); err != nil {

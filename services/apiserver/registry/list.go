@@ -45,7 +45,7 @@ func (r *Resource) matcher(opts *metav1.ListOptions) (*matcher, error) {
 func (m *matcher) empty() bool { return m.labels == nil && m.fields == nil }
 
 func (m *matcher) matches(obj proto.Message) bool {
-	if m.labels != nil && !m.labels.Matches(labels.Set(objectMeta(obj).GetLabels())) {
+	if m.labels != nil && !m.labels.Matches(labels.Set(readMeta(obj).GetLabels())) {
 		return false
 	}
 	if m.fields != nil && !m.fields.Matches(fields.Set(obj)) {

@@ -23,6 +23,12 @@ func objectMeta(obj proto.Message) *metav1.ObjectMeta {
 	return obj.ProtoReflect().Mutable(fd).Message().Interface().(*metav1.ObjectMeta)
 }
 
+// readMeta returns the object's metadata without ever writing to the object:
+// for objects shared with the watch cache.
+func readMeta(obj proto.Message) *metav1.ObjectMeta {
+	return obj.(interface{ GetMetadata() *metav1.ObjectMeta }).GetMetadata()
+}
+
 // setTypeMeta fills apiVersion and kind.
 func setTypeMeta(obj proto.Message, apiVersion, kind string) {
 	r := obj.ProtoReflect()

@@ -48,6 +48,14 @@ func (r *Resource) Watch(ctx context.Context, opts *metav1.ListOptions, send fun
 		if err != nil {
 			return err
 		}
+		// The headers go out now: the first ADDED event would send them,
+		// and the watch below must not send them again.
+		if started != nil {
+			if err := started(); err != nil {
+				return err
+			}
+			started = nil
+		}
 		for _, obj := range list.Items {
 			if err := send(Added, obj); err != nil {
 				return err
@@ -149,7 +157,7 @@ func (r *Resource) convert(ev storage.Event, m *matcher) (string, proto.Message,
 // leaving the selection become ADDED or DELETED.
 func classify(t storage.EventType, cur, prev proto.Message, m *matcher, ns string) (string, proto.Message) {
 	in := func(obj proto.Message) bool {
-		return obj != nil && (ns == "" || objectMeta(obj).GetNamespace() == ns) && m.matches(obj)
+		return obj != nil && (ns == "" || readMeta(obj).GetNamespace() == ns) && m.matches(obj)
 	}
 	curIn, prevIn := in(cur), in(prev)
 	switch {
@@ -160,7 +168,9 @@ func classify(t storage.EventType, cur, prev proto.Message, m *matcher, ns strin
 	case curIn:
 		return Added, cur
 	case prevIn:
-		return Deleted, cur
+		// As Kubernetes does: the object as it last matched, at the
+		// event's resourceVersion (prev is decoded at it).
+		return Deleted, prev
 	}
 	return "", nil
 }

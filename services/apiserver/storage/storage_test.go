@@ -229,3 +229,34 @@ func TestWatchProgressWhenIdleAtHead(t *testing.T) {
 	}
 	t.Fatal("no progress notification before the deadline")
 }
+
+// TestNoProgressForWatchesThatDidNotAsk: etcd answers a progress request to
+// every watch of the client's stream; a watch without ProgressInterval must
+// not pass those on.
+func TestNoProgressForWatchesThatDidNotAsk(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rev, err := s.CurrentRevision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet, _ := s.Watch(ctx, "/registry/pods/q/", rev, storage.WatchOptions{})
+	asking, _ := s.Watch(ctx, "/registry/pods/a/", rev, storage.WatchOptions{ProgressInterval: 20 * time.Millisecond})
+	if _, err := s.Create(ctx, "pods", "/registry/pods/other/x", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range asking {
+		if ev.Type == storage.Progress {
+			break
+		}
+	}
+	put, err := s.Create(ctx, "pods", "/registry/pods/q/p", []byte("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, ok := <-quiet
+	if !ok || ev.Type != storage.Put || ev.Revision != put {
+		t.Fatalf("first event of the quiet watch = %+v (open %v), want the put at %d", ev, ok, put)
+	}
+}

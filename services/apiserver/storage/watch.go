@@ -100,6 +100,11 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 				}
 				if resp.IsProgressNotify() {
 					seen = max(seen, resp.Header.Revision)
+					if opts.ProgressInterval <= 0 {
+						// etcd answers another watch's progress request to
+						// every watch on the stream: this one did not ask.
+						continue
+					}
 					if !send(ctx, out, Event{Type: Progress, Revision: resp.Header.Revision}) {
 						return
 					}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
@@ -66,8 +67,9 @@ type Cache struct {
 	objects  map[string]proto.Message
 	watchers map[*Watcher]struct{}
 
-	hintMu sync.Mutex
-	hints  map[string]hint // objects this apiserver wrote, by key
+	hintMu  sync.Mutex
+	hints   map[string]hint // objects this apiserver wrote, by key
+	applied atomic.Int64    // the revision of the last change applied
 }
 
 // hint is an object as written at a revision.
@@ -102,6 +104,9 @@ func New(store *storage.Store, resource, prefix string, decode Decoder, opts Opt
 // so that the change's event can use obj instead of decoding the stored
 // bytes. obj must carry resourceVersion rev and must not be modified after.
 func (c *Cache) Written(key string, rev int64, obj proto.Message) {
+	if rev <= c.applied.Load() {
+		return // the change's event came first
+	}
 	c.hintMu.Lock()
 	defer c.hintMu.Unlock()
 	if len(c.hints) >= 4*c.opts.Capacity {
@@ -153,6 +158,10 @@ func (c *Cache) Run(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, storage.ErrCompacted) {
+			// The window can no longer be continued: stop serving from
+			// it (watchers resume, namespace lookups go to etcd) until
+			// restart has reloaded.
+			c.stop()
 			from = 0
 		} else {
 			from = c.latest()
@@ -229,8 +238,14 @@ func (c *Cache) latest() int64 {
 func (c *Cache) apply(ev storage.Event) {
 	e := Event{Type: ev.Type, Revision: ev.Revision}
 	var err error
-	if ev.Type == storage.Put {
+	if ev.Type != storage.Progress {
+		// Put: the object may have been handed over; Deleted: forget a
+		// hint that can no longer match.
 		e.Object = c.written(ev.Key, ev.Revision)
+		if ev.Type == storage.Deleted {
+			e.Object = nil
+		}
+		defer c.applied.Store(ev.Revision)
 	}
 	if ev.Type == storage.Put && e.Object == nil {
 		if e.Object, err = c.decode(ev.Value, ev.Revision); err != nil {
