@@ -19,8 +19,14 @@ import (
 // Create stores a new object: defaulted, validated, with server-owned
 // metadata, in a namespace that exists. It returns the stored object.
 func (r *Resource) Create(ctx context.Context, obj proto.Message) (proto.Message, error) {
+	s, err := r.CreateStored(ctx, obj)
+	return s.Object, err
+}
+
+// CreateStored is Create, returning what was stored (see Stored.Wire).
+func (r *Resource) CreateStored(ctx context.Context, obj proto.Message) (Stored, error) {
 	if err := r.checkType(obj); err != nil {
-		return nil, err
+		return Stored{}, err
 	}
 	meta := objectMeta(obj)
 	if r.Kind.Namespaced {
@@ -31,7 +37,7 @@ func (r *Resource) Create(ctx context.Context, obj proto.Message) (proto.Message
 		meta.Namespace = ""
 	}
 	if meta.Name == "" && meta.GenerateName == "" {
-		return nil, apierr.Invalid(r.Kind.Kind, "", validation.List{{Field: "metadata.name", Type: validation.Required, Detail: "name or generateName is required"}})
+		return Stored{}, apierr.Invalid(r.Kind.Kind, "", validation.List{{Field: "metadata.name", Type: validation.Required, Detail: "name or generateName is required"}})
 	}
 	meta.Uid = uuid.NewString()
 	meta.CreationTimestamp = now()
@@ -53,27 +59,27 @@ func (r *Resource) Create(ctx context.Context, obj proto.Message) (proto.Message
 			meta.Name = generateName(meta.GenerateName)
 		}
 		if errs := validation.Validate(obj); len(errs) > 0 {
-			return nil, apierr.Invalid(r.Kind.Kind, meta.Name, errs)
+			return Stored{}, apierr.Invalid(r.Kind.Kind, meta.Name, errs)
 		}
 		if err := r.checkNamespace(ctx, meta.Namespace); err != nil {
-			return nil, err
+			return Stored{}, err
 		}
 		data, err := r.encode(obj)
 		if err != nil {
-			return nil, err
+			return Stored{}, err
 		}
 		rev, err := r.reg.store.Create(ctx, r.Kind.Resource, r.key(meta.Namespace, meta.Name), data)
 		if errors.Is(err, storage.ErrExists) && generated && attempt < 5 {
 			continue
 		}
 		if err != nil {
-			return nil, r.storageError(err, meta.Name)
+			return Stored{}, r.storageError(err, meta.Name)
 		}
 		// obj is what was stored: hand it back, and to the watch cache,
 		// rather than decode the bytes.
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
 		r.written(meta.Namespace, meta.Name, rev, obj)
-		return obj, nil
+		return Stored{Object: obj, data: data, rev: rev}, nil
 	}
 }
 

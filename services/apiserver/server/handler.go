@@ -26,7 +26,13 @@ func newHandler[T proto.Message, L proto.Message, E any](res *registry.Resource)
 }
 
 func (h *handler[T, L, E]) Create(ctx context.Context, obj T) (T, error) {
-	return typed[T](h.res.Create(ctx, obj))
+	s, err := h.res.CreateStored(ctx, obj)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	// The answer is the stored bytes, not encoded a second time.
+	return s.Wire().(T), nil
 }
 
 func (h *handler[T, L, E]) Get(ctx context.Context, opts *metav1.GetOptions) (T, error) {
