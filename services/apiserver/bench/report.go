@@ -129,6 +129,7 @@ func (r *results) markdown() string {
 		ns = append(ns, fmt.Sprintf("%s of %d %d (raw %d)", rd.kind, rd.items, rd.api.n, rd.raw.n))
 	}
 	b.WriteString(strings.Join(ns, "; ") + ".\n\n")
+	b.WriteString("The apiserver and its embedded etcd share the machine's cores with the benchmark's clients, and raw etcd's puts/s moves by up to a fifth between runs here: read the create ratios as ±0.05 and repeat a run before drawing a conclusion from one.\n\n")
 	b.WriteString("## Targets\n\n")
 	for _, c := range r.creates {
 		fmt.Fprintf(&b, "- Pod creates at %d clients reach %.2f of raw etcd's puts/s (target at least %.1f): %s.\n", c.clients, c.ratio(), targetCreateRatio, metWord(c.ratio() >= targetCreateRatio))

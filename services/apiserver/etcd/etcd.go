@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Options choose and tune the etcd the apiserver uses.
@@ -37,12 +39,14 @@ type Handle struct {
 	// ClientURL is where the etcd serves clients.
 	ClientURL string
 	embedded  *embed.Etcd
+	closing   *atomic.Bool // quiets the embedded etcd's shutdown complaints
 }
 
 // Close stops the client and, when embedded, the etcd server.
 func (h *Handle) Close() {
 	_ = h.Client.Close()
 	if h.embedded != nil {
+		h.closing.Store(true)
 		h.embedded.Close()
 		<-h.embedded.Server.StopNotify()
 	}
@@ -94,7 +98,11 @@ func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, er
 	cfg.UnsafeNoFsync = o.UnsafeNoFsync
 	cfg.Logger = "zap"
 	cfg.LogLevel = "warn"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(log.Named("etcd").WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
+	closing := new(atomic.Bool)
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(log.Named("etcd").WithOptions(
+		zap.IncreaseLevel(zap.WarnLevel),
+		zap.WrapCore(func(c zapcore.Core) zapcore.Core { return quietWhenClosing{c, closing} }),
+	))
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.Dir, err)
@@ -112,5 +120,24 @@ func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, er
 		return nil, ctx.Err()
 	}
 	log.Info("embedded etcd ready", zap.String("dir", cfg.Dir), zap.String("clientURL", clientURL.String()))
-	return &Handle{Client: v3client.New(e.Server), ClientURL: clientURL.String(), embedded: e}, nil
+	return &Handle{Client: v3client.New(e.Server), ClientURL: clientURL.String(), embedded: e, closing: closing}, nil
+}
+
+// quietWhenClosing passes the embedded etcd's log entries on, except while
+// it is being closed: then its listeners report "use of closed network
+// connection" and "server closed" as errors, which are the shutdown itself.
+type quietWhenClosing struct {
+	zapcore.Core
+	closing *atomic.Bool
+}
+
+func (q quietWhenClosing) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if q.closing.Load() && e.Level < zapcore.DPanicLevel {
+		return ce
+	}
+	return q.Core.Check(e, ce)
+}
+
+func (q quietWhenClosing) With(fields []zapcore.Field) zapcore.Core {
+	return quietWhenClosing{q.Core.With(fields), q.closing}
 }
