@@ -29,8 +29,12 @@ func TestInformerFollowsTheAPIServer(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
 	inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
-		AddFunc:    func(p *corev1.Pod) { mu.Lock(); seen = append(seen, "add "+p.GetMetadata().GetName()); mu.Unlock() },
-		UpdateFunc: func(_, p *corev1.Pod) { mu.Lock(); seen = append(seen, "update "+p.GetMetadata().GetName()); mu.Unlock() },
+		AddFunc: func(p *corev1.Pod) { mu.Lock(); seen = append(seen, "add "+p.GetMetadata().GetName()); mu.Unlock() },
+		UpdateFunc: func(_, p *corev1.Pod) {
+			mu.Lock()
+			seen = append(seen, "update "+p.GetMetadata().GetName())
+			mu.Unlock()
+		},
 		DeleteFunc: func(p *corev1.Pod) { mu.Lock(); seen = append(seen, "delete "+p.GetMetadata().GetName()); mu.Unlock() },
 	})
 	c, cancel := context.WithCancel(context.Background())
