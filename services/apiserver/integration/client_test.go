@@ -28,14 +28,15 @@ func TestInformerFollowsTheAPIServer(t *testing.T) {
 	inf := informer.New[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](s.cs.Pods(), informer.Options{Namespace: "inf"})
 	var mu sync.Mutex
 	var seen []string
+	record := func(what string, p *corev1.Pod) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, what+" "+p.GetMetadata().GetName())
+	}
 	inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
-		AddFunc: func(p *corev1.Pod) { mu.Lock(); seen = append(seen, "add "+p.GetMetadata().GetName()); mu.Unlock() },
-		UpdateFunc: func(_, p *corev1.Pod) {
-			mu.Lock()
-			seen = append(seen, "update "+p.GetMetadata().GetName())
-			mu.Unlock()
-		},
-		DeleteFunc: func(p *corev1.Pod) { mu.Lock(); seen = append(seen, "delete "+p.GetMetadata().GetName()); mu.Unlock() },
+		AddFunc:    func(p *corev1.Pod) { record("add", p) },
+		UpdateFunc: func(_, p *corev1.Pod) { record("update", p) },
+		DeleteFunc: func(p *corev1.Pod) { record("delete", p) },
 	})
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
