@@ -37,9 +37,11 @@ generate: tools ## regenerate gen/ from proto/
 check-generate: generate ## fail when gen/ differs from what proto/ generates
 	@git status --porcelain -- gen | grep . && { echo "gen/ is stale: run make generate and commit"; git diff --stat -- gen; exit 1; } || true
 
-lint: tools ## buf lint and go vet
+lint: tools ## buf lint, go vet, gofmt and tidy go.mod files
 	buf lint
 	go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	@out=$$(gofmt -l $(MODULES)); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
+	@for m in $(MODULES); do (cd $$m && GOWORK=off go mod tidy -diff >/dev/null) || { echo "$$m/go.mod is not tidy: run go mod tidy there (GOWORK=off)"; exit 1; }; done
 
 build: ## build the binaries into bin/
 	@mkdir -p bin
