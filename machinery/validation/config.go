@@ -2,8 +2,6 @@ package validation
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/machinery/names"
@@ -25,12 +23,13 @@ func validateSecret(s *corev1.Secret) List {
 	errs := validateMeta(s.GetMetadata(), metaOpts{namespaced: true, name: names.Subdomain})
 	size := 0
 	has := map[string][]byte{}
-	for _, k := range slices.Sorted(maps.Keys(s.GetData())) {
+	var kBuf [16]string
+	for _, k := range sortedKeys(kBuf[:0], s.GetData()) {
 		errs = append(errs, check(path("data").key(k), k, names.ConfigMapKey(k))...)
 		size += len(s.GetData()[k])
 		has[k] = s.GetData()[k]
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.GetStringData())) {
+	for _, k := range sortedKeys(kBuf[:0], s.GetStringData()) {
 		errs = append(errs, check(path("stringData").key(k), k, names.ConfigMapKey(k))...)
 		size += len(s.GetStringData()[k])
 		has[k] = []byte(s.GetStringData()[k])
@@ -56,7 +55,8 @@ func validateSecret(s *corev1.Secret) List {
 func validateConfigMap(c *corev1.ConfigMap) List {
 	errs := validateMeta(c.GetMetadata(), metaOpts{namespaced: true, name: names.Subdomain})
 	size := 0
-	for _, k := range slices.Sorted(maps.Keys(c.GetData())) {
+	var kBuf [16]string
+	for _, k := range sortedKeys(kBuf[:0], c.GetData()) {
 		p := path("data").key(k)
 		errs = append(errs, check(p, k, names.ConfigMapKey(k))...)
 		if _, dup := c.GetBinaryData()[k]; dup {
@@ -64,7 +64,7 @@ func validateConfigMap(c *corev1.ConfigMap) List {
 		}
 		size += len(c.GetData()[k])
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.GetBinaryData())) {
+	for _, k := range sortedKeys(kBuf[:0], c.GetBinaryData()) {
 		errs = append(errs, check(path("binaryData").key(k), k, names.ConfigMapKey(k))...)
 		size += len(c.GetBinaryData()[k])
 	}

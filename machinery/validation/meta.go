@@ -1,8 +1,6 @@
 package validation
 
 import (
-	"maps"
-	"slices"
 	"strings"
 
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -72,7 +70,8 @@ func maskTrailingDash(s string) string {
 // labels checks label keys and values; errors name the map, as Kubernetes does.
 func labels(p path, l map[string]string) List {
 	var errs List
-	for _, k := range slices.Sorted(maps.Keys(l)) {
+	var kBuf [16]string
+	for _, k := range sortedKeys(kBuf[:0], l) {
 		errs = append(errs, check(p, k, names.LabelKey(k))...)
 		errs = append(errs, check(p, l[k], names.LabelValue(l[k]))...)
 	}
@@ -82,7 +81,8 @@ func labels(p path, l map[string]string) List {
 func annotations(p path, a map[string]string) List {
 	var errs List
 	size := 0
-	for _, k := range slices.Sorted(maps.Keys(a)) {
+	var kBuf [16]string
+	for _, k := range sortedKeys(kBuf[:0], a) {
 		errs = append(errs, check(p, k, names.LabelKey(strings.ToLower(k)))...)
 		size += len(k) + len(a[k])
 	}

@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,4 +153,14 @@ func portNumOrName(p path, v *structpb.Value) List {
 	default:
 		return check(p, s, names.PortName(s))
 	}
+}
+
+// sortedKeys appends m's keys to dst in order and returns it; with a
+// caller's array as dst, small maps are walked without allocating.
+func sortedKeys[V any](dst []string, m map[string]V) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return dst
 }

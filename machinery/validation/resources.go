@@ -1,8 +1,6 @@
 package validation
 
 import (
-	"maps"
-	"slices"
 	"strings"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -44,18 +42,19 @@ func resourceName(p path, name string) List {
 
 func resources(p path, r *corev1.ResourceRequirements) List {
 	var errs List
+	var nameBuf [16]string
 	for _, kind := range []string{"limits", "requests"} {
 		list := r.GetLimits()
 		if kind == "requests" {
 			list = r.GetRequests()
 		}
-		for _, name := range slices.Sorted(maps.Keys(list)) {
+		for _, name := range sortedKeys(nameBuf[:0], list) {
 			kp := p.child(kind).key(name)
 			errs = append(errs, resourceName(kp, name)...)
 			errs = append(errs, quantityOf(kp, list[name], false)...)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(r.GetRequests())) {
+	for _, name := range sortedKeys(nameBuf[:0], r.GetRequests()) {
 		lim, ok := r.GetLimits()[name]
 		if !ok {
 			continue
