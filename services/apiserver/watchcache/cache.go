@@ -164,7 +164,7 @@ func (c *Cache) Run(ctx context.Context) {
 			c.stop()
 			from = 0
 		} else {
-			from = c.latest()
+			from = c.Revision()
 		}
 		c.log.Warn("watch cache lost its etcd watch, resuming", zap.Int64("revision", from), zap.Error(err))
 		c.pause(ctx)
@@ -227,7 +227,8 @@ func (c *Cache) closeWatchersLocked() {
 	clear(c.watchers)
 }
 
-func (c *Cache) latest() int64 {
+// Revision is the latest revision the cache has seen.
+func (c *Cache) Revision() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.rev
@@ -312,6 +313,3 @@ func (c *Cache) Watch(after int64, bookmarks bool) (*Watcher, bool) {
 	c.watchers[w] = struct{}{}
 	return w, true
 }
-
-// Revision is the latest revision the cache has seen.
-func (c *Cache) Revision() int64 { return c.latest() }
