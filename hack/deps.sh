@@ -2,11 +2,16 @@
 # Installs what Tugboat's tests need from Debian's packages. Idempotent; run as
 # root on Debian or Ubuntu.
 #   etcd-server        an external etcd for the apiserver's --etcd-servers tests
+#   containerd, runc   the container runtime the kubelet drives over CRI
+#   containernetworking-plugins
+#                      the CNI bridge, host-local and loopback plugins that give
+#                      each pod its network namespace and address (/usr/lib/cni)
+#   busybox-static     the static busybox the shell image is built from
 #   kubernetes-client  kubectl, only when none is installed: the REST tests and
 #                      the README check drive the apiserver with the real kubectl
 set -euo pipefail
 
-packages=(etcd-server)
+packages=(etcd-server containerd runc containernetworking-plugins busybox-static)
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()

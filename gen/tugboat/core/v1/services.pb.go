@@ -450,7 +450,7 @@ var File_tugboat_core_v1_services_proto protoreflect.FileDescriptor
 
 const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\n" +
-	"\x1etugboat/core/v1/services.proto\x12\x0ftugboat.core.v1\x1a\x1atugboat/meta/v1/meta.proto\x1a\x19tugboat/core/v1/pod.proto\x1a\x1atugboat/core/v1/node.proto\x1a\x1ftugboat/core/v1/namespace.proto\x1a\x1dtugboat/core/v1/service.proto\x1a\x1ctugboat/core/v1/config.proto\x1a\x1btugboat/core/v1/event.proto\"]\n" +
+	"\x1etugboat/core/v1/services.proto\x12\x0ftugboat.core.v1\x1a\x1atugboat/meta/v1/meta.proto\x1a\x19tugboat/core/v1/pod.proto\x1a\x1atugboat/core/v1/node.proto\x1a\x1ftugboat/core/v1/namespace.proto\x1a\x1dtugboat/core/v1/service.proto\x1a\x1ctugboat/core/v1/config.proto\x1a\x1btugboat/core/v1/event.proto\x1a\x1ctugboat/core/v1/stream.proto\"]\n" +
 	"\x13NamespaceWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x122\n" +
 	"\x06object\x18\x02 \x01(\v2\x1a.tugboat.core.v1.NamespaceR\x06object\"S\n" +
@@ -490,7 +490,7 @@ const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\x05Watch\x12\x1c.tugboat.meta.v1.ListOptions\x1a\x1f.tugboat.core.v1.NodeWatchEvent0\x01\x126\n" +
 	"\x06Update\x12\x15.tugboat.core.v1.Node\x1a\x15.tugboat.core.v1.Node\x12<\n" +
 	"\fUpdateStatus\x12\x15.tugboat.core.v1.Node\x1a\x15.tugboat.core.v1.Node\x12?\n" +
-	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x15.tugboat.core.v1.Node2\xf2\x03\n" +
+	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x15.tugboat.core.v1.Node2\x88\x05\n" +
 	"\n" +
 	"PodService\x124\n" +
 	"\x06Create\x12\x14.tugboat.core.v1.Pod\x1a\x14.tugboat.core.v1.Pod\x128\n" +
@@ -500,7 +500,9 @@ const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\x06Update\x12\x14.tugboat.core.v1.Pod\x1a\x14.tugboat.core.v1.Pod\x12:\n" +
 	"\fUpdateStatus\x12\x14.tugboat.core.v1.Pod\x1a\x14.tugboat.core.v1.Pod\x12>\n" +
 	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x14.tugboat.core.v1.Pod\x129\n" +
-	"\x04Bind\x12\x18.tugboat.core.v1.Binding\x1a\x17.tugboat.meta.v1.Status2\xe3\x03\n" +
+	"\x04Bind\x12\x18.tugboat.core.v1.Binding\x1a\x17.tugboat.meta.v1.Status\x12E\n" +
+	"\x03Log\x12\x1e.tugboat.core.v1.PodLogOptions\x1a\x1c.tugboat.core.v1.PodLogChunk0\x01\x12M\n" +
+	"\x04Exec\x12\x1f.tugboat.core.v1.PodExecRequest\x1a .tugboat.core.v1.PodExecResponse(\x010\x012\xe3\x03\n" +
 	"\x0eServiceService\x12<\n" +
 	"\x06Create\x12\x18.tugboat.core.v1.Service\x1a\x18.tugboat.core.v1.Service\x12<\n" +
 	"\x03Get\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x18.tugboat.core.v1.Service\x12B\n" +
@@ -573,15 +575,19 @@ var file_tugboat_core_v1_services_proto_goTypes = []any{
 	(*v1.ListOptions)(nil),      // 17: tugboat.meta.v1.ListOptions
 	(*v1.DeleteOptions)(nil),    // 18: tugboat.meta.v1.DeleteOptions
 	(*Binding)(nil),             // 19: tugboat.core.v1.Binding
-	(*NamespaceList)(nil),       // 20: tugboat.core.v1.NamespaceList
-	(*NodeList)(nil),            // 21: tugboat.core.v1.NodeList
-	(*PodList)(nil),             // 22: tugboat.core.v1.PodList
-	(*v1.Status)(nil),           // 23: tugboat.meta.v1.Status
-	(*ServiceList)(nil),         // 24: tugboat.core.v1.ServiceList
-	(*EndpointsList)(nil),       // 25: tugboat.core.v1.EndpointsList
-	(*SecretList)(nil),          // 26: tugboat.core.v1.SecretList
-	(*ConfigMapList)(nil),       // 27: tugboat.core.v1.ConfigMapList
-	(*EventList)(nil),           // 28: tugboat.core.v1.EventList
+	(*PodLogOptions)(nil),       // 20: tugboat.core.v1.PodLogOptions
+	(*PodExecRequest)(nil),      // 21: tugboat.core.v1.PodExecRequest
+	(*NamespaceList)(nil),       // 22: tugboat.core.v1.NamespaceList
+	(*NodeList)(nil),            // 23: tugboat.core.v1.NodeList
+	(*PodList)(nil),             // 24: tugboat.core.v1.PodList
+	(*v1.Status)(nil),           // 25: tugboat.meta.v1.Status
+	(*PodLogChunk)(nil),         // 26: tugboat.core.v1.PodLogChunk
+	(*PodExecResponse)(nil),     // 27: tugboat.core.v1.PodExecResponse
+	(*ServiceList)(nil),         // 28: tugboat.core.v1.ServiceList
+	(*EndpointsList)(nil),       // 29: tugboat.core.v1.EndpointsList
+	(*SecretList)(nil),          // 30: tugboat.core.v1.SecretList
+	(*ConfigMapList)(nil),       // 31: tugboat.core.v1.ConfigMapList
+	(*EventList)(nil),           // 32: tugboat.core.v1.EventList
 }
 var file_tugboat_core_v1_services_proto_depIdxs = []int32{
 	8,  // 0: tugboat.core.v1.NamespaceWatchEvent.object:type_name -> tugboat.core.v1.Namespace
@@ -614,92 +620,96 @@ var file_tugboat_core_v1_services_proto_depIdxs = []int32{
 	10, // 27: tugboat.core.v1.PodService.UpdateStatus:input_type -> tugboat.core.v1.Pod
 	18, // 28: tugboat.core.v1.PodService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
 	19, // 29: tugboat.core.v1.PodService.Bind:input_type -> tugboat.core.v1.Binding
-	11, // 30: tugboat.core.v1.ServiceService.Create:input_type -> tugboat.core.v1.Service
-	16, // 31: tugboat.core.v1.ServiceService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 32: tugboat.core.v1.ServiceService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 33: tugboat.core.v1.ServiceService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	11, // 34: tugboat.core.v1.ServiceService.Update:input_type -> tugboat.core.v1.Service
-	11, // 35: tugboat.core.v1.ServiceService.UpdateStatus:input_type -> tugboat.core.v1.Service
-	18, // 36: tugboat.core.v1.ServiceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	12, // 37: tugboat.core.v1.EndpointsService.Create:input_type -> tugboat.core.v1.Endpoints
-	16, // 38: tugboat.core.v1.EndpointsService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 39: tugboat.core.v1.EndpointsService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 40: tugboat.core.v1.EndpointsService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	12, // 41: tugboat.core.v1.EndpointsService.Update:input_type -> tugboat.core.v1.Endpoints
-	18, // 42: tugboat.core.v1.EndpointsService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	13, // 43: tugboat.core.v1.SecretService.Create:input_type -> tugboat.core.v1.Secret
-	16, // 44: tugboat.core.v1.SecretService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 45: tugboat.core.v1.SecretService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 46: tugboat.core.v1.SecretService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	13, // 47: tugboat.core.v1.SecretService.Update:input_type -> tugboat.core.v1.Secret
-	18, // 48: tugboat.core.v1.SecretService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	14, // 49: tugboat.core.v1.ConfigMapService.Create:input_type -> tugboat.core.v1.ConfigMap
-	16, // 50: tugboat.core.v1.ConfigMapService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 51: tugboat.core.v1.ConfigMapService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 52: tugboat.core.v1.ConfigMapService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	14, // 53: tugboat.core.v1.ConfigMapService.Update:input_type -> tugboat.core.v1.ConfigMap
-	18, // 54: tugboat.core.v1.ConfigMapService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	15, // 55: tugboat.core.v1.EventService.Create:input_type -> tugboat.core.v1.Event
-	16, // 56: tugboat.core.v1.EventService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 57: tugboat.core.v1.EventService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 58: tugboat.core.v1.EventService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	15, // 59: tugboat.core.v1.EventService.Update:input_type -> tugboat.core.v1.Event
-	18, // 60: tugboat.core.v1.EventService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	8,  // 61: tugboat.core.v1.NamespaceService.Create:output_type -> tugboat.core.v1.Namespace
-	8,  // 62: tugboat.core.v1.NamespaceService.Get:output_type -> tugboat.core.v1.Namespace
-	20, // 63: tugboat.core.v1.NamespaceService.List:output_type -> tugboat.core.v1.NamespaceList
-	0,  // 64: tugboat.core.v1.NamespaceService.Watch:output_type -> tugboat.core.v1.NamespaceWatchEvent
-	8,  // 65: tugboat.core.v1.NamespaceService.Update:output_type -> tugboat.core.v1.Namespace
-	8,  // 66: tugboat.core.v1.NamespaceService.UpdateStatus:output_type -> tugboat.core.v1.Namespace
-	8,  // 67: tugboat.core.v1.NamespaceService.Delete:output_type -> tugboat.core.v1.Namespace
-	9,  // 68: tugboat.core.v1.NodeService.Create:output_type -> tugboat.core.v1.Node
-	9,  // 69: tugboat.core.v1.NodeService.Get:output_type -> tugboat.core.v1.Node
-	21, // 70: tugboat.core.v1.NodeService.List:output_type -> tugboat.core.v1.NodeList
-	1,  // 71: tugboat.core.v1.NodeService.Watch:output_type -> tugboat.core.v1.NodeWatchEvent
-	9,  // 72: tugboat.core.v1.NodeService.Update:output_type -> tugboat.core.v1.Node
-	9,  // 73: tugboat.core.v1.NodeService.UpdateStatus:output_type -> tugboat.core.v1.Node
-	9,  // 74: tugboat.core.v1.NodeService.Delete:output_type -> tugboat.core.v1.Node
-	10, // 75: tugboat.core.v1.PodService.Create:output_type -> tugboat.core.v1.Pod
-	10, // 76: tugboat.core.v1.PodService.Get:output_type -> tugboat.core.v1.Pod
-	22, // 77: tugboat.core.v1.PodService.List:output_type -> tugboat.core.v1.PodList
-	2,  // 78: tugboat.core.v1.PodService.Watch:output_type -> tugboat.core.v1.PodWatchEvent
-	10, // 79: tugboat.core.v1.PodService.Update:output_type -> tugboat.core.v1.Pod
-	10, // 80: tugboat.core.v1.PodService.UpdateStatus:output_type -> tugboat.core.v1.Pod
-	10, // 81: tugboat.core.v1.PodService.Delete:output_type -> tugboat.core.v1.Pod
-	23, // 82: tugboat.core.v1.PodService.Bind:output_type -> tugboat.meta.v1.Status
-	11, // 83: tugboat.core.v1.ServiceService.Create:output_type -> tugboat.core.v1.Service
-	11, // 84: tugboat.core.v1.ServiceService.Get:output_type -> tugboat.core.v1.Service
-	24, // 85: tugboat.core.v1.ServiceService.List:output_type -> tugboat.core.v1.ServiceList
-	3,  // 86: tugboat.core.v1.ServiceService.Watch:output_type -> tugboat.core.v1.ServiceWatchEvent
-	11, // 87: tugboat.core.v1.ServiceService.Update:output_type -> tugboat.core.v1.Service
-	11, // 88: tugboat.core.v1.ServiceService.UpdateStatus:output_type -> tugboat.core.v1.Service
-	11, // 89: tugboat.core.v1.ServiceService.Delete:output_type -> tugboat.core.v1.Service
-	12, // 90: tugboat.core.v1.EndpointsService.Create:output_type -> tugboat.core.v1.Endpoints
-	12, // 91: tugboat.core.v1.EndpointsService.Get:output_type -> tugboat.core.v1.Endpoints
-	25, // 92: tugboat.core.v1.EndpointsService.List:output_type -> tugboat.core.v1.EndpointsList
-	4,  // 93: tugboat.core.v1.EndpointsService.Watch:output_type -> tugboat.core.v1.EndpointsWatchEvent
-	12, // 94: tugboat.core.v1.EndpointsService.Update:output_type -> tugboat.core.v1.Endpoints
-	12, // 95: tugboat.core.v1.EndpointsService.Delete:output_type -> tugboat.core.v1.Endpoints
-	13, // 96: tugboat.core.v1.SecretService.Create:output_type -> tugboat.core.v1.Secret
-	13, // 97: tugboat.core.v1.SecretService.Get:output_type -> tugboat.core.v1.Secret
-	26, // 98: tugboat.core.v1.SecretService.List:output_type -> tugboat.core.v1.SecretList
-	5,  // 99: tugboat.core.v1.SecretService.Watch:output_type -> tugboat.core.v1.SecretWatchEvent
-	13, // 100: tugboat.core.v1.SecretService.Update:output_type -> tugboat.core.v1.Secret
-	13, // 101: tugboat.core.v1.SecretService.Delete:output_type -> tugboat.core.v1.Secret
-	14, // 102: tugboat.core.v1.ConfigMapService.Create:output_type -> tugboat.core.v1.ConfigMap
-	14, // 103: tugboat.core.v1.ConfigMapService.Get:output_type -> tugboat.core.v1.ConfigMap
-	27, // 104: tugboat.core.v1.ConfigMapService.List:output_type -> tugboat.core.v1.ConfigMapList
-	6,  // 105: tugboat.core.v1.ConfigMapService.Watch:output_type -> tugboat.core.v1.ConfigMapWatchEvent
-	14, // 106: tugboat.core.v1.ConfigMapService.Update:output_type -> tugboat.core.v1.ConfigMap
-	14, // 107: tugboat.core.v1.ConfigMapService.Delete:output_type -> tugboat.core.v1.ConfigMap
-	15, // 108: tugboat.core.v1.EventService.Create:output_type -> tugboat.core.v1.Event
-	15, // 109: tugboat.core.v1.EventService.Get:output_type -> tugboat.core.v1.Event
-	28, // 110: tugboat.core.v1.EventService.List:output_type -> tugboat.core.v1.EventList
-	7,  // 111: tugboat.core.v1.EventService.Watch:output_type -> tugboat.core.v1.EventWatchEvent
-	15, // 112: tugboat.core.v1.EventService.Update:output_type -> tugboat.core.v1.Event
-	15, // 113: tugboat.core.v1.EventService.Delete:output_type -> tugboat.core.v1.Event
-	61, // [61:114] is the sub-list for method output_type
-	8,  // [8:61] is the sub-list for method input_type
+	20, // 30: tugboat.core.v1.PodService.Log:input_type -> tugboat.core.v1.PodLogOptions
+	21, // 31: tugboat.core.v1.PodService.Exec:input_type -> tugboat.core.v1.PodExecRequest
+	11, // 32: tugboat.core.v1.ServiceService.Create:input_type -> tugboat.core.v1.Service
+	16, // 33: tugboat.core.v1.ServiceService.Get:input_type -> tugboat.meta.v1.GetOptions
+	17, // 34: tugboat.core.v1.ServiceService.List:input_type -> tugboat.meta.v1.ListOptions
+	17, // 35: tugboat.core.v1.ServiceService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	11, // 36: tugboat.core.v1.ServiceService.Update:input_type -> tugboat.core.v1.Service
+	11, // 37: tugboat.core.v1.ServiceService.UpdateStatus:input_type -> tugboat.core.v1.Service
+	18, // 38: tugboat.core.v1.ServiceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	12, // 39: tugboat.core.v1.EndpointsService.Create:input_type -> tugboat.core.v1.Endpoints
+	16, // 40: tugboat.core.v1.EndpointsService.Get:input_type -> tugboat.meta.v1.GetOptions
+	17, // 41: tugboat.core.v1.EndpointsService.List:input_type -> tugboat.meta.v1.ListOptions
+	17, // 42: tugboat.core.v1.EndpointsService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	12, // 43: tugboat.core.v1.EndpointsService.Update:input_type -> tugboat.core.v1.Endpoints
+	18, // 44: tugboat.core.v1.EndpointsService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	13, // 45: tugboat.core.v1.SecretService.Create:input_type -> tugboat.core.v1.Secret
+	16, // 46: tugboat.core.v1.SecretService.Get:input_type -> tugboat.meta.v1.GetOptions
+	17, // 47: tugboat.core.v1.SecretService.List:input_type -> tugboat.meta.v1.ListOptions
+	17, // 48: tugboat.core.v1.SecretService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	13, // 49: tugboat.core.v1.SecretService.Update:input_type -> tugboat.core.v1.Secret
+	18, // 50: tugboat.core.v1.SecretService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	14, // 51: tugboat.core.v1.ConfigMapService.Create:input_type -> tugboat.core.v1.ConfigMap
+	16, // 52: tugboat.core.v1.ConfigMapService.Get:input_type -> tugboat.meta.v1.GetOptions
+	17, // 53: tugboat.core.v1.ConfigMapService.List:input_type -> tugboat.meta.v1.ListOptions
+	17, // 54: tugboat.core.v1.ConfigMapService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	14, // 55: tugboat.core.v1.ConfigMapService.Update:input_type -> tugboat.core.v1.ConfigMap
+	18, // 56: tugboat.core.v1.ConfigMapService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	15, // 57: tugboat.core.v1.EventService.Create:input_type -> tugboat.core.v1.Event
+	16, // 58: tugboat.core.v1.EventService.Get:input_type -> tugboat.meta.v1.GetOptions
+	17, // 59: tugboat.core.v1.EventService.List:input_type -> tugboat.meta.v1.ListOptions
+	17, // 60: tugboat.core.v1.EventService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	15, // 61: tugboat.core.v1.EventService.Update:input_type -> tugboat.core.v1.Event
+	18, // 62: tugboat.core.v1.EventService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	8,  // 63: tugboat.core.v1.NamespaceService.Create:output_type -> tugboat.core.v1.Namespace
+	8,  // 64: tugboat.core.v1.NamespaceService.Get:output_type -> tugboat.core.v1.Namespace
+	22, // 65: tugboat.core.v1.NamespaceService.List:output_type -> tugboat.core.v1.NamespaceList
+	0,  // 66: tugboat.core.v1.NamespaceService.Watch:output_type -> tugboat.core.v1.NamespaceWatchEvent
+	8,  // 67: tugboat.core.v1.NamespaceService.Update:output_type -> tugboat.core.v1.Namespace
+	8,  // 68: tugboat.core.v1.NamespaceService.UpdateStatus:output_type -> tugboat.core.v1.Namespace
+	8,  // 69: tugboat.core.v1.NamespaceService.Delete:output_type -> tugboat.core.v1.Namespace
+	9,  // 70: tugboat.core.v1.NodeService.Create:output_type -> tugboat.core.v1.Node
+	9,  // 71: tugboat.core.v1.NodeService.Get:output_type -> tugboat.core.v1.Node
+	23, // 72: tugboat.core.v1.NodeService.List:output_type -> tugboat.core.v1.NodeList
+	1,  // 73: tugboat.core.v1.NodeService.Watch:output_type -> tugboat.core.v1.NodeWatchEvent
+	9,  // 74: tugboat.core.v1.NodeService.Update:output_type -> tugboat.core.v1.Node
+	9,  // 75: tugboat.core.v1.NodeService.UpdateStatus:output_type -> tugboat.core.v1.Node
+	9,  // 76: tugboat.core.v1.NodeService.Delete:output_type -> tugboat.core.v1.Node
+	10, // 77: tugboat.core.v1.PodService.Create:output_type -> tugboat.core.v1.Pod
+	10, // 78: tugboat.core.v1.PodService.Get:output_type -> tugboat.core.v1.Pod
+	24, // 79: tugboat.core.v1.PodService.List:output_type -> tugboat.core.v1.PodList
+	2,  // 80: tugboat.core.v1.PodService.Watch:output_type -> tugboat.core.v1.PodWatchEvent
+	10, // 81: tugboat.core.v1.PodService.Update:output_type -> tugboat.core.v1.Pod
+	10, // 82: tugboat.core.v1.PodService.UpdateStatus:output_type -> tugboat.core.v1.Pod
+	10, // 83: tugboat.core.v1.PodService.Delete:output_type -> tugboat.core.v1.Pod
+	25, // 84: tugboat.core.v1.PodService.Bind:output_type -> tugboat.meta.v1.Status
+	26, // 85: tugboat.core.v1.PodService.Log:output_type -> tugboat.core.v1.PodLogChunk
+	27, // 86: tugboat.core.v1.PodService.Exec:output_type -> tugboat.core.v1.PodExecResponse
+	11, // 87: tugboat.core.v1.ServiceService.Create:output_type -> tugboat.core.v1.Service
+	11, // 88: tugboat.core.v1.ServiceService.Get:output_type -> tugboat.core.v1.Service
+	28, // 89: tugboat.core.v1.ServiceService.List:output_type -> tugboat.core.v1.ServiceList
+	3,  // 90: tugboat.core.v1.ServiceService.Watch:output_type -> tugboat.core.v1.ServiceWatchEvent
+	11, // 91: tugboat.core.v1.ServiceService.Update:output_type -> tugboat.core.v1.Service
+	11, // 92: tugboat.core.v1.ServiceService.UpdateStatus:output_type -> tugboat.core.v1.Service
+	11, // 93: tugboat.core.v1.ServiceService.Delete:output_type -> tugboat.core.v1.Service
+	12, // 94: tugboat.core.v1.EndpointsService.Create:output_type -> tugboat.core.v1.Endpoints
+	12, // 95: tugboat.core.v1.EndpointsService.Get:output_type -> tugboat.core.v1.Endpoints
+	29, // 96: tugboat.core.v1.EndpointsService.List:output_type -> tugboat.core.v1.EndpointsList
+	4,  // 97: tugboat.core.v1.EndpointsService.Watch:output_type -> tugboat.core.v1.EndpointsWatchEvent
+	12, // 98: tugboat.core.v1.EndpointsService.Update:output_type -> tugboat.core.v1.Endpoints
+	12, // 99: tugboat.core.v1.EndpointsService.Delete:output_type -> tugboat.core.v1.Endpoints
+	13, // 100: tugboat.core.v1.SecretService.Create:output_type -> tugboat.core.v1.Secret
+	13, // 101: tugboat.core.v1.SecretService.Get:output_type -> tugboat.core.v1.Secret
+	30, // 102: tugboat.core.v1.SecretService.List:output_type -> tugboat.core.v1.SecretList
+	5,  // 103: tugboat.core.v1.SecretService.Watch:output_type -> tugboat.core.v1.SecretWatchEvent
+	13, // 104: tugboat.core.v1.SecretService.Update:output_type -> tugboat.core.v1.Secret
+	13, // 105: tugboat.core.v1.SecretService.Delete:output_type -> tugboat.core.v1.Secret
+	14, // 106: tugboat.core.v1.ConfigMapService.Create:output_type -> tugboat.core.v1.ConfigMap
+	14, // 107: tugboat.core.v1.ConfigMapService.Get:output_type -> tugboat.core.v1.ConfigMap
+	31, // 108: tugboat.core.v1.ConfigMapService.List:output_type -> tugboat.core.v1.ConfigMapList
+	6,  // 109: tugboat.core.v1.ConfigMapService.Watch:output_type -> tugboat.core.v1.ConfigMapWatchEvent
+	14, // 110: tugboat.core.v1.ConfigMapService.Update:output_type -> tugboat.core.v1.ConfigMap
+	14, // 111: tugboat.core.v1.ConfigMapService.Delete:output_type -> tugboat.core.v1.ConfigMap
+	15, // 112: tugboat.core.v1.EventService.Create:output_type -> tugboat.core.v1.Event
+	15, // 113: tugboat.core.v1.EventService.Get:output_type -> tugboat.core.v1.Event
+	32, // 114: tugboat.core.v1.EventService.List:output_type -> tugboat.core.v1.EventList
+	7,  // 115: tugboat.core.v1.EventService.Watch:output_type -> tugboat.core.v1.EventWatchEvent
+	15, // 116: tugboat.core.v1.EventService.Update:output_type -> tugboat.core.v1.Event
+	15, // 117: tugboat.core.v1.EventService.Delete:output_type -> tugboat.core.v1.Event
+	63, // [63:118] is the sub-list for method output_type
+	8,  // [8:63] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -716,6 +726,7 @@ func file_tugboat_core_v1_services_proto_init() {
 	file_tugboat_core_v1_service_proto_init()
 	file_tugboat_core_v1_config_proto_init()
 	file_tugboat_core_v1_event_proto_init()
+	file_tugboat_core_v1_stream_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -728,6 +728,8 @@ const (
 	PodService_UpdateStatus_FullMethodName = "/tugboat.core.v1.PodService/UpdateStatus"
 	PodService_Delete_FullMethodName       = "/tugboat.core.v1.PodService/Delete"
 	PodService_Bind_FullMethodName         = "/tugboat.core.v1.PodService/Bind"
+	PodService_Log_FullMethodName          = "/tugboat.core.v1.PodService/Log"
+	PodService_Exec_FullMethodName         = "/tugboat.core.v1.PodService/Exec"
 )
 
 // PodServiceClient is the client API for PodService service.
@@ -752,6 +754,11 @@ type PodServiceClient interface {
 	Delete(ctx context.Context, in *v1.DeleteOptions, opts ...grpc.CallOption) (*Pod, error)
 	// Bind assigns a pod to a node (pods/binding).
 	Bind(ctx context.Context, in *Binding, opts ...grpc.CallOption) (*v1.Status, error)
+	// Log streams a container's log from the kubelet of the pod's node (pods/log).
+	Log(ctx context.Context, in *PodLogOptions, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PodLogChunk], error)
+	// Exec runs a command in a container through the kubelet of the pod's node
+	// (pods/exec): the first request is the start, the last response the exit code.
+	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PodExecRequest, PodExecResponse], error)
 }
 
 type podServiceClient struct {
@@ -851,6 +858,38 @@ func (c *podServiceClient) Bind(ctx context.Context, in *Binding, opts ...grpc.C
 	return out, nil
 }
 
+func (c *podServiceClient) Log(ctx context.Context, in *PodLogOptions, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PodLogChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PodService_ServiceDesc.Streams[1], PodService_Log_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PodLogOptions, PodLogChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_LogClient = grpc.ServerStreamingClient[PodLogChunk]
+
+func (c *podServiceClient) Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PodExecRequest, PodExecResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PodService_ServiceDesc.Streams[2], PodService_Exec_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PodExecRequest, PodExecResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_ExecClient = grpc.BidiStreamingClient[PodExecRequest, PodExecResponse]
+
 // PodServiceServer is the server API for PodService service.
 // All implementations should embed UnimplementedPodServiceServer
 // for forward compatibility.
@@ -873,6 +912,11 @@ type PodServiceServer interface {
 	Delete(context.Context, *v1.DeleteOptions) (*Pod, error)
 	// Bind assigns a pod to a node (pods/binding).
 	Bind(context.Context, *Binding) (*v1.Status, error)
+	// Log streams a container's log from the kubelet of the pod's node (pods/log).
+	Log(*PodLogOptions, grpc.ServerStreamingServer[PodLogChunk]) error
+	// Exec runs a command in a container through the kubelet of the pod's node
+	// (pods/exec): the first request is the start, the last response the exit code.
+	Exec(grpc.BidiStreamingServer[PodExecRequest, PodExecResponse]) error
 }
 
 // UnimplementedPodServiceServer should be embedded to have
@@ -905,6 +949,12 @@ func (UnimplementedPodServiceServer) Delete(context.Context, *v1.DeleteOptions) 
 }
 func (UnimplementedPodServiceServer) Bind(context.Context, *Binding) (*v1.Status, error) {
 	return nil, status.Error(codes.Unimplemented, "method Bind not implemented")
+}
+func (UnimplementedPodServiceServer) Log(*PodLogOptions, grpc.ServerStreamingServer[PodLogChunk]) error {
+	return status.Error(codes.Unimplemented, "method Log not implemented")
+}
+func (UnimplementedPodServiceServer) Exec(grpc.BidiStreamingServer[PodExecRequest, PodExecResponse]) error {
+	return status.Error(codes.Unimplemented, "method Exec not implemented")
 }
 func (UnimplementedPodServiceServer) testEmbeddedByValue() {}
 
@@ -1063,6 +1113,24 @@ func _PodService_Bind_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PodService_Log_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PodLogOptions)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PodServiceServer).Log(m, &grpc.GenericServerStream[PodLogOptions, PodLogChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_LogServer = grpc.ServerStreamingServer[PodLogChunk]
+
+func _PodService_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PodServiceServer).Exec(&grpc.GenericServerStream[PodExecRequest, PodExecResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_ExecServer = grpc.BidiStreamingServer[PodExecRequest, PodExecResponse]
+
 // PodService_ServiceDesc is the grpc.ServiceDesc for PodService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1104,6 +1172,17 @@ var PodService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Watch",
 			Handler:       _PodService_Watch_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Log",
+			Handler:       _PodService_Log_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Exec",
+			Handler:       _PodService_Exec_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "tugboat/core/v1/services.proto",

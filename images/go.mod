@@ -1,0 +1,5 @@
+module github.com/tugboat-sh/tugboat/images
+
+go 1.26.0
+
+require github.com/google/go-containerregistry v0.22.1 // indirect
