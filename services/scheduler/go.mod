@@ -9,6 +9,19 @@ require (
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 )
 
+require (
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+	k8s.io/apimachinery v0.37.2 // indirect
+)
+
 replace (
 	github.com/tugboat-sh/tugboat/client => ../../client
 	github.com/tugboat-sh/tugboat/component => ../../component
