@@ -6,6 +6,7 @@ require (
 	github.com/tugboat-sh/tugboat/client v0.0.0
 	github.com/tugboat-sh/tugboat/component v0.0.0
 	github.com/tugboat-sh/tugboat/gen v0.0.0
+	github.com/tugboat-sh/tugboat/images v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 )
 
@@ -30,5 +31,6 @@ replace (
 	github.com/tugboat-sh/tugboat/client => ../../client
 	github.com/tugboat-sh/tugboat/component => ../../component
 	github.com/tugboat-sh/tugboat/gen => ../../gen
+	github.com/tugboat-sh/tugboat/images => ../../images
 	github.com/tugboat-sh/tugboat/machinery => ../../machinery
 )

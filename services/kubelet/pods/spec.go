@@ -1,0 +1,203 @@
+package pods
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/quantity"
+	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// podLogDir is where the runtime writes the pod's container logs.
+func (m *Manager) podLogDir(ns, name, uid string) string {
+	return filepath.Join(m.cfg.LogDir, ns+"_"+name+"_"+uid)
+}
+
+func podLabels(pod *corev1.Pod) map[string]string {
+	md := pod.GetMetadata()
+	return map[string]string{
+		cri.LabelPodName:      md.GetName(),
+		cri.LabelPodNamespace: md.GetNamespace(),
+		cri.LabelPodUID:       md.GetUid(),
+		cri.LabelManagedBy:    cri.ManagedBy,
+	}
+}
+
+// sandboxConfig describes the pod's sandbox: its network namespace (shared
+// by all its containers), hostname, log directory and host ports.
+func (m *Manager) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.PodSandboxConfig {
+	md, spec := pod.GetMetadata(), pod.GetSpec()
+	hostname := md.GetName()
+	if spec.GetHostname() != "" {
+		hostname = spec.GetHostname()
+	}
+	netMode := runtimeapi.NamespaceMode_POD
+	if spec.GetHostNetwork() {
+		netMode = runtimeapi.NamespaceMode_NODE
+		hostname = ""
+	}
+	var ports []*runtimeapi.PortMapping
+	for _, c := range spec.GetContainers() {
+		for _, p := range c.GetPorts() {
+			if p.GetHostPort() == 0 {
+				continue
+			}
+			ports = append(ports, &runtimeapi.PortMapping{
+				Protocol:      protocol(p.GetProtocol()),
+				ContainerPort: p.GetContainerPort(),
+				HostPort:      p.GetHostPort(),
+				HostIp:        p.GetHostIp(),
+			})
+		}
+	}
+	return &runtimeapi.PodSandboxConfig{
+		Metadata:     &runtimeapi.PodSandboxMetadata{Name: md.GetName(), Namespace: md.GetNamespace(), Uid: md.GetUid(), Attempt: attempt},
+		Hostname:     hostname,
+		LogDirectory: m.podLogDir(md.GetNamespace(), md.GetName(), md.GetUid()),
+		PortMappings: ports,
+		Labels:       podLabels(pod),
+		Annotations:  map[string]string{},
+		Linux: &runtimeapi.LinuxPodSandboxConfig{
+			SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{
+				NamespaceOptions: &runtimeapi.NamespaceOption{Network: netMode, Pid: runtimeapi.NamespaceMode_CONTAINER, Ipc: runtimeapi.NamespaceMode_POD},
+			},
+		},
+	}
+}
+
+func protocol(p string) runtimeapi.Protocol {
+	switch strings.ToUpper(p) {
+	case "UDP":
+		return runtimeapi.Protocol_UDP
+	case "SCTP":
+		return runtimeapi.Protocol_SCTP
+	}
+	return runtimeapi.Protocol_TCP
+}
+
+// containerConfig describes one container of the pod for CreateContainer.
+func (m *Manager) containerConfig(pod *corev1.Pod, c *corev1.Container, image string, attempt uint32, podIP string) (*runtimeapi.ContainerConfig, error) {
+	res, err := linuxResources(c.GetResources())
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.GetName(), err)
+	}
+	envs, err := m.envs(pod, c, podIP)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.GetName(), err)
+	}
+	labels := podLabels(pod)
+	labels[cri.LabelContainerName] = c.GetName()
+	netMode := runtimeapi.NamespaceMode_POD
+	if pod.GetSpec().GetHostNetwork() {
+		netMode = runtimeapi.NamespaceMode_NODE
+	}
+	sc := &runtimeapi.LinuxContainerSecurityContext{
+		NamespaceOptions: &runtimeapi.NamespaceOption{Network: netMode, Pid: runtimeapi.NamespaceMode_CONTAINER, Ipc: runtimeapi.NamespaceMode_POD},
+	}
+	if s := c.GetSecurityContext(); s != nil {
+		sc.Privileged = s.GetPrivileged()
+		sc.ReadonlyRootfs = s.GetReadOnlyRootFilesystem()
+		if s.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: int64(s.GetRunAsUser())}
+		}
+		if s.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: int64(s.GetRunAsGroup())}
+		}
+		if caps := s.GetCapabilities(); caps != nil {
+			sc.Capabilities = &runtimeapi.Capability{AddCapabilities: caps.GetAdd(), DropCapabilities: caps.GetDrop()}
+		}
+	}
+	return &runtimeapi.ContainerConfig{
+		Metadata:   &runtimeapi.ContainerMetadata{Name: c.GetName(), Attempt: attempt},
+		Image:      &runtimeapi.ImageSpec{Image: image, UserSpecifiedImage: c.GetImage()},
+		Command:    c.GetCommand(),
+		Args:       c.GetArgs(),
+		WorkingDir: c.GetWorkingDir(),
+		Envs:       envs,
+		Labels:     labels,
+		Annotations: map[string]string{
+			"io.kubernetes.container.restartCount": strconv.Itoa(int(attempt)),
+		},
+		LogPath:   filepath.Join(c.GetName(), strconv.Itoa(int(attempt))+".log"),
+		Stdin:     c.GetStdin(),
+		StdinOnce: c.GetStdinOnce(),
+		Tty:       c.GetTty(),
+		Linux:     &runtimeapi.LinuxContainerConfig{Resources: res, SecurityContext: sc},
+	}, nil
+}
+
+// envs resolves the container's environment: plain values and the pod
+// fields a fieldRef can name. Secrets and config maps come with volumes.
+func (m *Manager) envs(pod *corev1.Pod, c *corev1.Container, podIP string) ([]*runtimeapi.KeyValue, error) {
+	var out []*runtimeapi.KeyValue
+	for _, e := range c.GetEnv() {
+		v := e.GetValue()
+		if f := e.GetValueFrom().GetFieldRef(); f != nil {
+			switch f.GetFieldPath() {
+			case "metadata.name":
+				v = pod.GetMetadata().GetName()
+			case "metadata.namespace":
+				v = pod.GetMetadata().GetNamespace()
+			case "metadata.uid":
+				v = pod.GetMetadata().GetUid()
+			case "spec.nodeName":
+				v = pod.GetSpec().GetNodeName()
+			case "spec.serviceAccountName":
+				v = pod.GetSpec().GetServiceAccountName()
+			case "status.podIP":
+				v = podIP
+			case "status.hostIP":
+				v = m.cfg.NodeIP
+			default:
+				return nil, fmt.Errorf("env %s: fieldRef %q is not supported", e.GetName(), f.GetFieldPath())
+			}
+		} else if e.GetValueFrom() != nil {
+			return nil, fmt.Errorf("env %s: only value and fieldRef are supported yet", e.GetName())
+		}
+		out = append(out, &runtimeapi.KeyValue{Key: e.GetName(), Value: []byte(v)})
+	}
+	return out, nil
+}
+
+// linuxResources turns requests and limits into CPU shares and quota and a
+// memory limit. The OOM score is never negative: the runtime clamps it on
+// hosts without CAP_SYS_RESOURCE, and Tugboat never asks for one.
+func linuxResources(r *corev1.ResourceRequirements) (*runtimeapi.LinuxContainerResources, error) {
+	out := &runtimeapi.LinuxContainerResources{CpuShares: 2, OomScoreAdj: 1000}
+	const period = 100000
+	cpuReq, memReq := r.GetRequests()["cpu"], r.GetRequests()["memory"]
+	cpuLim, memLim := r.GetLimits()["cpu"], r.GetLimits()["memory"]
+	if cpuReq == "" {
+		cpuReq = cpuLim
+	}
+	if cpuReq != "" {
+		milli, err := quantity.MilliValue(cpuReq)
+		if err != nil {
+			return nil, fmt.Errorf("cpu request %q: %w", cpuReq, err)
+		}
+		out.CpuShares = max(2, milli*1024/1000)
+	}
+	if cpuLim != "" {
+		milli, err := quantity.MilliValue(cpuLim)
+		if err != nil {
+			return nil, fmt.Errorf("cpu limit %q: %w", cpuLim, err)
+		}
+		out.CpuPeriod, out.CpuQuota = period, max(1000, milli*period/1000)
+	}
+	if memLim != "" {
+		v, err := quantity.Value(memLim)
+		if err != nil {
+			return nil, fmt.Errorf("memory limit %q: %w", memLim, err)
+		}
+		out.MemoryLimitInBytes = v
+	}
+	if cpuReq != "" || memReq != "" || memLim != "" {
+		// Burstable and Guaranteed pods are killed after best-effort ones.
+		out.OomScoreAdj = 500
+	}
+	return out, nil
+}
