@@ -87,6 +87,19 @@ func BadRequest(format string, args ...any) *Error {
 	return newError(codes.InvalidArgument, http.StatusBadRequest, "BadRequest", fmt.Sprintf(format, args...), nil)
 }
 
+// NotReady says the object is not in a state that allows the request, such
+// as the log of a pod that has no node yet: gRPC FailedPrecondition, and the
+// 400 BadRequest Kubernetes answers.
+func NotReady(format string, args ...any) *Error {
+	return newError(codes.FailedPrecondition, http.StatusBadRequest, "BadRequest", fmt.Sprintf(format, args...), nil)
+}
+
+// Unavailable says a backend the request needs (a node's kubelet) cannot be
+// reached now; the client may retry.
+func Unavailable(format string, args ...any) *Error {
+	return newError(codes.Unavailable, http.StatusServiceUnavailable, "ServiceUnavailable", fmt.Sprintf(format, args...), nil)
+}
+
 // Gone says a resourceVersion has been compacted away.
 func Gone(format string, args ...any) *Error {
 	return newError(codes.OutOfRange, http.StatusGone, "Expired", fmt.Sprintf(format, args...), nil)

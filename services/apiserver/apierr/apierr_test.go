@@ -25,6 +25,8 @@ func TestFromError(t *testing.T) {
 		{"stale", StaleWrite("pods", "x"), codes.Aborted, 409, "Conflict", `Operation cannot be fulfilled on pods "x": the object has been modified; please apply your changes to the latest version and try again`},
 		{"invalid", Invalid("Pod", "x", validation.List{{Field: "spec.containers[0].image", Type: validation.Required}}), codes.InvalidArgument, 422, "Invalid", `Pod "x" is invalid: spec.containers[0].image: Required value`},
 		{"gone", Gone("too old resource version: %d (%d)", 1, 5), codes.OutOfRange, 410, "Expired", "too old resource version: 1 (5)"},
+		{"not ready", NotReady("pod %s does not have a host assigned", "x"), codes.FailedPrecondition, 400, "BadRequest", "pod x does not have a host assigned"},
+		{"unavailable", Unavailable("node %q is gone", "n"), codes.Unavailable, 503, "ServiceUnavailable", `node "n" is gone`},
 		{"plain", errors.New("disk on fire"), codes.Internal, 500, "InternalError", "Internal error occurred: disk on fire"},
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded, 504, "Timeout", "context deadline exceeded"},
 	}

@@ -14,6 +14,7 @@ import (
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
 	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
+	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"github.com/tugboat-sh/tugboat/services/apiserver/rest"
 	"github.com/tugboat-sh/tugboat/services/apiserver/server"
@@ -73,7 +74,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor(), server.ErrorUnary),
 		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor(), server.ErrorStream),
 	)
-	server.Register(gs, reg)
+	// The kubelets' connections carry the client metrics; closing the pool
+	// at shutdown ends the log and exec streams that would hold it up.
+	grpcClientMetrics := obs.GRPCClientMetrics("apiserver")
+	kubelets := kubelet.NewPool(kubelet.Options{
+		Registerer: obs.Registry,
+		DialOptions: []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(grpcClientMetrics.UnaryClientInterceptor()),
+			grpc.WithChainStreamInterceptor(grpcClientMetrics.StreamClientInterceptor()),
+		},
+	})
+	defer kubelets.Close()
+	server.Register(gs, reg, kubelets)
 	grpcMetrics.InitializeMetrics(gs)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
@@ -116,7 +128,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { reg.RunCaches(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
-		shutdown(gs, hs, mux, log)
+		shutdown(gs, hs, mux, kubelets, log)
 		return nil
 	})
 	log.Info("apiserver serving", zap.String("address", ln.Addr().String()), zap.String("etcd", db.ClientURL), zap.Bool("embeddedEtcd", len(cfg.EtcdServers) == 0))
@@ -164,8 +176,13 @@ func serveMux(m cmux.CMux) error {
 }
 
 // shutdown stops taking requests and lets running ones finish for a while.
-func shutdown(gs *grpc.Server, hs *http.Server, m cmux.CMux, log *zap.Logger) {
+// Log and exec streams do not finish on their own: closing the kubelet
+// connections ends them first.
+func shutdown(gs *grpc.Server, hs *http.Server, m cmux.CMux, kubelets *kubelet.Pool, log *zap.Logger) {
 	log.Info("apiserver shutting down")
+	if err := kubelets.Close(); err != nil {
+		log.Warn("closing kubelet connections failed", zap.Error(err))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(ctx)

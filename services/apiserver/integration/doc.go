@@ -7,5 +7,7 @@
 //
 // The package holds only tests: harness_test.go starts a server, waits for
 // /readyz and stops it on t.Cleanup; helpers_test.go holds the REST, watch
-// and object helpers the tests share.
+// and object helpers the tests share; podstream_helpers_test.go puts a fake
+// kubelet (kubelet/kubelettest) behind a node for the pods/log and pods/exec
+// tests.
 package integration

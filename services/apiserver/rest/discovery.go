@@ -72,7 +72,11 @@ var (
 
 // extraSubresources are the subresources beyond status, by resource.
 var extraSubresources = map[string][]APIResource{
-	"pods": {{Name: "pods/binding", Kind: "Binding", Verbs: []string{"create"}}},
+	"pods": {
+		{Name: "pods/binding", Kind: "Binding", Verbs: []string{"create"}},
+		{Name: "pods/exec", Kind: "PodExecOptions", Verbs: []string{"create", "get"}},
+		{Name: "pods/log", Kind: "Pod", Verbs: []string{"get"}},
+	},
 }
 
 // categories puts the workload kinds in "all", so `kubectl get all` finds them.

@@ -52,6 +52,8 @@ func TestDiscoveryCore(t *testing.T) {
 		{"pods", "Pod", true, resourceVerbs, []string{"po"}},
 		{"pods/status", "Pod", true, []string{"update"}, nil},
 		{"pods/binding", "Binding", true, []string{"create"}, nil},
+		{"pods/exec", "PodExecOptions", true, []string{"create", "get"}, nil},
+		{"pods/log", "Pod", true, []string{"get"}, nil},
 		{"nodes", "Node", false, resourceVerbs, []string{"no"}},
 		{"nodes/status", "Node", false, []string{"update"}, nil},
 		{"namespaces", "Namespace", false, resourceVerbs, []string{"ns"}},

@@ -26,8 +26,9 @@ type Options struct {
 
 // NewHandler returns the REST handler: discovery documents and /version
 // answered locally, everything else translated by grpc-gateway into calls on
-// conn, with ?watch=true requests routed to the Watch streams and PATCH
-// turned into a read, a patch and an update.
+// conn, with ?watch=true requests routed to the Watch streams, PATCH
+// turned into a read, a patch and an update, and pods/log streamed as plain
+// text (podlog.go).
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
@@ -46,6 +47,9 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 		if err := g.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST gateway for %s: %w", g.resource, err)
 		}
+	}
+	if err := registerPodStreams(mux, conn, log); err != nil {
+		return nil, err
 	}
 	disc := newDiscovery(opts.ServerAddress)
 	var api http.Handler = mux

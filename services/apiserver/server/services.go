@@ -8,19 +8,25 @@ import (
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"google.golang.org/grpc"
 )
 
 // Register adds every kind's gRPC service to s, which must be built with
 // CodecOption: malformed requests are then answered as InvalidArgument
-// (interceptors.go). Adding a kind means one line here (and its entry in
+// (interceptors.go). kubelets reaches the nodes' kubelets for pods/log and
+// pods/exec. Adding a kind means one line here (and its entry in
 // machinery/scheme).
-func Register(s grpc.ServiceRegistrar, reg *registry.Registry) {
+func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet.Pool) {
 	s = decodeErrors{s}
 	corev1.RegisterNamespaceServiceServer(s, newHandler[*corev1.Namespace, *corev1.NamespaceList, corev1.NamespaceWatchEvent](reg.Resource("namespaces")))
 	corev1.RegisterNodeServiceServer(s, newHandler[*corev1.Node, *corev1.NodeList, corev1.NodeWatchEvent](reg.Resource("nodes")))
-	corev1.RegisterPodServiceServer(s, &podService{newHandler[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](reg.Resource("pods"))})
+	corev1.RegisterPodServiceServer(s, &podService{
+		handler:  newHandler[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](reg.Resource("pods")),
+		nodes:    reg.Resource("nodes"),
+		kubelets: kubelets,
+	})
 	corev1.RegisterServiceServiceServer(s, newHandler[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](reg.Resource("services")))
 	corev1.RegisterEndpointsServiceServer(s, newHandler[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](reg.Resource("endpoints")))
 	corev1.RegisterSecretServiceServer(s, newHandler[*corev1.Secret, *corev1.SecretList, corev1.SecretWatchEvent](reg.Resource("secrets")))
@@ -33,9 +39,13 @@ func Register(s grpc.ServiceRegistrar, reg *registry.Registry) {
 	batchv1.RegisterCronJobServiceServer(s, newHandler[*batchv1.CronJob, *batchv1.CronJobList, batchv1.CronJobWatchEvent](reg.Resource("cronjobs")))
 }
 
-// podService adds the pods/binding subresource.
+// podService adds the pods/binding, pods/log and pods/exec subresources.
 type podService struct {
 	*handler[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent]
+	// nodes is read to find a pod's kubelet.
+	nodes *registry.Resource
+	// kubelets holds the connections to the kubelets.
+	kubelets *kubelet.Pool
 }
 
 // Bind assigns a pod to the node named by the binding's target.
