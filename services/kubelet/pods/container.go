@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func (m *Manager) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 		if m.setWaiting(pod, c.GetName(), &waitReason{"ImagePullBackOff", msg}) || w.reason != "ImagePullBackOff" {
 			m.rec.Event(ref, record.Normal, "BackOff", msg)
 		}
-		return "", fmt.Errorf("%s", msg)
+		return "", errBackingOff
 	}
 	m.rec.Eventf(ref, record.Normal, "Pulling", "Pulling image %q", c.GetImage())
 	start := time.Now()
@@ -107,6 +108,9 @@ func (m *Manager) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 	m.rec.Eventf(ref, record.Normal, "Pulled", "Successfully pulled image %q in %s", c.GetImage(), time.Since(start).Round(time.Millisecond))
 	return resp.GetImageRef(), nil
 }
+
+// errBackingOff says a container waits for its back-off to pass: no failure.
+var errBackingOff = errors.New("backing off")
 
 // lastSegment is the part of an image reference after its last slash.
 func lastSegment(image string) string {

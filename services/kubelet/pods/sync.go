@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -71,7 +72,7 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		}
 		for _, c := range pod.GetSpec().GetContainers() {
 			after, err := m.syncContainer(ctx, pod, c, sb, rp, ip)
-			if err != nil {
+			if err != nil && !errors.Is(err, errBackingOff) {
 				m.log.Warn("container not started", zap.String("pod", key), zap.String("container", c.GetName()), zap.Error(err))
 			}
 			if after > 0 && (requeue == 0 || after < requeue) {
