@@ -1,0 +1,142 @@
+// Package app is tug-kubelet: the node agent. It registers its Node, runs
+// the pods bound to it through a CRI runtime (containerd, its own with
+// --managed-containerd), reports their status, and serves their logs and
+// exec to the apiserver. With --hollow-nodes it instead runs many hollow
+// kubelets over in-memory fake runtimes, for scale tests.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+)
+
+// Version is what the node reports as its kubelet version.
+const Version = "v1.34.0-tugboat"
+
+// Config is the kubelet's configuration; flags map onto it.
+type Config struct {
+	Kubeconfig        string
+	Context           string
+	NodeName          string
+	NodeIP            string
+	Address           string // where logs and exec are served
+	Port              int
+	RuntimeEndpoint   string
+	ManagedContainerd bool
+	ContainerdBinary  string
+	RootDir           string
+	ImageArchives     string // OCI archives served to the managed containerd
+	SandboxImage      string
+	PodCIDR           string
+	ClusterCIDR       string
+	ServiceCIDR       string
+	CNIBinDir         string
+	CNIConfDir        string // for an external runtime: where to write the CNI config
+	Labels            string
+	MetricsAddress    string
+	HollowNodes       int
+	HollowCapacity    string
+	RelistPeriod      time.Duration
+	Cleanup           bool
+}
+
+// DefaultConfig returns the defaults the flags show.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		NodeName:       strings.ToLower(host),
+		NodeIP:         "127.0.0.1",
+		Port:           10250,
+		RootDir:        "/var/lib/tugboat/kubelet",
+		SandboxImage:   "tugboat.local/pause:latest",
+		PodCIDR:        "10.244.0.0/24",
+		ClusterCIDR:    "10.244.0.0/16",
+		ServiceCIDR:    "10.96.0.0/12",
+		CNIBinDir:      "/usr/lib/cni",
+		MetricsAddress: "127.0.0.1:10248",
+		HollowCapacity: "cpu=4,memory=16Gi,pods=110",
+		RelistPeriod:   time.Second,
+	}
+}
+
+// AddFlags binds the flags to c.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", c.Kubeconfig, "kubeconfig file with the apiserver's address and credentials (default $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&c.Context, "context", c.Context, "kubeconfig context to use (default: its current-context)")
+	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "name of this node")
+	fs.StringVar(&c.NodeIP, "node-ip", c.NodeIP, "the node's InternalIP: the apiserver reaches the kubelet there (set the host's address for a multi-node cluster)")
+	fs.StringVar(&c.Address, "address", c.Address, "address to serve logs and exec on (default: --node-ip); unauthenticated until TLS lands, so keep it private")
+	fs.IntVar(&c.Port, "port", c.Port, "port to serve logs and exec on (0: none)")
+	fs.StringVar(&c.RuntimeEndpoint, "runtime-endpoint", c.RuntimeEndpoint, "CRI runtime socket, e.g. unix:///run/containerd/containerd.sock (or use --managed-containerd)")
+	fs.BoolVar(&c.ManagedContainerd, "managed-containerd", c.ManagedContainerd, "run a containerd of the kubelet's own under --root-dir/containerd")
+	fs.StringVar(&c.ContainerdBinary, "containerd-binary", c.ContainerdBinary, "containerd executable for --managed-containerd (default: containerd from $PATH)")
+	fs.StringVar(&c.RootDir, "root-dir", c.RootDir, "kubelet state: pod logs, the managed containerd")
+	fs.StringVar(&c.ImageArchives, "image-archives", c.ImageArchives, "directory of OCI image archives (make images) served to the managed containerd as registry tugboat.local")
+	fs.StringVar(&c.SandboxImage, "pod-infra-container-image", c.SandboxImage, "sandbox (pause) image of the managed containerd")
+	fs.StringVar(&c.PodCIDR, "pod-cidr", c.PodCIDR, "this node's pod addresses (a slice of --cluster-cidr)")
+	fs.StringVar(&c.ClusterCIDR, "cluster-cidr", c.ClusterCIDR, "all pods' addresses: guarded by a blackhole route")
+	fs.StringVar(&c.ServiceCIDR, "service-cidr", c.ServiceCIDR, "Service addresses: guarded by a blackhole route")
+	fs.StringVar(&c.CNIBinDir, "cni-bin-dir", c.CNIBinDir, "CNI plugin binaries (Debian's containernetworking-plugins)")
+	fs.StringVar(&c.CNIConfDir, "cni-conf-dir", c.CNIConfDir, "with an external runtime: write the pod network's CNI config here (its CRI plugin's conf_dir)")
+	fs.StringVar(&c.Labels, "node-labels", c.Labels, "extra node labels, key=value,...")
+	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address of /metrics, /healthz and /readyz")
+	fs.IntVar(&c.HollowNodes, "hollow-nodes", c.HollowNodes, "run this many hollow kubelets over in-memory fake runtimes instead of a real node")
+	fs.StringVar(&c.HollowCapacity, "hollow-capacity", c.HollowCapacity, "capacity of each hollow node")
+	fs.DurationVar(&c.RelistPeriod, "relist-period", c.RelistPeriod, "how often the runtime is listed for changes")
+	fs.BoolVar(&c.Cleanup, "cleanup", c.Cleanup, "stop and remove every sandbox this kubelet's runtime holds for Tugboat, the pod bridge and the guard routes, then exit")
+}
+
+// Validate checks the configuration and names what is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("--node-name is empty"))
+	}
+	if c.HollowNodes < 0 {
+		errs = append(errs, fmt.Errorf("--hollow-nodes %d is negative", c.HollowNodes))
+	}
+	if c.HollowNodes == 0 {
+		if c.RuntimeEndpoint == "" && !c.ManagedContainerd {
+			errs = append(errs, errors.New("--runtime-endpoint or --managed-containerd is required"))
+		}
+		if c.RuntimeEndpoint != "" && c.ManagedContainerd {
+			errs = append(errs, errors.New("--runtime-endpoint and --managed-containerd exclude each other"))
+		}
+	}
+	if _, err := netip.ParseAddr(c.NodeIP); err != nil {
+		errs = append(errs, fmt.Errorf("--node-ip %q: %w", c.NodeIP, err))
+	}
+	for name, v := range map[string]string{"--pod-cidr": c.PodCIDR, "--cluster-cidr": c.ClusterCIDR, "--service-cidr": c.ServiceCIDR} {
+		if _, err := netip.ParsePrefix(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", name, v, err))
+		}
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("--port %d is out of range", c.Port))
+	}
+	if _, err := parseLabels(c.Labels); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// parseLabels reads key=value,key=value.
+func parseLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	for kv := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--node-labels: %q is not key=value", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/component/observe"
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
+	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
+	"github.com/tugboat-sh/tugboat/services/kubelet/node"
+	"github.com/tugboat-sh/tugboat/services/kubelet/pods"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+)
+
+// hollowRelist is the runtime relist period of hollow nodes unless set:
+// their containers change only when the kubelet changes them.
+const hollowRelist = 10 * time.Second
+
+// runHollow runs cfg.HollowNodes kubelets named <node-name>-hollow-<i>, each
+// over its own in-memory fake runtime, sharing one apiserver connection.
+// They register, renew leases, run pods (as fake containers) and report
+// status like real nodes; they serve no logs or exec.
+func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Server, log *zap.Logger) error {
+	capacity, err := parseLabels(cfg.HollowCapacity)
+	if err != nil {
+		return fmt.Errorf("--hollow-capacity: %w", err)
+	}
+	relist := cfg.RelistPeriod
+	if relist == DefaultConfig().RelistPeriod {
+		relist = hollowRelist
+	}
+	rec := record.New(cs.Events(), "kubelet", cfg.NodeName+"-hollow", log.Named("events"))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { rec.Run(gctx); return nil })
+	for i := range cfg.HollowNodes {
+		name := fmt.Sprintf("%s-hollow-%d", cfg.NodeName, i)
+		// Hollow pod IPs are never routed: the /24s may repeat past 256 nodes.
+		podCIDR := fmt.Sprintf("10.244.%d.0/24", i%256)
+		fake, err := fakeruntime.New(fakeruntime.Config{PodCIDR: podCIDR, DiscardLogs: true, Images: []string{cfg.SandboxImage}})
+		if err != nil {
+			return fmt.Errorf("hollow node %s: %w", name, err)
+		}
+		lis, endpoint, dial := fakeruntime.ListenMemory()
+		g.Go(func() error { defer fake.Close(); return fake.Serve(gctx, lis) })
+		rt, ver, err := cri.Dial(ctx, endpoint, 10*time.Second, grpc.WithContextDialer(dial))
+		if err != nil {
+			return fmt.Errorf("hollow node %s: %w", name, err)
+		}
+		var reg = obs.Registry
+		if i > 0 {
+			reg = nil // one node's metrics stand for all
+		}
+		mgr, err := pods.New(pods.Config{
+			NodeName: name, NodeIP: cfg.NodeIP, LogDir: cfg.RootDir + "/hollow/" + name,
+			RuntimeName: ver.GetRuntimeName(), RelistPeriod: relist, Workers: 2, Registerer: reg,
+		}, cs, rt, rec, log.Named("pods").With(zap.String("node", name)))
+		if err != nil {
+			return err
+		}
+		agent := node.New(node.Config{
+			Name: name, IP: cfg.NodeIP, PodCIDR: podCIDR,
+			Labels:   nodeLabels(name, map[string]string{"tugboat.io/hollow": "true"}),
+			Capacity: capacity,
+			Info:     &corev1.NodeSystemInfo{OperatingSystem: "linux", Architecture: goarch, OsImage: "hollow", KubeletVersion: Version, ContainerRuntimeVersion: ver.GetRuntimeName() + "://" + ver.GetRuntimeVersion()},
+		}, cs, health(rt), log.Named("node").With(zap.String("node", name)))
+		g.Go(func() error {
+			defer rt.Close()
+			if err := agent.Register(gctx); err != nil {
+				return err
+			}
+			go agent.Run(gctx)
+			return mgr.Run(gctx)
+		})
+	}
+	log.Info("hollow nodes running", zap.Int("nodes", cfg.HollowNodes))
+	return g.Wait()
+}
