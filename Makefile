@@ -9,10 +9,10 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component services/apiserver
-BINARIES := apiserver
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler test
+BINARIES := apiserver kubelet scheduler
 
-.PHONY: help tools generate check-generate lint build test test-unit smoke bench deps clean
+.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -39,13 +39,16 @@ check-generate: generate ## fail when gen/ differs from what proto/ generates
 
 lint: tools ## buf lint, go vet, gofmt and tidy go.mod files
 	buf lint
-	go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	go vet -tags e2e $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	@out=$$(gofmt -l $(MODULES)); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
 	@for m in $(MODULES); do (cd $$m && GOWORK=off go mod tidy -diff >/dev/null) || { echo "$$m/go.mod is not tidy: run go mod tidy there (GOWORK=off)"; exit 1; }; done
 
 build: ## build the binaries into bin/
 	@mkdir -p bin
-	CGO_ENABLED=0 go build -o bin/tug-apiserver ./services/apiserver/cmd/tug-apiserver
+	@for b in $(BINARIES); do echo "go build bin/tug-$$b"; CGO_ENABLED=0 go build -o bin/tug-$$b ./services/$$b/cmd/tug-$$b || exit 1; done
+
+images: ## build the OCI image archives (pause, sise, shell) into bin/images
+	go run ./images/build -out bin/images
 
 deps: ## install what the tests need from Debian's packages (root)
 	./hack/deps.sh
@@ -56,9 +59,13 @@ test-unit: ## unit tests of every module
 smoke: build ## run the README's examples against bin/tug-apiserver
 	./hack/readme-smoke.sh
 
-test: lint check-generate build ## everything CI runs: lint, generated code, unit and integration tests, README examples
+test: lint check-generate build images ## everything CI runs: lint, generated code, unit, integration and end-to-end tests, README examples
 	go test -count=1 -race $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	go test -count=1 -tags e2e ./test/e2e/
 	./hack/readme-smoke.sh
+
+test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd (root)
+	go test -count=1 -tags e2e -v ./test/e2e/
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md

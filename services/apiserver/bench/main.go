@@ -101,12 +101,28 @@ func main() {
 	}
 	fmt.Print(res.table())
 	if o.out != "" {
-		if err := os.WriteFile(o.out, []byte(res.markdown()), 0o644); err != nil {
+		if err := os.WriteFile(o.out, []byte(res.markdown()+keptSections(o.out)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
 		fmt.Fprintln(os.Stderr, "bench: wrote", o.out)
 	}
+}
+
+// keepMarker starts the part of the report file that other benchmarks
+// (nodes, scheduler) write; a rewrite keeps it.
+const keepMarker = "<!-- sections below are written by other benchmarks; bench -out keeps them -->"
+
+// keptSections returns the marker and what follows it in the existing file.
+func keptSections(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(data), keepMarker); i >= 0 {
+		return "\n" + string(data[i:])
+	}
+	return ""
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -208,10 +208,15 @@ func (m *Manager) fingerprints(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
+	ready := 0
 	for _, s := range sbs.GetItems() {
 		k := s.GetLabels()[cri.LabelPodNamespace] + "/" + s.GetLabels()[cri.LabelPodName]
 		out[k] += s.GetId() + s.GetState().String()
+		if s.GetState() == runtimeapi.PodSandboxState_SANDBOX_READY {
+			ready++
+		}
 	}
+	m.metrics.running.Set(float64(ready))
 	for _, c := range cs.GetContainers() {
 		k := c.GetLabels()[cri.LabelPodNamespace] + "/" + c.GetLabels()[cri.LabelPodName]
 		out[k] += c.GetId() + c.GetState().String()
