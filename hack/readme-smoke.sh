@@ -10,8 +10,15 @@ addr=127.0.0.1:6443
 metrics=127.0.0.1:6444
 work=$(mktemp -d)
 pid=
+spid=
+kpid=
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
+  for p in $kpid $spid $pid; do
+    if kill -0 "$p" 2>/dev/null; then kill "$p"; wait "$p" 2>/dev/null || true; fi
+  done
+  if [ -d "$work/kubelet" ]; then
+    ./bin/tug-kubelet --cleanup --managed-containerd --root-dir "$work/kubelet" >"$work/cleanup.log" 2>&1 || cat "$work/cleanup.log" >&2
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -22,7 +29,7 @@ expect() { # expect NAME EXTENDED-REGEX TEXT
 
 if curl -s -o /dev/null "http://$addr/"; then fail "something already listens on $addr"; fi
 
-make -s build
+make -s build images
 ./bin/tug-apiserver --data-dir "$work/data" --metrics-address "$metrics" >"$work/log" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 60))
@@ -62,6 +69,27 @@ out=$(go run github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 -plaintext \
   -d '{"namespace":"default","name":"web"}' \
   127.0.0.1:6443 tugboat.core.v1.PodService/Get)
 expect "grpcurl Get" '"image": "tugboat.local/sise:0.5.0"' "$out"
+
+# A node: the scheduler binds web, the kubelet runs it on its own containerd.
+./bin/tug-scheduler --kubeconfig "$KUBECONFIG" --metrics-address 127.0.0.1:0 >"$work/scheduler.log" 2>&1 &
+spid=$!
+./bin/tug-kubelet --kubeconfig "$KUBECONFIG" --node-name node1 --managed-containerd \
+  --image-archives bin/images --root-dir "$work/kubelet" --metrics-address 127.0.0.1:0 >"$work/kubelet.log" 2>&1 &
+kpid=$!
+deadline=$((SECONDS + 90))
+until [ "$(kubectl get pod web -o jsonpath='{.status.phase}')" = Running ]; do
+  kill -0 "$kpid" 2>/dev/null || { tail -20 "$work/kubelet.log" >&2; fail "tug-kubelet exited"; }
+  [ $SECONDS -lt $deadline ] || { tail -20 "$work/kubelet.log" "$work/scheduler.log" >&2; fail "pod web not Running within 90s"; }
+  sleep 0.2
+done
+out=$(kubectl get pod web -o jsonpath='{.spec.nodeName} {.status.podIP}')
+expect "pod web bound and addressed" '^node1 10\.244\.0\.[0-9]+$' "$out"
+out=$(kubectl logs web)
+expect "kubectl logs web" 'listening on :9876' "$out"
+kubectl delete pod web --grace-period=1 >/dev/null || fail "kubectl delete pod web"
+kill -TERM "$kpid" "$spid"
+wait "$kpid" "$spid" || fail "scheduler or kubelet exited non-zero after SIGTERM"
+kpid= spid=
 
 kill -TERM "$pid"
 deadline=$((SECONDS + 20))
