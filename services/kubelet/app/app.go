@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-logr/zapr"
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/client/record"
@@ -24,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
 )
 
 // Run runs the kubelet (or the hollow kubelets) until ctx ends.
@@ -31,6 +33,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// client-go's exec streaming logs through klog: into our zap logger.
+	klog.SetLogger(zapr.NewLogger(log.Named("klog")))
 	if cfg.Cleanup {
 		return cleanup(ctx, cfg, log)
 	}
