@@ -1,0 +1,53 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateNamesTheBadFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"no runtime", func(c *Config) {}, "--runtime-endpoint or --managed-containerd"},
+		{"both runtimes", func(c *Config) { c.RuntimeEndpoint = "unix:///x"; c.ManagedContainerd = true }, "exclude each other"},
+		{"bad node ip", func(c *Config) { c.ManagedContainerd = true; c.NodeIP = "node" }, "--node-ip"},
+		{"bad pod cidr", func(c *Config) { c.ManagedContainerd = true; c.PodCIDR = "10.244.0.0" }, "--pod-cidr"},
+		{"bad labels", func(c *Config) { c.ManagedContainerd = true; c.Labels = "a=b,c" }, `--node-labels: "c"`},
+		{"negative hollow", func(c *Config) { c.HollowNodes = -1 }, "--hollow-nodes"},
+		{"port", func(c *Config) { c.ManagedContainerd = true; c.Port = 70000 }, "--port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.NodeName = "n"
+			tt.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+	ok := DefaultConfig()
+	ok.NodeName, ok.ManagedContainerd = "n", true
+	if err := ok.Validate(); err != nil {
+		t.Errorf("defaults with a managed containerd: %v", err)
+	}
+	hollow := DefaultConfig()
+	hollow.NodeName, hollow.HollowNodes = "h", 3
+	if err := hollow.Validate(); err != nil {
+		t.Errorf("hollow nodes need no runtime: %v", err)
+	}
+}
+
+func TestParseLabels(t *testing.T) {
+	got, err := parseLabels("a=b, c = d,e=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["a"] != "b" || got["c"] != "d" || got["e"] != "" {
+		t.Errorf("got %v", got)
+	}
+}
