@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/scheduler/core"
-	"github.com/tugboat-sh/tugboat/services/scheduler/event"
 	"github.com/tugboat-sh/tugboat/services/scheduler/queue"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -77,7 +77,7 @@ func (s *scheduler) bind(ctx context.Context, qp *queue.QueuedPod, assumed *core
 	s.metrics.attempt(resultScheduled, now.Sub(start).Seconds())
 	s.metrics.podDuration.Observe(now.Sub(qp.InitialTimestamp).Seconds())
 	s.log.Debug("pod bound", zap.String("pod", qp.Key), zap.String("node", node), zap.Int("attempts", qp.Attempts))
-	s.events.Eventf(assumed, event.Normal, "Scheduled", "Successfully assigned %s to %s", qp.Key, node)
+	s.events.Eventf(record.PodRef(assumed), record.Normal, "Scheduled", "Successfully assigned %s to %s", qp.Key, node)
 }
 
 // failed ends an attempt that placed no pod: an unschedulable pod waits
@@ -102,6 +102,6 @@ func (s *scheduler) failed(ctx context.Context, qp *queue.QueuedPod, start time.
 	} else {
 		s.log.Debug("pod unschedulable", zap.String("pod", qp.Key), zap.Int("attempts", qp.Attempts), zap.String("reason", msg))
 	}
-	s.events.Eventf(qp.Pod, event.Warning, "FailedScheduling", "%s", msg)
+	s.events.Eventf(record.PodRef(qp.Pod), record.Warning, "FailedScheduling", "%s", msg)
 	s.inflight.Go(func() { s.setUnschedulable(ctx, qp.Pod, msg) })
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/informer"
+	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/scheduler/cache"
 	"github.com/tugboat-sh/tugboat/services/scheduler/core"
-	"github.com/tugboat-sh/tugboat/services/scheduler/event"
 	"github.com/tugboat-sh/tugboat/services/scheduler/queue"
 	"go.uber.org/zap"
 )
@@ -28,7 +28,7 @@ type scheduler struct {
 	cache   *cache.Cache
 	queue   *queue.Queue
 	algo    *core.Scheduler
-	events  *event.Recorder
+	events  *record.Recorder
 	metrics *metrics
 	pods    *informer.Informer[*corev1.Pod]
 	nodes   *informer.Informer[*corev1.Node]
@@ -57,7 +57,7 @@ func newScheduler(cfg Config, cs *clientset.Set, reg prometheus.Registerer, iden
 			Filters: filters, Scores: scores,
 			Parallelism: cfg.Parallelism, PercentageOfNodesToScore: int32(cfg.PercentageOfNodesToScore),
 		}),
-		events:  event.New(cs.Events(), cfg.SchedulerName, identity, log.Named("events")),
+		events:  record.New(cs.Events(), cfg.SchedulerName, identity, log.Named("events")),
 		metrics: m,
 		pods:    informer.New(cs.Pods(), informer.Options{FieldSelector: activePods, Logger: log.Named("pods")}),
 		nodes:   informer.New(cs.Nodes(), informer.Options{Logger: log.Named("nodes")}),
