@@ -8,6 +8,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -43,6 +44,7 @@ type Recorder struct {
 	queue     chan *corev1.Event
 	seen      map[string]*corev1.Event
 	lastPrune time.Time
+	dropped   atomic.Int64
 }
 
 // New returns a Recorder reporting as component on host (the node name for
@@ -85,7 +87,10 @@ func (r *Recorder) Event(ref *corev1.ObjectReference, typ, reason, message strin
 	select {
 	case r.queue <- ev:
 	default:
-		r.log.Warn("event dropped: queue full", zap.String("reason", reason), zap.String("object", ref.GetName()))
+		// Logged once per 100 drops: a burst must not flood the log too.
+		if n := r.dropped.Add(1); n%100 == 1 {
+			r.log.Warn("events dropped: queue full", zap.Int64("dropped", n), zap.String("reason", reason), zap.String("object", ref.GetName()))
+		}
 	}
 }
 
@@ -141,6 +146,9 @@ func (r *Recorder) send(ctx context.Context, ev *corev1.Event) {
 	ev.Metadata.Name = fmt.Sprintf("%s.%x", ev.InvolvedObject.GetName(), time.Now().UnixNano())
 	out, err := r.sink.Create(cctx, ev)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // shutting down
+		}
 		r.log.Warn("event not recorded", zap.String("reason", ev.Reason), zap.String("object", ev.InvolvedObject.GetName()), zap.Error(err))
 		return
 	}

@@ -48,7 +48,7 @@ func (m *matcher) matches(obj proto.Message) bool {
 	if m.labels != nil && !m.labels.Matches(labels.Set(readMeta(obj).GetLabels())) {
 		return false
 	}
-	if m.fields != nil && !m.fields.Matches(fields.Set(obj)) {
+	if m.fields != nil && !m.fields.Matches(fields.Of(obj)) {
 		return false
 	}
 	return true

@@ -60,7 +60,6 @@ func DefaultConfig() Config {
 		CNIBinDir:      "/usr/lib/cni",
 		MetricsAddress: "127.0.0.1:10248",
 		HollowCapacity: "cpu=4,memory=16Gi,pods=110",
-		RelistPeriod:   time.Second,
 	}
 }
 
@@ -87,7 +86,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address of /metrics, /healthz and /readyz")
 	fs.IntVar(&c.HollowNodes, "hollow-nodes", c.HollowNodes, "run this many hollow kubelets over in-memory fake runtimes instead of a real node")
 	fs.StringVar(&c.HollowCapacity, "hollow-capacity", c.HollowCapacity, "capacity of each hollow node")
-	fs.DurationVar(&c.RelistPeriod, "relist-period", c.RelistPeriod, "how often the runtime is listed for changes")
+	fs.DurationVar(&c.RelistPeriod, "relist-period", c.RelistPeriod, "how often the runtime is listed for changes (default 1s, 10s for hollow nodes)")
 	fs.BoolVar(&c.Cleanup, "cleanup", c.Cleanup, "stop and remove every sandbox this kubelet's runtime holds for Tugboat, the pod bridge and the guard routes, then exit")
 }
 

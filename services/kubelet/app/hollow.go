@@ -13,6 +13,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"github.com/tugboat-sh/tugboat/services/kubelet/node"
 	"github.com/tugboat-sh/tugboat/services/kubelet/pods"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -32,7 +33,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		return fmt.Errorf("--hollow-capacity: %w", err)
 	}
 	relist := cfg.RelistPeriod
-	if relist == DefaultConfig().RelistPeriod {
+	if relist <= 0 {
 		relist = hollowRelist
 	}
 	rec := record.New(cs.Events(), "kubelet", cfg.NodeName+"-hollow", log.Named("events"))
@@ -52,7 +53,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		if err != nil {
 			return fmt.Errorf("hollow node %s: %w", name, err)
 		}
-		var reg = obs.Registry
+		var reg prometheus.Registerer = obs.Registry
 		if i > 0 {
 			reg = nil // one node's metrics stand for all
 		}
@@ -74,7 +75,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 			if err := agent.Register(gctx); err != nil {
 				return err
 			}
-			go agent.Run(gctx)
+			g.Go(func() error { agent.Run(gctx); return nil })
 			return mgr.Run(gctx)
 		})
 	}
