@@ -31,6 +31,10 @@ type APIServer struct {
 	Client *clientset.Set
 	// DataDir holds the embedded etcd's data.
 	DataDir string
+	// Fsync reports whether the embedded etcd syncs its writes to disk:
+	// false, the harness trades durability for speed (etcd's
+	// --unsafe-no-fsync). Benchmarks say so next to their figures.
+	Fsync bool
 }
 
 // StartAPIServer runs the apiserver on 127.0.0.1 at a free port with an
@@ -43,6 +47,7 @@ func StartAPIServer(t testing.TB) *APIServer {
 	cfg.ListenAddress = "127.0.0.1:0"
 	cfg.DataDir = s.DataDir
 	cfg.UnsafeNoFsync = true
+	s.Fsync = !cfg.UnsafeNoFsync
 	cfg.CompactionInterval = 0
 	ready := make(chan net.Addr, 1)
 	cfg.OnReady = func(a net.Addr) { ready <- a }

@@ -13,6 +13,7 @@ package harness
 
 import (
 	"context"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -37,12 +38,20 @@ type component struct {
 }
 
 // run starts fn in a goroutine with a context that t.Cleanup cancels; on
-// cleanup it waits for fn to return and reports an error it returns.
+// cleanup it waits for fn to return and reports an error it returns. Its
+// goroutines carry the profiler label component=name.
 func run(t testing.TB, name string, fn func(ctx context.Context, log *zap.Logger) error) *component {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &component{name: name, cancel: cancel, done: make(chan error, 1), logs: &sink{t: t, name: name}}
-	go func() { c.done <- fn(ctx, c.logs.logger()) }()
+	go func() {
+		// Every goroutine the component starts inherits the label, so a
+		// CPU profile of an in-process cluster splits by component
+		// (go tool pprof -tagfocus component=scheduler).
+		pprof.Do(ctx, pprof.Labels("component", name), func(ctx context.Context) {
+			c.done <- fn(ctx, c.logs.logger())
+		})
+	}()
 	t.Cleanup(func() { c.stop(t) })
 	return c
 }
