@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -204,4 +205,16 @@ func waitEvent(t *testing.T, ns, name, reason string) string {
 		t.Fatalf("pod %s/%s: %v; events: %v", ns, name, err, events(t, ns, name))
 	}
 	return found
+}
+
+// containers lists the IDs of the runtime's containers whose label key has
+// value, straight from the node's containerd (ctr), not through the kubelet.
+func containers(t *testing.T, key, value string) []string {
+	t.Helper()
+	out, err := exec.Command("ctr", "--address", cluster.KubeletDir+"/containerd/containerd.sock", "-n", "k8s.io",
+		"containers", "ls", "-q", fmt.Sprintf("labels.%q==%s", key, value)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ctr containers ls: %v: %s", err, out)
+	}
+	return strings.Fields(string(out))
 }

@@ -172,6 +172,10 @@ func TestGracefulDeletion(t *testing.T) {
 	createPod(t, ns, shellPod("graceful", "sh", "-c", "trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.2; done"))
 	p := waitPod(t, ns, "graceful", 60*time.Second, "Running", running)
 	ip := p.GetStatus().GetPodIp()
+	// The sandbox (pause) and the container, by their labels.
+	if ids := containers(t, "io.kubernetes.pod.namespace", ns); len(ids) != 2 {
+		t.Fatalf("containerd shows %d containers in namespace %s, want 2", len(ids), ns)
+	}
 	netns := netnsOf(t, ip)
 	if netns == "" {
 		t.Fatalf("no network namespace holds the pod IP %s", ip)
@@ -199,9 +203,8 @@ func TestGracefulDeletion(t *testing.T) {
 	if !strings.Contains(string(routes), "tug0") {
 		t.Errorf("route to the old pod IP: %s (want only the node's bridge route)", routes)
 	}
-	out, _ := exec.Command("ctr", "--address", cluster.KubeletDir+"/containerd/containerd.sock", "-n", "k8s.io", "containers", "ls", `labels."io.kubernetes.pod.namespace"==`+ns).CombinedOutput()
-	if strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
-		t.Errorf("containers left:\n%s", out)
+	if ids := containers(t, "io.kubernetes.pod.namespace", ns); len(ids) > 0 {
+		t.Errorf("containers left: %v", ids)
 	}
 }
 

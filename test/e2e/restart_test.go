@@ -3,8 +3,12 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 )
 
 // A restarted kubelet adopts the running containers instead of restarting
@@ -15,8 +19,18 @@ func TestKubeletRestartAdoptsContainers(t *testing.T) {
 	createPod(t, ns, shellPod("survivor", "sleep", "100000"))
 	before := waitPod(t, ns, "survivor", 60*time.Second, "Running", running)
 	id := before.GetStatus().GetContainerStatuses()[0].GetContainerId()
+	createPod(t, ns, shellPod("orphan", "sleep", "100000"))
+	waitPod(t, ns, "orphan", 60*time.Second, "Running", running)
+	// Its sandbox (pause) and its container, by their labels.
+	if ids := containers(t, "io.kubernetes.pod.name", "orphan"); len(ids) != 2 {
+		t.Fatalf("containerd shows %d containers of the orphan pod, want 2", len(ids))
+	}
 
 	cluster.stopProc("kubelet")
+	// Force-deleted while the kubelet is away: its sandbox belongs to no pod.
+	if _, err := cluster.CS.Pods().Delete(context.Background(), &metav1.DeleteOptions{Namespace: ns, Name: "orphan", GracePeriodSeconds: ptr(int32(0))}); err != nil {
+		t.Fatal(err)
+	}
 	if err := cluster.startKubelet(); err != nil {
 		t.Fatalf("kubelet restart: %v", err)
 	}
@@ -34,5 +48,14 @@ func TestKubeletRestartAdoptsContainers(t *testing.T) {
 	}
 	if out, _, code := execIn(t, ns, "survivor", "c", "echo", "still here"); code != 0 || out != "still here\n" {
 		t.Errorf("exec after restart: %q exit %d", out, code)
+	}
+	// The orphan's sandbox and container are gone.
+	if err := poll(30*time.Second, func() error {
+		if ids := containers(t, "io.kubernetes.pod.name", "orphan"); len(ids) > 0 {
+			return fmt.Errorf("containers of the orphan left: %v", ids)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 }
