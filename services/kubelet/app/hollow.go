@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/record"
 	"github.com/tugboat-sh/tugboat/component/observe"
@@ -13,7 +14,6 @@ import (
 	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"github.com/tugboat-sh/tugboat/services/kubelet/node"
 	"github.com/tugboat-sh/tugboat/services/kubelet/pods"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
