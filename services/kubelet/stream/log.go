@@ -38,6 +38,12 @@ func (s *Server) Log(req *corev1.PodLogOptions, srv grpc.ServerStreamingServer[c
 	} else if err != nil {
 		return status.Errorf(codes.Internal, "open log of container %q in pod %q: %v", req.GetContainer(), req.GetName(), err)
 	}
+	// Open the stream now: a followed log that is still empty must not
+	// leave the caller (kubectl logs -f) waiting for its headers.
+	if err := srv.SendHeader(nil); err != nil {
+		f.Close()
+		return logStreamError(srv.Context(), err)
+	}
 	ctx := srv.Context()
 	out := &chunker{
 		send:   func(b []byte) error { return srv.Send(&corev1.PodLogChunk{Data: b}) },
