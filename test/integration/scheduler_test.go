@@ -169,6 +169,13 @@ func (c *cluster) waitUnschedulableWith(name, want string) {
 // waitEvent waits for an event about the pod with reason and returns it.
 func (c *cluster) waitEvent(pod, reason string) *corev1.Event {
 	c.t.Helper()
+	return c.waitEventWith(pod, reason, "")
+}
+
+// waitEventWith waits for an event about the pod with reason and, unless
+// message is empty, that message (an earlier attempt may have had another).
+func (c *cluster) waitEventWith(pod, reason, message string) *corev1.Event {
+	c.t.Helper()
 	var found *corev1.Event
 	harness.Poll(c.t, waitTimeout, "a "+reason+" event about pod "+pod, func() (bool, string) {
 		list, err := c.api.Client.Events().List(harness.Context(c.t, waitTimeout), &metav1.ListOptions{
@@ -178,11 +185,13 @@ func (c *cluster) waitEvent(pod, reason string) *corev1.Event {
 		if err != nil {
 			return false, err.Error()
 		}
-		if len(list.GetItems()) == 0 {
-			return false, "no event"
+		for _, ev := range list.GetItems() {
+			if message == "" || ev.GetMessage() == message {
+				found = ev
+				return true, ""
+			}
 		}
-		found = list.GetItems()[0]
-		return true, ""
+		return false, fmt.Sprintf("%d events, none with message %q", len(list.GetItems()), message)
 	})
 	return found
 }
@@ -251,7 +260,7 @@ func TestNodeSelectorWaitsForALabelledNode(t *testing.T) {
 
 	want := "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
 	c.waitUnschedulableWith("db", want)
-	ev := c.waitEvent("db", "FailedScheduling")
+	ev := c.waitEventWith("db", "FailedScheduling", want)
 	if ev.GetType() != "Warning" || ev.GetMessage() != want || ev.GetSource().GetComponent() != "default-scheduler" ||
 		ev.GetInvolvedObject().GetKind() != "Pod" || ev.GetInvolvedObject().GetName() != "db" || ev.GetInvolvedObject().GetUid() == "" {
 		t.Fatalf("FailedScheduling event = %v", ev)

@@ -100,7 +100,7 @@ func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Se
 		}()
 		endpoint = ctrd.Endpoint
 	} else if cfg.CNIConfDir != "" {
-		if err := network.WriteCNIConfig(cfg.CNIConfDir, filepath.Join(cfg.RootDir, "ipam"), podCIDR); err != nil {
+		if err := network.WriteCNIConfig(cfg.CNIConfDir, filepath.Join(cfg.RootDir, "ipam"), podCIDR, netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
 			return err
 		}
 	}
@@ -200,7 +200,7 @@ func startContainerd(ctx context.Context, cfg Config, g *errgroup.Group, log *za
 		CNIBinDir:    cfg.CNIBinDir,
 		Mirrors:      map[string][]string{},
 	}
-	if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR)); err != nil {
+	if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR), netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
 		return nil, err
 	}
 	if cfg.ImageArchives != "" {

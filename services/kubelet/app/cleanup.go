@@ -27,7 +27,7 @@ func cleanup(ctx context.Context, cfg Config, log *zap.Logger) error {
 	var errs []error
 	if cfg.ManagedContainerd {
 		cc := containerd.Config{Dir: filepath.Join(cfg.RootDir, "containerd"), Binary: cfg.ContainerdBinary, SandboxImage: cfg.SandboxImage, CNIBinDir: cfg.CNIBinDir}
-		if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR)); err != nil {
+		if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR), netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
 			return err
 		}
 		p, err := containerd.Start(ctx, cc, nil, log)

@@ -110,11 +110,7 @@ func (c *Config) Validate() error {
 	if _, err := netip.ParseAddr(c.NodeIP); err != nil {
 		errs = append(errs, fmt.Errorf("--node-ip %q: %w", c.NodeIP, err))
 	}
-	for name, v := range map[string]string{"--pod-cidr": c.PodCIDR, "--cluster-cidr": c.ClusterCIDR, "--service-cidr": c.ServiceCIDR} {
-		if _, err := netip.ParsePrefix(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", name, v, err))
-		}
-	}
+	errs = append(errs, validateCIDRs(c.PodCIDR, c.ClusterCIDR, c.ServiceCIDR)...)
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("--port %d is out of range", c.Port))
 	}
@@ -138,4 +134,36 @@ func parseLabels(s string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// validateCIDRs checks the pod, cluster and service ranges: private IPv4,
+// the guarded ones no wider than /12 (a wider blackhole could swallow the
+// host's own resolver), the pod range inside the cluster range, and the
+// cluster and service ranges apart.
+func validateCIDRs(pod, cluster, service string) []error {
+	var errs []error
+	parsed := map[string]netip.Prefix{}
+	for _, f := range []struct{ name, v string }{{"--pod-cidr", pod}, {"--cluster-cidr", cluster}, {"--service-cidr", service}} {
+		p, err := netip.ParsePrefix(f.v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.name, f.v, err))
+		case !p.Addr().Is4() || !p.Addr().IsPrivate():
+			errs = append(errs, fmt.Errorf("%s %s: want a private IPv4 range", f.name, f.v))
+		case p.Bits() < 12:
+			errs = append(errs, fmt.Errorf("%s %s: wider than /12; the guard route would cover too much", f.name, f.v))
+		default:
+			parsed[f.name] = p.Masked()
+		}
+	}
+	pp, okP := parsed["--pod-cidr"]
+	cp, okC := parsed["--cluster-cidr"]
+	sp, okS := parsed["--service-cidr"]
+	if okP && okC && (!cp.Contains(pp.Addr()) || pp.Bits() < cp.Bits()) {
+		errs = append(errs, fmt.Errorf("--pod-cidr %s is not inside --cluster-cidr %s", pp, cp))
+	}
+	if okC && okS && cp.Overlaps(sp) {
+		errs = append(errs, fmt.Errorf("--cluster-cidr %s overlaps --service-cidr %s", cp, sp))
+	}
+	return errs
 }

@@ -16,6 +16,10 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		{"bad node ip", func(c *Config) { c.ManagedContainerd = true; c.NodeIP = "node" }, "--node-ip"},
 		{"bad pod cidr", func(c *Config) { c.ManagedContainerd = true; c.PodCIDR = "10.244.0.0" }, "--pod-cidr"},
 		{"bad labels", func(c *Config) { c.ManagedContainerd = true; c.Labels = "a=b,c" }, `--node-labels: "c"`},
+		{"too wide", func(c *Config) { c.ManagedContainerd = true; c.ClusterCIDR = "10.0.0.0/8"; c.PodCIDR = "10.1.0.0/24" }, "wider than /12"},
+		{"pod outside cluster", func(c *Config) { c.ManagedContainerd = true; c.PodCIDR = "10.245.0.0/24" }, "not inside --cluster-cidr"},
+		{"overlap", func(c *Config) { c.ManagedContainerd = true; c.ServiceCIDR = "10.244.0.0/16" }, "overlaps"},
+		{"public", func(c *Config) { c.ManagedContainerd = true; c.ServiceCIDR = "8.8.0.0/16" }, "private IPv4"},
 		{"negative hollow", func(c *Config) { c.HollowNodes = -1 }, "--hollow-nodes"},
 		{"port", func(c *Config) { c.ManagedContainerd = true; c.Port = 70000 }, "--port"},
 	}

@@ -20,13 +20,19 @@ const ConfFile = "10-tugboat.conflist"
 
 // WriteCNIConfig writes the pod network's CNI config for podCIDR into dir.
 // The file is replaced atomically, so the runtime never reads half of it.
-// IPAM state (host-local's allocations) lives in ipamDir.
-func WriteCNIConfig(dir, ipamDir string, podCIDR netip.Prefix) error {
+// IPAM state (host-local's allocations) lives in ipamDir. Pods get routes
+// to routed only (the cluster and service CIDRs), no default route: nothing
+// a pod sends can head off the machine.
+func WriteCNIConfig(dir, ipamDir string, podCIDR netip.Prefix, routed ...netip.Prefix) error {
 	if !podCIDR.Addr().Is4() {
 		return fmt.Errorf("pod CIDR %s: only IPv4 is supported", podCIDR)
 	}
 	if podCIDR.Bits() > 30 {
 		return fmt.Errorf("pod CIDR %s is too small for pods", podCIDR)
+	}
+	routes := []map[string]string{}
+	for _, p := range routed {
+		routes = append(routes, map[string]string{"dst": p.Masked().String()})
 	}
 	conf := map[string]any{
 		"cniVersion": "0.4.0",
@@ -42,7 +48,7 @@ func WriteCNIConfig(dir, ipamDir string, podCIDR netip.Prefix) error {
 					"type":    "host-local",
 					"dataDir": ipamDir,
 					"ranges":  [][]map[string]string{{{"subnet": podCIDR.Masked().String()}}},
-					"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
+					"routes":  routes,
 				},
 			},
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},

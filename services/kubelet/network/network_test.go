@@ -10,7 +10,7 @@ import (
 
 func TestWriteCNIConfig(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteCNIConfig(dir, "/ipam", netip.MustParsePrefix("10.244.3.7/24")); err != nil {
+	if err := WriteCNIConfig(dir, "/ipam", netip.MustParsePrefix("10.244.3.7/24"), netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("10.96.0.0/12")); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ConfFile))
@@ -26,6 +26,7 @@ func TestWriteCNIConfig(t *testing.T) {
 				Type    string                `json:"type"`
 				DataDir string                `json:"dataDir"`
 				Ranges  [][]map[string]string `json:"ranges"`
+				Routes  []map[string]string   `json:"routes"`
 			} `json:"ipam"`
 		} `json:"plugins"`
 	}
@@ -38,6 +39,10 @@ func TestWriteCNIConfig(t *testing.T) {
 	b := conf.Plugins[0]
 	if b.Bridge != Bridge || b.IPAM.Type != "host-local" || b.IPAM.DataDir != "/ipam" || b.IPAM.Ranges[0][0]["subnet"] != "10.244.3.0/24" {
 		t.Errorf("bridge plugin %+v", b)
+	}
+	// Only the cluster ranges are routed: no default route in a pod.
+	if r := b.IPAM.Routes; len(r) != 2 || r[0]["dst"] != "10.244.0.0/16" || r[1]["dst"] != "10.96.0.0/12" {
+		t.Errorf("routes %v, want the cluster and service CIDRs only", r)
 	}
 }
 

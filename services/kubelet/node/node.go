@@ -155,7 +155,9 @@ func (a *Agent) syncStatus(ctx context.Context) error {
 func (a *Agent) updateStatus(ctx context.Context, n *corev1.Node, force bool) error {
 	now := time.Now()
 	st := a.status(ctx, n.GetStatus(), now)
-	if !force && a.last != nil && sameStatus(a.last, st) && now.Sub(a.lastAt) < a.cfg.StatusInterval {
+	// Compared with the server's copy: a change made by someone else (Ready
+	// set to Unknown by the node controller) is corrected at once.
+	if !force && a.last != nil && n.GetStatus() != nil && sameStatus(n.GetStatus(), st) && now.Sub(a.lastAt) < a.cfg.StatusInterval {
 		return nil
 	}
 	next := proto.Clone(n).(*corev1.Node)

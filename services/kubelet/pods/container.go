@@ -20,7 +20,7 @@ func (m *Manager) createAndStart(ctx context.Context, pod *corev1.Pod, c *corev1
 	pullKey := pod.GetMetadata().GetUid() + "/" + c.GetName() + "/pull"
 	image, err := m.ensureImage(ctx, pod, c, pullKey)
 	if err != nil {
-		return m.backoff.wait(pullKey, time.Now(), 0, time.Now()) + time.Millisecond, err
+		return max(m.backoff.wait(pullKey, time.Time{}, 0, time.Now()), time.Second), err
 	}
 	cfg, err := m.containerConfig(pod, c, image, attempt, ip)
 	if err != nil {
@@ -72,6 +72,7 @@ func (m *Manager) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 	if policy != "Always" {
 		st, err := m.rt.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: spec})
 		if err != nil {
+			m.backoff.retried(pullKey, time.Now())
 			return "", fmt.Errorf("image status %s: %w", c.GetImage(), err)
 		}
 		if st.GetImage() != nil {
@@ -80,12 +81,14 @@ func (m *Manager) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 		}
 		if policy == "Never" {
 			msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.GetImage())
-			m.setWaiting(pod, c.GetName(), &waitReason{"ErrImageNeverPull", msg})
-			m.rec.Event(ref, record.Warning, "ErrImageNeverPull", msg)
-			return "", fmt.Errorf("%s", msg)
+			m.backoff.retried(pullKey, time.Now())
+			if m.setWaiting(pod, c.GetName(), &waitReason{"ErrImageNeverPull", msg}) {
+				m.rec.Event(ref, record.Warning, "ErrImageNeverPull", msg)
+			}
+			return "", errBackingOff
 		}
 	}
-	if wait := m.backoff.wait(pullKey, time.Now(), 0, time.Now()); wait > 0 {
+	if wait := m.backoff.wait(pullKey, time.Time{}, 0, time.Now()); wait > 0 {
 		w, _ := m.waitingOf(pod.GetMetadata().GetUid(), c.GetName())
 		msg := fmt.Sprintf("Back-off pulling image %q", c.GetImage())
 		if m.setWaiting(pod, c.GetName(), &waitReason{"ImagePullBackOff", msg}) || w.reason != "ImagePullBackOff" {
@@ -98,7 +101,7 @@ func (m *Manager) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 	resp, err := m.rt.PullImage(ctx, &runtimeapi.PullImageRequest{Image: spec})
 	m.metrics.op("pull_image", err)
 	if err != nil {
-		m.backoff.retried(pullKey)
+		m.backoff.retried(pullKey, time.Now())
 		msg := fmt.Sprintf("Failed to pull image %q: %v", c.GetImage(), err)
 		m.setWaiting(pod, c.GetName(), &waitReason{"ErrImagePull", msg})
 		m.rec.Event(ref, record.Warning, "Failed", msg)

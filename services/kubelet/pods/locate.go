@@ -33,7 +33,9 @@ func (m *Manager) Container(ctx context.Context, ns, name, container string, pre
 	}
 	h := rp.history(container)
 	i := 0
-	if previous {
+	// As Kubernetes: --previous is the instance status shows as lastState,
+	// which is the newest one while it waits to be restarted.
+	if previous && len(h) > 0 && h[0].status.GetState() != runtimeapi.ContainerState_CONTAINER_EXITED {
 		i = 1
 	}
 	if len(h) <= i {

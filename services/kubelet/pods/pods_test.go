@@ -51,7 +51,7 @@ func TestBackoffDoublesAndResets(t *testing.T) {
 	}
 	var got []time.Duration
 	for range 5 {
-		b.retried("k")
+		b.retried("k", now)
 		got = append(got, b.wait("k", now, time.Second, now))
 	}
 	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 40 * time.Second, 40 * time.Second}
@@ -63,7 +63,7 @@ func TestBackoffDoublesAndResets(t *testing.T) {
 	if w := b.wait("k", now, 10*time.Minute, now); w != 0 {
 		t.Errorf("after 10 minutes running the wait is %v, want 0", w)
 	}
-	b.retried("k")
+	b.retried("k", now)
 	if w := b.wait("k", now, time.Second, now.Add(5*time.Second)); w != 5*time.Second {
 		t.Errorf("after a reset the wait is %v, want the initial 10s less 5s passed", w)
 	}
@@ -71,6 +71,42 @@ func TestBackoffDoublesAndResets(t *testing.T) {
 	if w := b.wait("k", now, 0, now); w != 0 {
 		t.Errorf("forgotten key waits %v", w)
 	}
+}
+
+// A pull that failed is retried once its back-off has passed, counted from
+// the failure recorded by retried (callers pass no failure time).
+func TestBackoffFromRecordedFailure(t *testing.T) {
+	b := newBackoff(10*time.Second, time.Minute, 10*time.Minute)
+	failed := time.Unix(1000, 0)
+	b.retried("pull", failed)
+	if w := b.wait("pull", time.Time{}, 0, failed.Add(4*time.Second)); w != 6*time.Second {
+		t.Errorf("4s after the failure the wait is %v, want 6s", w)
+	}
+	if w := b.wait("pull", time.Time{}, 0, failed.Add(time.Hour)); w != 0 {
+		t.Errorf("an hour later the wait is %v, want 0", w)
+	}
+}
+
+// restartPolicy Never: a container that could not start ends the pod as
+// Failed, not as waiting for a restart that never comes.
+func TestNeverRestartedFailureIsFailed(t *testing.T) {
+	m := &Manager{cfg: Config{RuntimeName: "containerd"}, waiting: map[string]map[string]waitReason{}, podIPs: map[string]string{}}
+	pod := &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "p", Uid: "u"}, Spec: &corev1.PodSpec{RestartPolicy: "Never", Containers: []*corev1.Container{{Name: "a", Image: "i"}}}}
+	m.setWaiting(pod, "a", &waitReason{"RunContainerError", "exec: not found"})
+	rp := &podRuntime{uid: "u", containers: []*containerInfo{exited("a", 0, 128)}}
+	if _, err := m.syncContainer(t.Context(), pod, pod.Spec.Containers[0], &runtimeapi.PodSandbox{Id: "sb"}, withSandbox(rp, "sb"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.podStatus(pod, rp, time.Now()); st.GetPhase() != "Failed" {
+		t.Errorf("phase %s, want Failed", st.GetPhase())
+	}
+}
+
+func withSandbox(rp *podRuntime, id string) *podRuntime {
+	for _, c := range rp.containers {
+		c.c.PodSandboxId = id
+	}
+	return rp
 }
 
 func TestShouldRestart(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
-	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -65,6 +64,7 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		}
 	}
 	var requeue time.Duration
+	var failed error
 	if sb != nil {
 		ip, err := m.podIP(ctx, sb.GetId())
 		if err != nil {
@@ -72,8 +72,8 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		}
 		for _, c := range pod.GetSpec().GetContainers() {
 			after, err := m.syncContainer(ctx, pod, c, sb, rp, ip)
-			if err != nil && !errors.Is(err, errBackingOff) {
-				m.log.Warn("container not started", zap.String("pod", key), zap.String("container", c.GetName()), zap.Error(err))
+			if err != nil && !errors.Is(err, errBackingOff) && failed == nil {
+				failed = fmt.Errorf("container %s: %w", c.GetName(), err)
 			}
 			if after > 0 && (requeue == 0 || after < requeue) {
 				requeue = after
@@ -89,7 +89,12 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	if requeue > 0 {
 		m.queue.AddAfter(key, requeue)
 	}
-	return m.updateStatus(ctx, pod, rp)
+	if err := m.updateStatus(ctx, pod, rp); err != nil {
+		return err
+	}
+	// A container that failed to be created or started is retried with
+	// the queue's rate limit (the status already says why it waits).
+	return failed
 }
 
 func terminal(phase string) bool { return phase == "Succeeded" || phase == "Failed" }
@@ -185,6 +190,8 @@ func (m *Manager) syncContainer(ctx context.Context, pod *corev1.Pod, c *corev1.
 			return 0, m.start(ctx, pod, c, cur.c.GetId())
 		case runtimeapi.ContainerState_CONTAINER_EXITED, runtimeapi.ContainerState_CONTAINER_UNKNOWN:
 			if !shouldRestart(pod.GetSpec().GetRestartPolicy(), cur.status.GetExitCode()) {
+				// Done for good: report how it ended, not why it waited.
+				m.setWaiting(pod, c.GetName(), nil)
 				return 0, nil
 			}
 			finished := time.Unix(0, cur.status.GetFinishedAt())
@@ -193,13 +200,13 @@ func (m *Manager) syncContainer(ctx context.Context, pod *corev1.Pod, c *corev1.
 				ran = 0
 			}
 			if wait := m.backoff.wait(key, finished, ran, time.Now()); wait > 0 {
-				msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", m.backoffDelay(key), c.GetName(), pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), pod.GetMetadata().GetUid())
+				msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", m.backoff.delay(key), c.GetName(), pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), pod.GetMetadata().GetUid())
 				if m.setWaiting(pod, c.GetName(), &waitReason{"CrashLoopBackOff", msg}) {
 					m.rec.Eventf(record.PodRef(pod), record.Warning, "BackOff", "Back-off restarting failed container %s in pod %s", c.GetName(), pod.GetMetadata().GetName())
 				}
 				return wait, nil
 			}
-			m.backoff.retried(key)
+			m.backoff.retried(key, time.Now())
 			// Keep the one that just exited (for `logs --previous`), drop older ones.
 			for _, old := range rp.history(c.GetName())[1:] {
 				if _, err := m.rt.RemoveContainer(ctx, &runtimeapi.RemoveContainerRequest{ContainerId: old.c.GetId()}); err != nil {
@@ -220,13 +227,6 @@ func shouldRestart(policy string, exitCode int32) bool {
 		return exitCode != 0
 	}
 	return true
-}
-
-// backoffDelay is the current back-off of key, for messages.
-func (m *Manager) backoffDelay(key string) time.Duration {
-	m.backoff.mu.Lock()
-	defer m.backoff.mu.Unlock()
-	return m.backoff.entries[key]
 }
 
 // setWaiting records (or clears, with nil) why a container waits; it says
