@@ -62,10 +62,12 @@ smoke: build ## run the README's examples against bin/tug-apiserver
 test: lint check-generate build images ## everything CI runs: lint, generated code, unit, integration and end-to-end tests, README examples
 	go test -count=1 -race $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	go test -count=1 -tags e2e ./test/e2e/
+	go test -count=1 -tags e2e -run E2E ./services/kubelet/stream/
 	./hack/readme-smoke.sh
 
-test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd (root)
+test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, and kubelet exec on a private one (root)
 	go test -count=1 -tags e2e -v ./test/e2e/
+	go test -count=1 -tags e2e -run E2E -v ./services/kubelet/stream/
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md
