@@ -100,7 +100,7 @@ func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Se
 		}()
 		endpoint = ctrd.Endpoint
 	} else if cfg.CNIConfDir != "" {
-		if err := network.WriteCNIConfig(cfg.CNIConfDir, filepath.Join(cfg.RootDir, "ipam"), podCIDR, netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
+		if err := cfg.writeCNIConfig(cfg.CNIConfDir); err != nil {
 			return err
 		}
 	}
@@ -193,14 +193,8 @@ type managedContainerd struct {
 // startContainerd writes the CNI config, serves the image archives on a
 // loopback registry and starts the kubelet's own containerd.
 func startContainerd(ctx context.Context, cfg Config, g *errgroup.Group, log *zap.Logger) (*managedContainerd, error) {
-	cc := containerd.Config{
-		Dir:          filepath.Join(cfg.RootDir, "containerd"),
-		Binary:       cfg.ContainerdBinary,
-		SandboxImage: cfg.SandboxImage,
-		CNIBinDir:    cfg.CNIBinDir,
-		Mirrors:      map[string][]string{},
-	}
-	if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR), netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
+	cc := cfg.containerdConfig()
+	if err := cfg.writeCNIConfig(cc.CNIConfDir()); err != nil {
 		return nil, err
 	}
 	if cfg.ImageArchives != "" {
@@ -240,4 +234,22 @@ func portOf(addr net.Addr) int {
 	_, p, _ := net.SplitHostPort(addr.String())
 	n, _ := strconv.Atoi(p)
 	return n
+}
+
+// containerdConfig is the managed containerd under --root-dir.
+func (c Config) containerdConfig() containerd.Config {
+	return containerd.Config{
+		Dir:          filepath.Join(c.RootDir, "containerd"),
+		Binary:       c.ContainerdBinary,
+		SandboxImage: c.SandboxImage,
+		CNIBinDir:    c.CNIBinDir,
+		Mirrors:      map[string][]string{},
+	}
+}
+
+// writeCNIConfig writes the pod network's CNI config into dir, routing pods
+// to the cluster and service CIDRs only. Validate has parsed the CIDRs.
+func (c Config) writeCNIConfig(dir string) error {
+	return network.WriteCNIConfig(dir, filepath.Join(c.RootDir, "ipam"), netip.MustParsePrefix(c.PodCIDR),
+		netip.MustParsePrefix(c.ClusterCIDR), netip.MustParsePrefix(c.ServiceCIDR))
 }

@@ -26,8 +26,8 @@ func cleanup(ctx context.Context, cfg Config, log *zap.Logger) error {
 	endpoint := cfg.RuntimeEndpoint
 	var errs []error
 	if cfg.ManagedContainerd {
-		cc := containerd.Config{Dir: filepath.Join(cfg.RootDir, "containerd"), Binary: cfg.ContainerdBinary, SandboxImage: cfg.SandboxImage, CNIBinDir: cfg.CNIBinDir}
-		if err := network.WriteCNIConfig(cc.CNIConfDir(), filepath.Join(cfg.RootDir, "ipam"), netip.MustParsePrefix(cfg.PodCIDR), netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR)); err != nil {
+		cc := cfg.containerdConfig()
+		if err := cfg.writeCNIConfig(cc.CNIConfDir()); err != nil {
 			return err
 		}
 		p, err := containerd.Start(ctx, cc, nil, log)
