@@ -14,6 +14,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"github.com/tugboat-sh/tugboat/services/kubelet/node"
 	"github.com/tugboat-sh/tugboat/services/kubelet/pods"
+	"github.com/tugboat-sh/tugboat/services/kubelet/probe"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -60,6 +61,8 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		mgr, err := pods.New(pods.Config{
 			NodeName: name, NodeIP: cfg.NodeIP, LogDir: cfg.RootDir + "/hollow/" + name,
 			RuntimeName: ver.GetRuntimeName(), RelistPeriod: relist, Workers: 2, Registerer: reg,
+			// Hollow pods have no network to probe: every probe passes.
+			Prober: probe.Pass{},
 		}, cs, rt, rec, log.Named("pods").With(zap.String("node", name)))
 		if err != nil {
 			return err

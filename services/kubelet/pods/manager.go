@@ -20,6 +20,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/workqueue"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
+	"github.com/tugboat-sh/tugboat/services/kubelet/probe"
 	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -39,7 +40,10 @@ type Config struct {
 	RelistPeriod time.Duration
 	// ResyncPeriod syncs every pod this often regardless.
 	ResyncPeriod time.Duration
-	Registerer   prometheus.Registerer
+	// Prober checks the containers' probes; the real one (HTTP, TCP, exec
+	// through the runtime) when nil.
+	Prober     probe.Checker
+	Registerer prometheus.Registerer
 }
 
 // Manager keeps the node's pods running.
@@ -54,12 +58,15 @@ type Manager struct {
 	statuses statusCache
 	metrics  *metrics
 	backoff  *backoff
+	probes   *probe.Manager
+	stop     context.CancelFunc
 
 	mu          sync.Mutex
 	terminating map[string]bool                  // pod UIDs being stopped
 	waiting     map[string]map[string]waitReason // UID -> container -> why it is not running
 	podIPs      map[string]string                // sandbox ID -> IP
 	seen        map[string]time.Time             // pod UID -> first seen, for startup latency
+	killing     map[string]bool                  // container IDs being stopped for a failed probe
 }
 
 // waitReason is why a container is waiting (ErrImagePull, CrashLoopBackOff...).
@@ -94,7 +101,14 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 		waiting:     map[string]map[string]waitReason{},
 		podIPs:      map[string]string{},
 		seen:        map[string]time.Time{},
+		killing:     map[string]bool{},
 	}
+	if cfg.Prober == nil {
+		cfg.Prober = probe.NewProber(rt)
+	}
+	var probeCtx context.Context
+	probeCtx, m.stop = context.WithCancel(context.Background())
+	m.probes = m.newProbes(probeCtx, cfg.Prober)
 	m.inf = informer.New(cs.Pods(), informer.Options{
 		FieldSelector: "spec.nodeName=" + cfg.NodeName,
 		ResyncPeriod:  cfg.ResyncPeriod,
@@ -126,6 +140,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	go m.relistLoop(ctx)
 	<-ctx.Done()
+	m.stop()
 	m.queue.ShutDown()
 	wg.Wait()
 	return nil

@@ -194,7 +194,8 @@ func (m *Manager) containerStatus(pod *corev1.Pod, c *corev1.Container, rp *podR
 	}
 	switch {
 	case state.GetRunning() != nil:
-		cs.Ready, cs.Started = true, proto.Bool(true)
+		started, ready := m.probeState(pod, c, cur.c.GetId())
+		cs.Ready, cs.Started = ready, proto.Bool(started)
 		cs.State = state
 	case state.GetTerminated() != nil && hasWait:
 		// Exited and waiting to restart (CrashLoopBackOff, say).

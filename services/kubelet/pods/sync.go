@@ -45,6 +45,10 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	if rp == nil {
 		rp = &podRuntime{uid: uid}
 	}
+	if pod.GetMetadata().GetDeletionTimestamp() != nil || terminal(pod.GetStatus().GetPhase()) {
+		// Nothing is probed on its way out.
+		m.syncProbes(pod, &podRuntime{uid: uid}, "")
+	}
 	if pod.GetMetadata().GetDeletionTimestamp() != nil {
 		return m.finishDeletion(ctx, key, pod, rp)
 	}
@@ -85,6 +89,12 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		if rp = rts[uid]; rp == nil {
 			rp = &podRuntime{uid: uid}
 		}
+	}
+	if sb != nil {
+		ip, _ := m.podIP(ctx, sb.GetId())
+		m.syncProbes(pod, rp, ip)
+	} else {
+		m.syncProbes(pod, rp, "")
 	}
 	if requeue > 0 {
 		m.queue.AddAfter(key, requeue)
@@ -185,6 +195,9 @@ func (m *Manager) syncContainer(ctx context.Context, pod *corev1.Pod, c *corev1.
 		switch cur.status.GetState() {
 		case runtimeapi.ContainerState_CONTAINER_RUNNING:
 			m.setWaiting(pod, c.GetName(), nil)
+			if kind, bad := m.unhealthy(pod, c, cur.c.GetId()); bad {
+				m.killUnhealthy(ctx, pod, c, cur.c.GetId(), kind)
+			}
 			return 0, nil
 		case runtimeapi.ContainerState_CONTAINER_CREATED:
 			return 0, m.start(ctx, pod, c, cur.c.GetId())
@@ -260,5 +273,8 @@ func (m *Manager) forget(uid string) {
 	delete(m.waiting, uid)
 	delete(m.seen, uid)
 	m.mu.Unlock()
+	if m.probes != nil {
+		m.probes.Remove(uid)
+	}
 	m.backoff.forget(uid + "/")
 }
