@@ -122,6 +122,7 @@ func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Se
 	mgr, err := pods.New(pods.Config{
 		NodeName: cfg.NodeName, NodeIP: cfg.NodeIP, LogDir: filepath.Join(cfg.RootDir, "pods"),
 		RuntimeName: ver.GetRuntimeName(), RelistPeriod: cfg.RelistPeriod, Registerer: obs.Registry,
+		VolumeDir: cfg.volumeDir(), Allocatable: capacity,
 	}, cs, rt, rec, log.Named("pods"))
 	if err != nil {
 		return err
@@ -235,6 +236,9 @@ func portOf(addr net.Addr) int {
 	n, _ := strconv.Atoi(p)
 	return n
 }
+
+// volumeDir holds the pods' volumes.
+func (c Config) volumeDir() string { return filepath.Join(c.RootDir, "pod-volumes") }
 
 // containerdConfig is the managed containerd under --root-dir.
 func (c Config) containerdConfig() containerd.Config {

@@ -13,6 +13,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/kubelet/containerd"
 	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
 	"github.com/tugboat-sh/tugboat/services/kubelet/network"
+	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -41,6 +42,10 @@ func cleanup(ctx context.Context, cfg Config, log *zap.Logger) error {
 		if err := removeSandboxes(ctx, endpoint, log); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// The sandboxes are gone: nothing uses the pods' volumes any more.
+	if err := volume.New(cfg.volumeDir(), volume.System{}, nil).TeardownAll(); err != nil {
+		errs = append(errs, fmt.Errorf("remove pod volumes: %w", err))
 	}
 	if err := network.RemoveBridge(); err != nil {
 		errs = append(errs, err)

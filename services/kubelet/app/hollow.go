@@ -15,6 +15,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/kubelet/node"
 	"github.com/tugboat-sh/tugboat/services/kubelet/pods"
 	"github.com/tugboat-sh/tugboat/services/kubelet/probe"
+	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -62,7 +63,9 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 			NodeName: name, NodeIP: cfg.NodeIP, LogDir: cfg.RootDir + "/hollow/" + name,
 			RuntimeName: ver.GetRuntimeName(), RelistPeriod: relist, Workers: 2, Registerer: reg,
 			// Hollow pods have no network to probe: every probe passes.
-			Prober: probe.Pass{},
+			Prober:    probe.Pass{},
+			VolumeDir: cfg.RootDir + "/hollow/" + name + "/volumes",
+			Mounter:   volume.Dirs{},
 		}, cs, rt, rec, log.Named("pods").With(zap.String("node", name)))
 		if err != nil {
 			return err

@@ -17,6 +17,10 @@ import (
 // container's waiting reason and an Event; it returns when to retry.
 func (m *Manager) createAndStart(ctx context.Context, pod *corev1.Pod, c *corev1.Container, sb *runtimeapi.PodSandbox, attempt uint32, ip string) (time.Duration, error) {
 	ref := record.PodRef(pod)
+	if vs := m.volumeState(pod.GetMetadata().GetUid()); vs.err != nil {
+		m.setWaiting(pod, c.GetName(), &waitReason{"ContainerCreating", vs.err.Error()})
+		return 0, vs.err
+	}
 	pullKey := pod.GetMetadata().GetUid() + "/" + c.GetName() + "/pull"
 	image, err := m.ensureImage(ctx, pod, c, pullKey)
 	if err != nil {

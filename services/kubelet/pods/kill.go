@@ -123,6 +123,9 @@ func (m *Manager) finishDeletion(ctx context.Context, key string, pod *corev1.Po
 	}
 	m.stopPod(ctx, key, rp, 0, true)
 	md := pod.GetMetadata()
+	if err := m.teardownVolumes(md.GetUid()); err != nil {
+		return fmt.Errorf("volumes of %s: %w", key, err)
+	}
 	_, err := m.cs.Pods().Delete(ctx, &metav1.DeleteOptions{
 		Namespace: md.GetNamespace(), Name: md.GetName(),
 		GracePeriodSeconds: proto.Int32(0),

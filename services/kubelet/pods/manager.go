@@ -21,6 +21,7 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
 	"github.com/tugboat-sh/tugboat/services/kubelet/probe"
+	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -42,8 +43,15 @@ type Config struct {
 	ResyncPeriod time.Duration
 	// Prober checks the containers' probes; the real one (HTTP, TCP, exec
 	// through the runtime) when nil.
-	Prober     probe.Checker
-	Registerer prometheus.Registerer
+	Prober probe.Checker
+	// VolumeDir holds the pods' volumes (<VolumeDir>/<uid>/volumes/...).
+	VolumeDir string
+	// Mounter mounts the tmpfs of secret and memory volumes; the real
+	// one when nil.
+	Mounter volume.Mounter
+	// Allocatable is the node's, for resourceFieldRef of unset limits.
+	Allocatable map[string]string
+	Registerer  prometheus.Registerer
 }
 
 // Manager keeps the node's pods running.
@@ -59,14 +67,18 @@ type Manager struct {
 	metrics  *metrics
 	backoff  *backoff
 	probes   *probe.Manager
+	sources  sources       // the secret and config map informers
+	src      volume.Source // reads them
+	volumes  *volume.Manager
 	stop     context.CancelFunc
 
-	mu          sync.Mutex
-	terminating map[string]bool                  // pod UIDs being stopped
-	waiting     map[string]map[string]waitReason // UID -> container -> why it is not running
-	podIPs      map[string]string                // sandbox ID -> IP
-	seen        map[string]time.Time             // pod UID -> first seen, for startup latency
-	killing     map[string]bool                  // container IDs being stopped for a failed probe
+	mu           sync.Mutex
+	terminating  map[string]bool                  // pod UIDs being stopped
+	waiting      map[string]map[string]waitReason // UID -> container -> why it is not running
+	podIPs       map[string]string                // sandbox ID -> IP
+	seen         map[string]time.Time             // pod UID -> first seen, for startup latency
+	killing      map[string]bool                  // container IDs being stopped for a failed probe
+	volumeStates map[string]volumeState           // pod UID -> its volumes' last setup
 }
 
 // waitReason is why a container is waiting (ErrImagePull, CrashLoopBackOff...).
@@ -96,12 +108,19 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 	}
 	m := &Manager{
 		cfg: cfg, cs: cs, rt: rt, log: log, rec: rec, queue: q, metrics: met,
-		backoff:     newBackoff(10*time.Second, 5*time.Minute, 10*time.Minute),
-		terminating: map[string]bool{},
-		waiting:     map[string]map[string]waitReason{},
-		podIPs:      map[string]string{},
-		seen:        map[string]time.Time{},
-		killing:     map[string]bool{},
+		backoff:      newBackoff(10*time.Second, 5*time.Minute, 10*time.Minute),
+		terminating:  map[string]bool{},
+		waiting:      map[string]map[string]waitReason{},
+		podIPs:       map[string]string{},
+		seen:         map[string]time.Time{},
+		killing:      map[string]bool{},
+		volumeStates: map[string]volumeState{},
+	}
+	if cfg.Mounter == nil {
+		cfg.Mounter = volume.System{}
+	}
+	if cfg.VolumeDir == "" {
+		return nil, fmt.Errorf("pods: a volume directory is required")
 	}
 	if cfg.Prober == nil {
 		cfg.Prober = probe.NewProber(rt)
@@ -114,6 +133,9 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 		ResyncPeriod:  cfg.ResyncPeriod,
 		Logger:        log,
 	})
+	m.sources = m.newSources()
+	m.src = m.sources
+	m.volumes = volume.New(cfg.VolumeDir, cfg.Mounter, m.src)
 	m.inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
 		AddFunc:    func(p *corev1.Pod) { m.notePod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
 		UpdateFunc: func(_, p *corev1.Pod) { m.queue.Add(informer.Key(p.GetMetadata())) },
@@ -128,12 +150,15 @@ func (m *Manager) Lister() informer.Lister[*corev1.Pod] { return m.inf.Lister() 
 // Run syncs pods until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	go m.inf.Run(ctx)
-	if !m.inf.WaitForSync(ctx) {
+	go m.sources.secrets.Run(ctx)
+	go m.sources.configMaps.Run(ctx)
+	if !m.inf.WaitForSync(ctx) || !m.sources.secrets.WaitForSync(ctx) || !m.sources.configMaps.WaitForSync(ctx) {
 		return ctx.Err()
 	}
 	if err := m.removeOrphans(ctx); err != nil {
 		m.log.Warn("orphaned sandboxes not removed", zap.Error(err))
 	}
+	m.removeOrphanVolumes()
 	var wg sync.WaitGroup
 	for range m.cfg.Workers {
 		wg.Go(func() { m.work(ctx) })

@@ -9,6 +9,7 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/machinery/quantity"
 	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
+	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -87,7 +88,11 @@ func (m *Manager) containerConfig(pod *corev1.Pod, c *corev1.Container, image st
 	}
 	envs, err := m.envs(pod, c, podIP)
 	if err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.GetName(), err)
+		return nil, err
+	}
+	mounts, err := volume.Mounts(pod, c, m.volumeState(pod.GetMetadata().GetUid()).paths)
+	if err != nil {
+		return nil, err
 	}
 	labels := podLabels(pod)
 	labels[cri.LabelContainerName] = c.GetName()
@@ -118,6 +123,7 @@ func (m *Manager) containerConfig(pod *corev1.Pod, c *corev1.Container, image st
 		Args:       c.GetArgs(),
 		WorkingDir: c.GetWorkingDir(),
 		Envs:       envs,
+		Mounts:     mounts,
 		Labels:     labels,
 		Annotations: map[string]string{
 			"io.kubernetes.container.restartCount": strconv.Itoa(int(attempt)),
@@ -128,39 +134,6 @@ func (m *Manager) containerConfig(pod *corev1.Pod, c *corev1.Container, image st
 		Tty:       c.GetTty(),
 		Linux:     &runtimeapi.LinuxContainerConfig{Resources: res, SecurityContext: sc},
 	}, nil
-}
-
-// envs resolves the container's environment: plain values and the pod
-// fields a fieldRef can name. Secrets and config maps come with volumes.
-func (m *Manager) envs(pod *corev1.Pod, c *corev1.Container, podIP string) ([]*runtimeapi.KeyValue, error) {
-	var out []*runtimeapi.KeyValue
-	for _, e := range c.GetEnv() {
-		v := e.GetValue()
-		if f := e.GetValueFrom().GetFieldRef(); f != nil {
-			switch f.GetFieldPath() {
-			case "metadata.name":
-				v = pod.GetMetadata().GetName()
-			case "metadata.namespace":
-				v = pod.GetMetadata().GetNamespace()
-			case "metadata.uid":
-				v = pod.GetMetadata().GetUid()
-			case "spec.nodeName":
-				v = pod.GetSpec().GetNodeName()
-			case "spec.serviceAccountName":
-				v = pod.GetSpec().GetServiceAccountName()
-			case "status.podIP":
-				v = podIP
-			case "status.hostIP":
-				v = m.cfg.NodeIP
-			default:
-				return nil, fmt.Errorf("env %s: fieldRef %q is not supported", e.GetName(), f.GetFieldPath())
-			}
-		} else if e.GetValueFrom() != nil {
-			return nil, fmt.Errorf("env %s: only value and fieldRef are supported yet", e.GetName())
-		}
-		out = append(out, &runtimeapi.KeyValue{Key: e.GetName(), Value: []byte(v)})
-	}
-	return out, nil
 }
 
 // linuxResources turns requests and limits into CPU shares and quota and a

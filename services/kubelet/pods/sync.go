@@ -35,6 +35,9 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		if m.stopPod(ctx, key, rp, forceGrace, true) {
 			return nil
 		}
+		if err := m.teardownVolumes(oldUID); err != nil {
+			return fmt.Errorf("volumes of %s (uid %s): %w", key, oldUID, err)
+		}
 		m.forget(oldUID)
 		_ = os.RemoveAll(m.podLogDir(ns, name, oldUID))
 	}
@@ -74,6 +77,7 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		if err != nil {
 			return err
 		}
+		m.setupVolumes(pod)
 		for _, c := range pod.GetSpec().GetContainers() {
 			after, err := m.syncContainer(ctx, pod, c, sb, rp, ip)
 			if err != nil && !errors.Is(err, errBackingOff) && failed == nil {
