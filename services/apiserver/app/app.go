@@ -52,6 +52,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	defer db.Close()
 	store := storage.New(db.Client, storage.NewMetrics(obs.Registry))
+	if err := setupEncryption(ctx, &cfg, store, log); err != nil {
+		return err
+	}
 	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval, Logger: log.Named("registry")})
 	if err := bootstrap(ctx, reg); err != nil {
 		return err

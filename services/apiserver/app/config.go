@@ -31,6 +31,9 @@ type Config struct {
 	ObjectCountInterval time.Duration
 	// TLS: a later issue makes TLS the default; the place for its files is here.
 	TLSCertFile, TLSKeyFile, ClientCAFile string
+	// EncryptionKeyFile holds the keys secrets are encrypted with at rest;
+	// empty means <DataDir>/encryption-keys. It is created on first start.
+	EncryptionKeyFile string
 	// UnsafeNoFsync disables fsync in the embedded etcd (tests and benchmarks only).
 	UnsafeNoFsync bool
 	// OnReady, when set, is called with the bound address once the server serves.
@@ -66,6 +69,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address serving /metrics, /healthz and /readyz (also served on --listen-address)")
 	fs.DurationVar(&c.CompactionInterval, "compaction-interval", c.CompactionInterval, "how often etcd history is compacted (0: never)")
 	fs.DurationVar(&c.BookmarkInterval, "bookmark-interval", c.BookmarkInterval, "how often watches that allow bookmarks get one")
+	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", c.EncryptionKeyFile, "keys that encrypt secrets at rest, one <id>:<base64 32 bytes> a line, the first encrypts (default <data-dir>/encryption-keys, created mode 0600 on first start)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "serving certificate (TLS arrives with the security issue)")
 	fs.StringVar(&c.TLSKeyFile, "tls-private-key-file", c.TLSKeyFile, "serving key (TLS arrives with the security issue)")
 	fs.StringVar(&c.ClientCAFile, "client-ca-file", c.ClientCAFile, "CA of client certificates (TLS arrives with the security issue)")
@@ -78,6 +82,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required for the embedded etcd")
+	}
+	if c.EncryptionKeyFile == "" && c.DataDir == "" {
+		return fmt.Errorf("--encryption-key-file is required when there is no --data-dir")
 	}
 	if c.TLSCertFile != "" || c.TLSKeyFile != "" || c.ClientCAFile != "" {
 		return fmt.Errorf("--tls-cert-file, --tls-private-key-file and --client-ca-file are not supported yet: TLS arrives with the security issue")

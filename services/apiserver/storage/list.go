@@ -99,7 +99,11 @@ func (s *Store) List(ctx context.Context, resource, prefix string, opts ListOpti
 			out.Revision = rev
 		}
 		for i, kv := range resp.Kvs {
-			item := &KV{Key: kv.Key, Value: kv.Value, ModRevision: kv.ModRevision, CreateRevision: kv.CreateRevision}
+			value, err := s.fromStorage(string(kv.Key), kv.Value)
+			if err != nil {
+				return nil, err
+			}
+			item := &KV{Key: kv.Key, Value: value, ModRevision: kv.ModRevision, CreateRevision: kv.CreateRevision}
 			keep := true
 			if opts.Filter != nil {
 				if keep, err = opts.Filter(item); err != nil {

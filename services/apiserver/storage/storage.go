@@ -38,8 +38,9 @@ type KV struct {
 
 // Store reads and writes keys in etcd.
 type Store struct {
-	client  *clientv3.Client
-	metrics *Metrics
+	client     *clientv3.Client
+	metrics    *Metrics
+	transforms []transform // set before the store is used
 }
 
 // New returns a store over an etcd client. metrics may be nil.
@@ -61,6 +62,10 @@ func (s *Store) observe(op, resource string, start time.Time) {
 // revision of the write.
 func (s *Store) Create(ctx context.Context, resource, key string, value []byte) (int64, error) {
 	defer s.observe("create", resource, time.Now())
+	value, err := s.toStorage(key, value)
+	if err != nil {
+		return 0, err
+	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, string(value))).
@@ -90,12 +95,20 @@ func (s *Store) Get(ctx context.Context, resource, key string, serializable bool
 		return nil, ErrNotFound
 	}
 	kv := resp.Kvs[0]
-	return &KV{Key: kv.Key, Value: kv.Value, ModRevision: kv.ModRevision, CreateRevision: kv.CreateRevision}, nil
+	value, err := s.fromStorage(key, kv.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &KV{Key: kv.Key, Value: value, ModRevision: kv.ModRevision, CreateRevision: kv.CreateRevision}, nil
 }
 
 // Update writes value under key if its mod revision is still rev.
 func (s *Store) Update(ctx context.Context, resource, key string, rev int64, value []byte) (int64, error) {
 	defer s.observe("update", resource, time.Now())
+	value, err := s.toStorage(key, value)
+	if err != nil {
+		return 0, err
+	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
 		Then(clientv3.OpPut(key, string(value))).

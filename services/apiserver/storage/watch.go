@@ -113,8 +113,12 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 				for _, ev := range resp.Events {
 					e := Event{Key: ev.Kv.Key, Revision: ev.Kv.ModRevision}
 					seen = max(seen, ev.Kv.ModRevision)
+					var err error
 					if ev.PrevKv != nil {
-						e.Prev = ev.PrevKv.Value
+						if e.Prev, err = s.fromStorage(string(ev.Kv.Key), ev.PrevKv.Value); err != nil {
+							werr = err
+							return
+						}
 					}
 					switch ev.Type {
 					case clientv3.EventTypeDelete:
@@ -122,7 +126,10 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 					default:
 						e.Type = Put
 						e.Created = ev.IsCreate()
-						e.Value = ev.Kv.Value
+						if e.Value, err = s.fromStorage(string(ev.Kv.Key), ev.Kv.Value); err != nil {
+							werr = err
+							return
+						}
 					}
 					if !send(ctx, out, e) {
 						return
