@@ -39,6 +39,7 @@ func containers(p path, cs []*corev1.Container, vols, seen map[string]bool, host
 		errs = append(errs, probe(ip.child("livenessProbe"), c.GetLivenessProbe(), true)...)
 		errs = append(errs, probe(ip.child("readinessProbe"), c.GetReadinessProbe(), false)...)
 		errs = append(errs, probe(ip.child("startupProbe"), c.GetStartupProbe(), true)...)
+		errs = append(errs, probePorts(ip, c)...)
 		if h := c.GetLifecycle().GetPostStart(); h != nil {
 			errs = append(errs, handler(ip.child("lifecycle", "postStart"), h, nil)...)
 		}

@@ -89,6 +89,10 @@ func TestPod(t *testing.T) {
 		{"mount of unknown volume", func(p *corev1.Pod) {
 			p.Spec.Containers[0].VolumeMounts = []*corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
 		}, []fe{{c0 + ".volumeMounts[0].name", NotFound}}},
+		{"probe on a port name the container lacks", func(p *corev1.Pod) {
+			p.Spec.Containers[0].LivenessProbe = &corev1.Probe{HttpGet: &corev1.HTTPGetAction{Path: "/health", Port: str("metrics")}}
+			p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{TcpSocket: &corev1.TCPSocketAction{Port: num(1234)}}
+		}, []fe{{c0 + ".livenessProbe.httpGet.port", Invalid}}},
 		{"bad mounts", func(p *corev1.Pod) {
 			p.Spec.Volumes = []*corev1.Volume{{Name: "data", EmptyDir: &corev1.EmptyDirVolumeSource{}}}
 			p.Spec.Containers[0].VolumeMounts = []*corev1.VolumeMount{

@@ -1,6 +1,10 @@
 package validation
 
-import corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+import (
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/names"
+	"google.golang.org/protobuf/types/known/structpb"
+)
 
 // actions is what a Probe and a LifecycleHandler share.
 type actions interface {
@@ -35,6 +39,31 @@ func probe(p path, pr *corev1.Probe, liveness bool) List {
 			errs = append(errs, invalid(p.child("terminationGracePeriodSeconds"), pr.GetTerminationGracePeriodSeconds(), "must not be set for readinessProbes"))
 		} else {
 			errs = append(errs, optPositive(p.child("terminationGracePeriodSeconds"), pr.TerminationGracePeriodSeconds)...)
+		}
+	}
+	return errs
+}
+
+// probePorts refuses a probe whose port is a name none of the container's
+// ports has: the kubelet could never resolve it. (A number is accepted
+// undeclared, as in Kubernetes: containers may listen on ports they do not
+// list; the probe then fails if nothing listens.)
+func probePorts(p path, c *corev1.Container) List {
+	var errs List
+	declared := map[string]bool{}
+	for _, port := range c.GetPorts() {
+		if port.GetName() != "" {
+			declared[port.GetName()] = true
+		}
+	}
+	for _, pr := range []struct {
+		name string
+		p    *corev1.Probe
+	}{{"livenessProbe", c.GetLivenessProbe()}, {"readinessProbe", c.GetReadinessProbe()}, {"startupProbe", c.GetStartupProbe()}} {
+		for action, port := range map[string]*structpb.Value{"httpGet": pr.p.GetHttpGet().GetPort(), "tcpSocket": pr.p.GetTcpSocket().GetPort()} {
+			if s, ok := port.GetKind().(*structpb.Value_StringValue); ok && names.PortName(s.StringValue) == nil && !declared[s.StringValue] {
+				errs = append(errs, invalid(p.child(pr.name, action, "port"), s.StringValue, "must be the name of one of the container's ports"))
+			}
 		}
 	}
 	return errs

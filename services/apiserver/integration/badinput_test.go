@@ -40,6 +40,24 @@ func TestBadInput(t *testing.T) {
 	bigEnv := podJSON("too-big", nil)
 	bigEnv["spec"].(obj)["containers"].([]any)[0].(obj)["env"] = []any{obj{"name": "BLOB", "value": strings.Repeat("x", 1600<<10)}}
 
+	// Seed 004's pod features, wrongly.
+	podWith := func(name string, edit func(spec, c obj)) obj {
+		p := podJSON(name, nil)
+		spec := p["spec"].(obj)
+		edit(spec, spec["containers"].([]any)[0].(obj))
+		return p
+	}
+	probeOnMissingPort := podWith("probe-port", func(_, c obj) {
+		c["livenessProbe"] = obj{"httpGet": obj{"path": "/health", "port": "web"}}
+	})
+	mountOfNoVolume := podWith("no-volume", func(_, c obj) {
+		c["volumeMounts"] = []any{obj{"name": "xchange", "mountPath": "/tmp/xchange"}}
+	})
+	twoVolumes := podWith("two-volumes", func(spec, _ obj) {
+		spec["volumes"] = []any{obj{"name": "xchange", "emptyDir": obj{}}, obj{"name": "xchange", "emptyDir": obj{}}}
+	})
+	bigSecret := obj{"apiVersion": "v1", "kind": "Secret", "metadata": obj{"name": "big"}, "stringData": obj{"blob": strings.Repeat("x", 1<<20+1)}}
+
 	tests := []struct {
 		name, method, path string
 		body               any
@@ -58,6 +76,10 @@ func TestBadInput(t *testing.T) {
 		{"another kind's body", "POST", pods, deploymentJSON("wrong-body", 1), 400, "BadRequest", "", ""},
 		{"apiVersion does not match the path", "POST", pods, func() obj { p := podJSON("wrong-group", nil); p["apiVersion"] = "apps/v1"; return p }(), 400, "BadRequest", `"apps/v1"`, ""},
 		{"stale resourceVersion", "PUT", pods + "/existing", stale, 409, "Conflict", "existing", ""},
+		{"probe on a port name the container lacks", "POST", pods, probeOnMissingPort, 422, "Invalid", "livenessProbe.httpGet.port", "spec.containers[0].livenessProbe.httpGet.port"},
+		{"volumeMount naming no volume", "POST", pods, mountOfNoVolume, 422, "Invalid", "volumeMounts[0].name", "spec.containers[0].volumeMounts[0].name"},
+		{"two volumes with one name", "POST", pods, twoVolumes, 422, "Invalid", "spec.volumes[1].name", "spec.volumes[1].name"},
+		{"secret over 1 MiB", "POST", "/api/v1/namespaces/default/secrets", bigSecret, 422, "Invalid", "data", "data"},
 		{"missing namespace", "POST", "/api/v1/namespaces/absent/pods", podJSON("orphan", nil), 404, "NotFound", "absent", ""},
 	}
 	for _, tt := range tests {
