@@ -131,7 +131,7 @@ func TestBuild(t *testing.T) {
 		},
 		{
 			ref: archive.Shell, cmd: []string{"sh"}, env: []string{pathEnv},
-			files: []string{"/bin/busybox", "/bin/printenv", "/bin/bash", "/bin/curl", "/etc/passwd", "/etc/group"},
+			files: []string{"/bin/busybox", "/bin/printenv", "/bin/bash", "/bin/curl", "/bin/hog", "/etc/passwd", "/etc/group"},
 			links: map[string]string{
 				"/bin/sh": "busybox", "/bin/wget": "busybox", "/bin/sleep": "busybox", "/bin/mount": "busybox",
 				"/bin/cat": "busybox", "/bin/ls": "busybox", "/bin/echo": "busybox", "/bin/nc": "busybox",
@@ -193,7 +193,7 @@ func TestBuild(t *testing.T) {
 					t.Errorf("%s: %+v, want a link to %s", l, e, target)
 				}
 			}
-			for _, bin := range []string{"/pause", "/sise", "/bin/busybox"} {
+			for _, bin := range []string{"/pause", "/sise", "/bin/busybox", "/bin/hog"} {
 				if e, ok := fs[bin]; ok && e.mode&0o111 == 0 {
 					t.Errorf("%s is not executable (mode %o)", bin, e.mode)
 				}

@@ -24,6 +24,7 @@ const pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const (
 	pausePkg = "github.com/tugboat-sh/tugboat/images/pause"
 	sisePkg  = "github.com/tugboat-sh/tugboat/images/sise"
+	hogPkg   = "github.com/tugboat-sh/tugboat/images/hog"
 )
 
 // options say where the inputs come from.
@@ -49,6 +50,10 @@ func buildAll(ctx context.Context, opts options, tmp string) ([]built, error) {
 	if err != nil {
 		return nil, err
 	}
+	hog, err := goBuild(ctx, hogPkg, filepath.Join(tmp, "hog"), opts.arch)
+	if err != nil {
+		return nil, err
+	}
 	base, err := busyboxLayer(ctx, opts.busybox)
 	if err != nil {
 		return nil, err
@@ -58,6 +63,10 @@ func buildAll(ctx context.Context, opts options, tmp string) ([]built, error) {
 		return nil, err
 	}
 	siseLayer, err := newLayer([]file{regular("sise", 0o755, sise)})
+	if err != nil {
+		return nil, err
+	}
+	hogLayer, err := newLayer([]file{regular("bin/hog", 0o755, hog)})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +88,8 @@ func buildAll(ctx context.Context, opts options, tmp string) ([]built, error) {
 			Env:          []string{pathEnv, "SIMPLE_SERVICE_VERSION=0.5.0"},
 			ExposedPorts: map[string]struct{}{"9876/tcp": {}},
 		}},
-		{archive.Shell, []layer{{base, busyboxBy}}, v1.Config{
+		// hog allocates memory, for tests of memory limits.
+		{archive.Shell, []layer{{base, busyboxBy}, {hogLayer, "go build " + hogPkg + " as /bin/hog"}}, v1.Config{
 			Cmd: []string{"sh"},
 			Env: []string{pathEnv},
 		}},
