@@ -37,6 +37,7 @@ type Cluster struct {
 	Dir        string
 	Root       string // repository root
 	APIAddr    string
+	EtcdURL    string // the apiserver's embedded etcd, for tests that read it directly
 	Kubeconfig string
 	KubeletDir string
 	CS         *clientset.Set
@@ -114,7 +115,17 @@ func startCluster() (*Cluster, error) {
 		return c, err
 	}
 	c.APIAddr = fmt.Sprintf("127.0.0.1:%d", apiPort)
-	if err := c.start("apiserver", "--listen-address", c.APIAddr, "--data-dir", filepath.Join(dir, "apiserver"), "--metrics-address", "127.0.0.1:0"); err != nil {
+	etcdPort, err := freePort()
+	if err != nil {
+		return c, err
+	}
+	peerPort, err := freePort()
+	if err != nil {
+		return c, err
+	}
+	c.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
+	if err := c.start("apiserver", "--listen-address", c.APIAddr, "--data-dir", filepath.Join(dir, "apiserver"), "--metrics-address", "127.0.0.1:0",
+		"--etcd-client-url", c.EtcdURL, "--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort)); err != nil {
 		return c, err
 	}
 	if err := poll(30*time.Second, func() error {
