@@ -235,3 +235,34 @@ func deletePod(t *testing.T, ns, name string) {
 		t.Fatal(err)
 	}
 }
+
+// emptyDir sizeLimit: a memory one is a tmpfs of that size (a bigger write
+// fails), a disk one over its limit evicts the pod.
+func TestEmptyDirSizeLimit(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	pod := &corev1.Pod{ApiVersion: "v1", Kind: "Pod", Metadata: &metav1.ObjectMeta{Name: "limited"}, Spec: &corev1.PodSpec{
+		Containers: []*corev1.Container{{
+			Name: "c", Image: "tugboat.local/shell:latest", Command: []string{"sleep", "10000"},
+			VolumeMounts: []*corev1.VolumeMount{{Name: "mem", MountPath: "/mem"}, {Name: "disk", MountPath: "/disk"}},
+		}},
+		Volumes: []*corev1.Volume{
+			{Name: "mem", EmptyDir: &corev1.EmptyDirVolumeSource{Medium: "Memory", SizeLimit: "1Mi"}},
+			{Name: "disk", EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: "1Mi"}},
+		},
+	}}
+	createPod(t, ns, pod)
+	waitPod(t, ns, "limited", 60*time.Second, "Running", running)
+	_, stderr, code := execIn(t, ns, "limited", "c", "dd", "if=/dev/zero", "of=/mem/blob", "bs=1024", "count=2048")
+	if code == 0 || !strings.Contains(stderr, "No space left") {
+		t.Errorf("2 MiB into a 1Mi memory emptyDir: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := execIn(t, ns, "limited", "c", "dd", "if=/dev/zero", "of=/disk/blob", "bs=1024", "count=2048"); code != 0 {
+		t.Fatalf("write to the disk emptyDir: exit %d %s", code, stderr)
+	}
+	p := waitPod(t, ns, "limited", 60*time.Second, "evicted", func(p *corev1.Pod) bool { return p.GetStatus().GetReason() == "Evicted" })
+	if p.GetStatus().GetPhase() != "Failed" || !strings.Contains(p.GetStatus().GetMessage(), `Usage of EmptyDir volume "disk" exceeds the limit "1Mi"`) {
+		t.Errorf("status %s: %s", p.GetStatus().GetPhase(), p.GetStatus().GetMessage())
+	}
+	waitEvent(t, ns, "limited", "Evicted")
+}

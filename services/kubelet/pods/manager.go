@@ -79,6 +79,7 @@ type Manager struct {
 	seen         map[string]time.Time             // pod UID -> first seen, for startup latency
 	killing      map[string]bool                  // container IDs being stopped for a failed probe
 	volumeStates map[string]volumeState           // pod UID -> its volumes' last setup
+	evicted      map[string]string                // pod UID -> why it was evicted
 }
 
 // waitReason is why a container is waiting (ErrImagePull, CrashLoopBackOff...).
@@ -115,6 +116,7 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 		seen:         map[string]time.Time{},
 		killing:      map[string]bool{},
 		volumeStates: map[string]volumeState{},
+		evicted:      map[string]string{},
 	}
 	if cfg.Mounter == nil {
 		cfg.Mounter = volume.System{}

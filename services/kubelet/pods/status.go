@@ -121,6 +121,9 @@ func (m *Manager) podStatus(pod *corev1.Pod, rp *podRuntime, now time.Time) *cor
 			st.Phase = "Failed"
 		}
 	}
+	if msg, ok := m.eviction(pod.GetMetadata().GetUid()); ok {
+		st.Phase, st.Reason, st.Message = "Failed", "Evicted", msg
+	}
 	ready := "False"
 	if allReady && st.Phase == "Running" {
 		ready = "True"

@@ -10,6 +10,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -78,6 +79,12 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 			return err
 		}
 		m.setupVolumes(pod)
+		if m.overLimit(pod) {
+			return m.updateStatus(ctx, pod, rp)
+		}
+		if volume.Limited(pod) {
+			requeue = usageCheckPeriod
+		}
 		for _, c := range pod.GetSpec().GetContainers() {
 			after, err := m.syncContainer(ctx, pod, c, sb, rp, ip)
 			if err != nil && !errors.Is(err, errBackingOff) && failed == nil {
@@ -276,6 +283,7 @@ func (m *Manager) forget(uid string) {
 	m.mu.Lock()
 	delete(m.waiting, uid)
 	delete(m.seen, uid)
+	delete(m.evicted, uid)
 	m.mu.Unlock()
 	if m.probes != nil {
 		m.probes.Remove(uid)

@@ -249,3 +249,35 @@ func TestSystemTmpfs(t *testing.T) {
 		t.Errorf("pod dir left: %v", err)
 	}
 }
+
+func TestOverLimit(t *testing.T) {
+	root := t.TempDir()
+	m := New(root, &fakeMounter{mounts: map[string]int64{}}, source{})
+	pod := testPod(
+		&corev1.Volume{Name: "scratch", EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: "1Ki"}},
+		&corev1.Volume{Name: "mem", EmptyDir: &corev1.EmptyDirVolumeSource{Medium: "Memory", SizeLimit: "1Ki"}},
+	)
+	if !Limited(pod) || Limited(testPod(pod.Spec.Volumes[1])) {
+		t.Error("Limited is wrong")
+	}
+	paths, err := m.Setup(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(paths["scratch"], "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(paths["scratch"], "sub", "a"), make([]byte, 1024), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := m.OverLimit(pod); msg != "" || err != nil {
+		t.Errorf("at the limit: %q, %v", msg, err)
+	}
+	if err := os.WriteFile(filepath.Join(paths["scratch"], "b"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := m.OverLimit(pod)
+	if err != nil || msg != `Usage of EmptyDir volume "scratch" exceeds the limit "1Ki".` {
+		t.Errorf("over the limit: %q, %v", msg, err)
+	}
+}
