@@ -266,3 +266,49 @@ func TestEmptyDirSizeLimit(t *testing.T) {
 	}
 	waitEvent(t, ns, "limited", "Evicted")
 }
+
+// Exec probes through the runtime: a startup probe holds the container
+// back (not started, not ready) until a file exists; then a liveness probe
+// on another file restarts the container once the file is removed.
+func TestExecProbes(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	exec := func(file string, threshold int32) *corev1.Probe {
+		return &corev1.Probe{Exec: &corev1.ExecAction{Command: []string{"cat", file}}, PeriodSeconds: 1, FailureThreshold: threshold}
+	}
+	pod := &corev1.Pod{ApiVersion: "v1", Kind: "Pod", Metadata: &metav1.ObjectMeta{Name: "exec-probes"}, Spec: &corev1.PodSpec{
+		Containers: []*corev1.Container{{
+			Name: "c", Image: "tugboat.local/shell:latest",
+			Command:       []string{"sh", "-c", "sleep 3; touch /tmp/started /tmp/healthy; exec sleep 10000"},
+			StartupProbe:  exec("/tmp/started", 30),
+			LivenessProbe: exec("/tmp/healthy", 1),
+		}},
+		TerminationGracePeriodSeconds: ptr(int32(1)),
+	}}
+	createPod(t, ns, pod)
+	p := waitPod(t, ns, "exec-probes", 60*time.Second, "running", func(p *corev1.Pod) bool {
+		cs := p.GetStatus().GetContainerStatuses()
+		return len(cs) == 1 && cs[0].GetState().GetRunning() != nil
+	})
+	started := p.GetStatus().GetContainerStatuses()[0].GetState().GetRunning().GetStartedAt().AsTime()
+	p = waitPod(t, ns, "exec-probes", 60*time.Second, "started", func(p *corev1.Pod) bool {
+		return p.GetStatus().GetContainerStatuses()[0].GetStarted() && podReady(p)
+	})
+	for _, c := range p.GetStatus().GetConditions() {
+		if c.GetType() == "Ready" && c.GetLastTransitionTime().AsTime().Before(started.Add(2*time.Second)) {
+			t.Errorf("Ready %v after the start, before the startup probe could pass (3 s)", c.GetLastTransitionTime().AsTime().Sub(started))
+		}
+	}
+	if _, _, code := execIn(t, ns, "exec-probes", "c", "rm", "/tmp/healthy"); code != 0 {
+		t.Fatalf("rm exit %d", code)
+	}
+	waitPod(t, ns, "exec-probes", 60*time.Second, "restarted", func(p *corev1.Pod) bool {
+		return p.GetStatus().GetContainerStatuses()[0].GetRestartCount() >= 1
+	})
+	if e := waitEvent(t, ns, "exec-probes", "Killing"); !strings.Contains(e, "Container c failed liveness probe") {
+		t.Errorf("Killing event %q", e)
+	}
+	if e := waitEvent(t, ns, "exec-probes", "Unhealthy"); !strings.Contains(e, `command "cat /tmp/healthy" exited with 1`) && !strings.Contains(e, `command "cat /tmp/started" exited with 1`) {
+		t.Errorf("Unhealthy event %q", e)
+	}
+}

@@ -2,7 +2,7 @@ package pods
 
 import (
 	"context"
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/record"
@@ -94,7 +94,7 @@ func (m *Manager) killUnhealthy(ctx context.Context, pod *corev1.Pod, c *corev1.
 	if g := p.TerminationGracePeriodSeconds; g != nil {
 		grace = int64(*g)
 	}
-	m.rec.Eventf(record.PodRef(pod), record.Normal, "Killing", "Container %s failed %s probe, will be restarted", c.GetName(), lower(kind))
+	m.rec.Eventf(record.PodRef(pod), record.Normal, "Killing", "Container %s failed %s probe, will be restarted", c.GetName(), strings.ToLower(string(kind)))
 	key := pod.GetMetadata().GetNamespace() + "/" + pod.GetMetadata().GetName()
 	go func() {
 		defer func() {
@@ -110,5 +110,3 @@ func (m *Manager) killUnhealthy(ctx context.Context, pod *corev1.Pod, c *corev1.
 		}
 	}()
 }
-
-func lower(k probe.Kind) string { return fmt.Sprintf("%c%s", k[0]+('a'-'A'), k[1:]) }
