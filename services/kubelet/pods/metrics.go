@@ -13,6 +13,7 @@ type metrics struct {
 	startupLatency prometheus.Histogram
 	containerOps   *prometheus.CounterVec
 	running        prometheus.Gauge
+	probes         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -34,11 +35,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		running: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tugboat_kubelet_running_pods", Help: "Pods with a ready sandbox on this node.",
 		}),
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tugboat_kubelet_probes_total", Help: "Container probe attempts by probe and result.",
+		}, []string{"probe_type", "result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.syncDuration, m.syncErrors, m.startupLatency, m.containerOps, m.running} {
+	for _, c := range []prometheus.Collector{m.syncDuration, m.syncErrors, m.startupLatency, m.containerOps, m.running, m.probes} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -21,6 +21,13 @@ func (m *Manager) newProbes(ctx context.Context, checker probe.Checker) *probe.M
 		Unhealthy: func(pod *corev1.Pod, container string, kind probe.Kind, msg string) {
 			m.rec.Eventf(record.PodRef(pod), record.Warning, "Unhealthy", "%s probe failed: %s", kind, msg)
 		},
+		Attempted: func(kind probe.Kind, ok bool) {
+			result := "success"
+			if !ok {
+				result = "failure"
+			}
+			m.metrics.probes.WithLabelValues(strings.ToLower(string(kind)), result).Inc()
+		},
 	})
 }
 

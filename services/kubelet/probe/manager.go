@@ -31,6 +31,8 @@ type Config struct {
 	Changed func(podKey string)
 	// Unhealthy is called on every failed probe attempt (for an Event).
 	Unhealthy func(pod *corev1.Pod, container string, kind Kind, msg string)
+	// Attempted is called after every probe attempt (for metrics).
+	Attempted func(kind Kind, ok bool)
 }
 
 // Manager runs the probe workers of every pod and keeps their results.
@@ -40,6 +42,7 @@ type Manager struct {
 	clock     Clock
 	changed   func(string)
 	unhealthy func(*corev1.Pod, string, Kind, string)
+	attempted func(Kind, bool)
 
 	mu      sync.Mutex
 	workers map[key]*worker
@@ -50,7 +53,7 @@ func New(ctx context.Context, cfg Config) *Manager {
 	if cfg.Clock == nil {
 		cfg.Clock = RealClock{}
 	}
-	return &Manager{ctx: ctx, checker: cfg.Checker, clock: cfg.Clock, changed: cfg.Changed, unhealthy: cfg.Unhealthy, workers: map[key]*worker{}}
+	return &Manager{ctx: ctx, checker: cfg.Checker, clock: cfg.Clock, changed: cfg.Changed, unhealthy: cfg.Unhealthy, attempted: cfg.Attempted, workers: map[key]*worker{}}
 }
 
 func probes(c *corev1.Container) map[Kind]*corev1.Probe {

@@ -99,6 +99,9 @@ func (w *worker) observe(ok bool, msg string) Result {
 	}
 	r := w.result
 	m.mu.Unlock()
+	if m.attempted != nil {
+		m.attempted(w.key.kind, ok)
+	}
 	if !ok && m.unhealthy != nil {
 		m.unhealthy(w.pod, w.key.container, w.key.kind, msg)
 	}
