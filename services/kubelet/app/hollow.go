@@ -41,6 +41,8 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 	rec := record.New(cs.Events(), "kubelet", cfg.NodeName+"-hollow", log.Named("events"))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { rec.Run(gctx); return nil })
+	// One set of secret and config map informers serves every hollow node.
+	sources := pods.NewSources(cs, log.Named("sources"))
 	for i := range cfg.HollowNodes {
 		name := fmt.Sprintf("%s-hollow-%d", cfg.NodeName, i)
 		// Hollow pod IPs are never routed: the /24s may repeat past 256 nodes.
@@ -66,6 +68,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 			Prober:    probe.Pass{},
 			VolumeDir: cfg.RootDir + "/hollow/" + name + "/volumes",
 			Mounter:   volume.Dirs{},
+			Sources:   sources,
 		}, cs, rt, rec, log.Named("pods").With(zap.String("node", name)))
 		if err != nil {
 			return err
@@ -85,6 +88,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 			return mgr.Run(gctx)
 		})
 	}
+	g.Go(func() error { sources.Run(gctx); return nil })
 	log.Info("hollow nodes running", zap.Int("nodes", cfg.HollowNodes))
 	return g.Wait()
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// Mounter mounts the tmpfs of secret and memory volumes; the real
 	// one when nil.
 	Mounter volume.Mounter
+	// Sources are shared secret and config map informers, which the caller
+	// runs; when nil the Manager makes and runs its own.
+	Sources *Sources
 	// Allocatable is the node's, for resourceFieldRef of unset limits.
 	Allocatable map[string]string
 	Registerer  prometheus.Registerer
@@ -67,8 +70,9 @@ type Manager struct {
 	metrics  *metrics
 	backoff  *backoff
 	probes   *probe.Manager
-	sources  sources       // the secret and config map informers
+	sources  *Sources      // the secret and config map informers
 	src      volume.Source // reads them
+	ownSrc   bool          // Run runs sources
 	volumes  *volume.Manager
 	stop     context.CancelFunc
 
@@ -135,7 +139,11 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 		ResyncPeriod:  cfg.ResyncPeriod,
 		Logger:        log,
 	})
-	m.sources = m.newSources()
+	m.sources, m.ownSrc = cfg.Sources, cfg.Sources == nil
+	if m.ownSrc {
+		m.sources = NewSources(cs, log)
+	}
+	m.watchSources(m.sources)
 	m.src = m.sources
 	m.volumes = volume.New(cfg.VolumeDir, cfg.Mounter, m.src)
 	m.inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
@@ -152,9 +160,10 @@ func (m *Manager) Lister() informer.Lister[*corev1.Pod] { return m.inf.Lister() 
 // Run syncs pods until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	go m.inf.Run(ctx)
-	go m.sources.secrets.Run(ctx)
-	go m.sources.configMaps.Run(ctx)
-	if !m.inf.WaitForSync(ctx) || !m.sources.secrets.WaitForSync(ctx) || !m.sources.configMaps.WaitForSync(ctx) {
+	if m.ownSrc {
+		go m.sources.Run(ctx)
+	}
+	if !m.inf.WaitForSync(ctx) || !m.sources.waitForSync(ctx) {
 		return ctx.Err()
 	}
 	if err := m.removeOrphans(ctx); err != nil {

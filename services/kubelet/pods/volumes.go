@@ -1,6 +1,9 @@
 package pods
 
 import (
+	"context"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -8,19 +11,39 @@ import (
 	"go.uber.org/zap"
 )
 
-// sources reads secrets and config maps from the kubelet's informers.
-type sources struct {
+// Sources are the secret and config map informers the pods' volumes and
+// env read. A kubelet has its own; hollow nodes share one.
+type Sources struct {
 	secrets    *informer.Informer[*corev1.Secret]
 	configMaps *informer.Informer[*corev1.ConfigMap]
 }
 
-var _ volume.Source = sources{}
+var _ volume.Source = (*Sources)(nil)
 
-func (s sources) Secret(ns, name string) (*corev1.Secret, bool) {
+// NewSources builds the informers; Run them after every Manager using them
+// was created.
+func NewSources(cs *clientset.Set, log *zap.Logger) *Sources {
+	opts := informer.Options{Logger: log}
+	return &Sources{secrets: informer.New(cs.Secrets(), opts), configMaps: informer.New(cs.ConfigMaps(), opts)}
+}
+
+// Run runs both informers until ctx ends.
+func (s *Sources) Run(ctx context.Context) {
+	go s.configMaps.Run(ctx)
+	s.secrets.Run(ctx)
+}
+
+func (s *Sources) waitForSync(ctx context.Context) bool {
+	return s.secrets.WaitForSync(ctx) && s.configMaps.WaitForSync(ctx)
+}
+
+// Secret reads a secret from the cache.
+func (s *Sources) Secret(ns, name string) (*corev1.Secret, bool) {
 	return s.secrets.Lister().Get(ns, name)
 }
 
-func (s sources) ConfigMap(ns, name string) (*corev1.ConfigMap, bool) {
+// ConfigMap reads a config map from the cache.
+func (s *Sources) ConfigMap(ns, name string) (*corev1.ConfigMap, bool) {
 	return s.configMaps.Lister().Get(ns, name)
 }
 
@@ -90,14 +113,8 @@ func uses(p *corev1.Pod, kind, name string) bool {
 	return false
 }
 
-// newSources builds the secret and config map informers of the node's
-// pods and requeues the pods that use what changed.
-func (m *Manager) newSources() sources {
-	opts := informer.Options{ResyncPeriod: 0, Logger: m.log}
-	s := sources{
-		secrets:    informer.New(m.cs.Secrets(), opts),
-		configMaps: informer.New(m.cs.ConfigMaps(), opts),
-	}
+// watchSources requeues the pods that use a secret or config map that changed.
+func (m *Manager) watchSources(s *Sources) {
 	s.secrets.AddHandler(informer.HandlerFuncs[*corev1.Secret]{
 		AddFunc: func(o *corev1.Secret) {
 			m.requeueUsers("Secret", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
@@ -120,7 +137,6 @@ func (m *Manager) newSources() sources {
 			m.requeueUsers("ConfigMap", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
 		},
 	})
-	return s
 }
 
 // removeOrphanVolumes tears down the volumes of pods this node no longer has.
