@@ -43,6 +43,9 @@ func validateSecret(s *corev1.Secret) List {
 			errs = append(errs, required(path("data").key(k), ""))
 		}
 	}
+	if typ == "kubernetes.io/service-account-token" && s.GetMetadata().GetAnnotations()["kubernetes.io/service-account.name"] == "" {
+		errs = append(errs, required(path("metadata").child("annotations").key("kubernetes.io/service-account.name"), "a service account token names its service account"))
+	}
 	if typ == "kubernetes.io/basic-auth" && has["username"] == nil && has["password"] == nil {
 		errs = append(errs, required(path("data").key("username"), "must specify `username` or `password`"))
 	}

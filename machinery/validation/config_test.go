@@ -29,6 +29,8 @@ func TestSecret(t *testing.T) {
 			[]fe{{"data[.dockerconfigjson]", Invalid}}},
 		{"basic auth", &corev1.Secret{Metadata: objectMeta("auth"), Type: "kubernetes.io/basic-auth"},
 			[]fe{{"data[username]", Required}}},
+		{"service account token without its account", &corev1.Secret{Metadata: objectMeta("tok"), Type: "kubernetes.io/service-account-token"},
+			[]fe{{"metadata.annotations[kubernetes.io/service-account.name]", Required}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assertErrors(t, Validate(tt.secret), tt.want...) })
