@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,51 @@ func TestOOMKilled(t *testing.T) {
 	}
 	if log := logs(t, &corev1.PodLogOptions{Namespace: ns, Name: "hog"}); !strings.Contains(log, "hog: holding 1 MiB") || strings.Contains(log, "allocated") {
 		t.Errorf("log %q: want it to have started and not finished", log)
+	}
+}
+
+// A config map as a volume (items with their paths and modes) and as env;
+// an update reaches the file.
+func TestConfigMap(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	ctx := context.Background()
+	cm, err := cluster.CS.ConfigMaps().Create(ctx, &corev1.ConfigMap{ApiVersion: "v1", Kind: "ConfigMap",
+		Metadata: &metav1.ObjectMeta{Name: "conf", Namespace: ns}, Data: map[string]string{"app.properties": "mode=prod\n", "LEVEL": "info"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := shellPod("conf", "sleep", "100000")
+	pod.Spec.Volumes = []*corev1.Volume{{Name: "conf", ConfigMap: &corev1.ConfigMapVolumeSource{Name: "conf",
+		Items: []*corev1.KeyToPath{{Key: "app.properties", Path: "etc/app.properties", Mode: proto.Int32(0o600)}}}}}
+	c := pod.Spec.Containers[0]
+	c.VolumeMounts = []*corev1.VolumeMount{{Name: "conf", MountPath: "/conf"}}
+	c.Env = []*corev1.EnvVar{{Name: "LOG_LEVEL", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Name: "conf", Key: "LEVEL"}}}}
+	createPod(t, ns, pod)
+	waitPod(t, ns, "conf", 60*time.Second, "Running", running)
+	if out, _, code := execIn(t, ns, "conf", "c", "cat", "/conf/etc/app.properties"); code != 0 || out != "mode=prod\n" {
+		t.Errorf("cat = %q (exit %d)", out, code)
+	}
+	if out, _, _ := execIn(t, ns, "conf", "c", "stat", "-L", "-c", "%a", "/conf/etc/app.properties"); strings.TrimSpace(out) != "600" {
+		t.Errorf("mode %q, want the item's 600", out)
+	}
+	if out, _, _ := execIn(t, ns, "conf", "c", "ls", "/conf"); strings.TrimSpace(out) != "etc" {
+		t.Errorf("ls /conf = %q, want only the item's directory", out)
+	}
+	if out, _, _ := execIn(t, ns, "conf", "c", "printenv", "LOG_LEVEL"); out != "info\n" {
+		t.Errorf("LOG_LEVEL = %q", out)
+	}
+	cm = proto.Clone(cm).(*corev1.ConfigMap)
+	cm.Data["app.properties"] = "mode=debug\n"
+	if _, err := cluster.CS.ConfigMaps().Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(30*time.Second, func() error {
+		if out, _, _ := execIn(t, ns, "conf", "c", "cat", "/conf/etc/app.properties"); out != "mode=debug\n" {
+			return fmt.Errorf("file holds %q", out)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("config map update never reached the volume: %v", err)
 	}
 }
