@@ -137,14 +137,18 @@ func open(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
 	return out, nil
 }
 
-// KeyID is the id of the key that sealed value; false for a plain value.
+// KeyID is the id of the key that sealed value ("" when the id is
+// malformed); false for a plain value.
 func KeyID(value []byte) (string, bool) {
 	rest, ok := strings.CutPrefix(string(value[:min(len(value), len(Prefix)+40)]), Prefix)
 	if !ok {
 		return "", false
 	}
 	id, _, ok := strings.Cut(rest, ":")
-	return id, ok
+	if !ok || !validID(id) {
+		return "", true
+	}
+	return id, true
 }
 
 // Open decrypts a value Seal made for name; a plain value is returned as
@@ -153,6 +157,9 @@ func (k *Keyring) Open(name string, value []byte) ([]byte, error) {
 	id, sealed := KeyID(value)
 	if !sealed {
 		return value, nil
+	}
+	if id == "" {
+		return nil, ErrCorrupt
 	}
 	kek, ok := k.aeads[id]
 	if !ok {

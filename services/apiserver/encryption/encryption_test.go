@@ -50,6 +50,10 @@ func TestSealOpen(t *testing.T) {
 	if _, err := ring.Open("/registry/secrets/default/apikey", sealed[:len(Prefix)+4]); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("a truncated value gave %v", err)
 	}
+	// The prefix with no key id is no plain value.
+	if _, err := ring.Open("/k", []byte(Prefix+"no id at all")); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a sealed value without a key id gave %v", err)
+	}
 	// Plain values (from before encryption) read as they are.
 	if got, err := ring.Open("/k", []byte("plain proto")); err != nil || string(got) != "plain proto" {
 		t.Errorf("plain value = %q, %v", got, err)
