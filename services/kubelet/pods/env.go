@@ -219,6 +219,23 @@ func (m *Manager) resourceRef(pod *corev1.Pod, c *corev1.Container, ref *corev1.
 	return strconv.FormatInt((n+d-1)/d, 10), nil
 }
 
+// expandAll expands $(NAME) references to the container's variables in
+// each of args (its command or arguments).
+func expandAll(args []string, envs []*runtimeapi.KeyValue) []string {
+	if len(args) == 0 {
+		return args
+	}
+	vars := make(map[string]string, len(envs))
+	for _, kv := range envs {
+		vars[kv.GetKey()] = string(kv.GetValue())
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = expand(a, vars)
+	}
+	return out
+}
+
 // expand replaces $(NAME) with NAME's value when it is defined, and $$ with $.
 func expand(s string, vars map[string]string) string {
 	if !strings.Contains(s, "$") {

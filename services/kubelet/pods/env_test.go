@@ -70,6 +70,10 @@ func TestEnvs(t *testing.T) {
 		t.Errorf("envs:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 
+	if got := expandAll([]string{"echo", "$(POD_NAME) in $(POD_NS)", "$(NOPE)"}, kvs); strings.Join(got, "|") != "echo|pod-env in ns|$(NOPE)" {
+		t.Errorf("command expands to %q", got)
+	}
+
 	for _, tt := range []struct {
 		name string
 		env  *corev1.EnvVar

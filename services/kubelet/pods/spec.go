@@ -119,8 +119,8 @@ func (m *Manager) containerConfig(pod *corev1.Pod, c *corev1.Container, image st
 	return &runtimeapi.ContainerConfig{
 		Metadata:   &runtimeapi.ContainerMetadata{Name: c.GetName(), Attempt: attempt},
 		Image:      &runtimeapi.ImageSpec{Image: image, UserSpecifiedImage: c.GetImage()},
-		Command:    c.GetCommand(),
-		Args:       c.GetArgs(),
+		Command:    expandAll(c.GetCommand(), envs),
+		Args:       expandAll(c.GetArgs(), envs),
 		WorkingDir: c.GetWorkingDir(),
 		Envs:       envs,
 		Mounts:     mounts,

@@ -219,6 +219,32 @@ func TestMissingSourcesAndMounts(t *testing.T) {
 	}
 }
 
+// --cleanup: every pod's mounts go, then the whole root.
+func TestTeardownAll(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "pod-volumes")
+	fm := &fakeMounter{mounts: map[string]int64{}}
+	m := New(root, fm, source{})
+	for _, uid := range []string{"a", "b"} {
+		p := testPod(&corev1.Volume{Name: "mem", EmptyDir: &corev1.EmptyDirVolumeSource{Medium: "Memory"}})
+		p.Metadata.Uid = uid
+		if _, err := m.Setup(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(fm.mounts) != 2 {
+		t.Fatalf("%d mounts, want 2", len(fm.mounts))
+	}
+	if err := m.TeardownAll(); err != nil {
+		t.Fatal(err)
+	}
+	if len(fm.mounts) != 0 {
+		t.Errorf("mounts left: %v", fm.mounts)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Errorf("root left: %v", err)
+	}
+}
+
 // The real mounter on a real tmpfs (needs root, as the kubelet does).
 func TestSystemTmpfs(t *testing.T) {
 	if os.Geteuid() != 0 {
