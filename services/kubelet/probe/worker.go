@@ -12,7 +12,7 @@ type worker struct {
 	m         *Manager
 	key       key
 	podKey    string
-	pod       *corev1.Pod
+	pod       *corev1.Pod // guarded by m.mu: Sync replaces it
 	probe     *corev1.Probe
 	target    Target
 	startedAt time.Time
@@ -97,13 +97,13 @@ func (w *worker) observe(ok bool, msg string) Result {
 			w.result = Failure
 		}
 	}
-	r := w.result
+	r, pod := w.result, w.pod
 	m.mu.Unlock()
 	if m.attempted != nil {
 		m.attempted(w.key.kind, ok)
 	}
 	if !ok && m.unhealthy != nil {
-		m.unhealthy(w.pod, w.key.container, w.key.kind, msg)
+		m.unhealthy(pod, w.key.container, w.key.kind, msg)
 	}
 	if r != prev && m.changed != nil {
 		m.changed(w.podKey)
