@@ -88,7 +88,7 @@ func (pr *Prober) Check(ctx context.Context, p *corev1.Probe, t Target) (bool, s
 	case p.GetExec() != nil:
 		return pr.execProbe(ctx, p, t)
 	case p.GetGrpc() != nil:
-		return false, "grpc probes are not supported"
+		return grpcCheck(ctx, p.GetGrpc(), t)
 	}
 	return false, "probe has no action"
 }

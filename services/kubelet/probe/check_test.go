@@ -11,6 +11,9 @@ import (
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -101,5 +104,29 @@ func TestProberTCPAndExec(t *testing.T) {
 	ex.code = 0
 	if ok, msg := pr.Check(t.Context(), execProbe, target); !ok {
 		t.Errorf("exit 0 failed: %s", msg)
+	}
+}
+
+func TestProberGRPC(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Stop()
+	port := int32(l.Addr().(*net.TCPAddr).Port)
+	target := Target{PodIP: "127.0.0.1"}
+	pr := NewProber(nil)
+	p := &corev1.Probe{Grpc: &corev1.GRPCAction{Port: port}, TimeoutSeconds: 5}
+	if ok, msg := pr.Check(t.Context(), p, target); !ok {
+		t.Errorf("serving health failed: %s", msg)
+	}
+	hs.SetServingStatus("db", healthpb.HealthCheckResponse_NOT_SERVING)
+	p.Grpc.Service = proto.String("db")
+	if ok, msg := pr.Check(t.Context(), p, target); ok || !strings.Contains(msg, "NOT_SERVING") {
+		t.Errorf("NOT_SERVING gave ok=%v %q", ok, msg)
 	}
 }
