@@ -1,7 +1,7 @@
 // Package probe runs containers' liveness, readiness and startup probes
-// (httpGet, tcpSocket, exec through the runtime, grpc health) on the kubelet. One worker
-// goroutine per container probe checks it every periodSeconds after
-// initialDelaySeconds, turns consecutive outcomes into a result with the
+// (httpGet, tcpSocket, exec through the runtime, grpc health) on the
+// kubelet. One worker goroutine per container probe checks it every
+// periodSeconds after initialDelaySeconds, turns consecutive outcomes into a result with the
 // success and failure thresholds, and tells the pod manager when a result
 // changes. Time comes from a Clock so the timing is testable with a fake.
 package probe
