@@ -312,3 +312,25 @@ func TestExecProbes(t *testing.T) {
 		t.Errorf("Unhealthy event %q", e)
 	}
 }
+
+// An emptyDir outlives its containers: a restarted container reads what
+// the one before it wrote.
+func TestEmptyDirSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	pod := withVolume(shellPod("keeper", "sh", "-c", "cat /vol/data/runs 2>/dev/null; echo run >> /vol/data/runs; sleep 1; exit 1"),
+		&corev1.Volume{Name: "data", EmptyDir: &corev1.EmptyDirVolumeSource{}})
+	createPod(t, ns, pod)
+	waitPod(t, ns, "keeper", 60*time.Second, "restarted", func(p *corev1.Pod) bool {
+		cs := p.GetStatus().GetContainerStatuses()
+		return len(cs) == 1 && cs[0].GetRestartCount() >= 1
+	})
+	if err := poll(30*time.Second, func() error {
+		if out := logs(t, &corev1.PodLogOptions{Namespace: ns, Name: "keeper"}); !strings.HasPrefix(out, "run\n") {
+			return fmt.Errorf("the restarted container printed %q", out)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("the emptyDir did not keep the first run's file: %v", err)
+	}
+}
