@@ -251,7 +251,7 @@ func TestEmptyDirSizeLimit(t *testing.T) {
 			{Name: "disk", EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: "1Mi"}},
 		},
 	}}
-	createPod(t, ns, pod)
+	pod = createPod(t, ns, pod)
 	waitPod(t, ns, "limited", 60*time.Second, "Running", running)
 	_, stderr, code := execIn(t, ns, "limited", "c", "dd", "if=/dev/zero", "of=/mem/blob", "bs=1024", "count=2048")
 	if code == 0 || !strings.Contains(stderr, "No space left") {
@@ -265,6 +265,19 @@ func TestEmptyDirSizeLimit(t *testing.T) {
 		t.Errorf("status %s: %s", p.GetStatus().GetPhase(), p.GetStatus().GetMessage())
 	}
 	waitEvent(t, ns, "limited", "Evicted")
+	// A finished pod keeps no volumes: the tmpfs goes once its sandbox stopped.
+	dir := filepath.Join(cluster.KubeletDir, "pod-volumes", pod.GetMetadata().GetUid())
+	if err := poll(30*time.Second, func() error {
+		if m, _ := os.ReadFile("/proc/self/mountinfo"); bytes.Contains(m, []byte(dir)) {
+			return fmt.Errorf("a mount under %s is left", dir)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			return fmt.Errorf("%s left", dir)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("evicted pod's volumes: %v", err)
+	}
 }
 
 // Exec probes through the runtime: a startup probe holds the container

@@ -57,11 +57,17 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		return m.finishDeletion(ctx, key, pod, rp)
 	}
 	if terminal(pod.GetStatus().GetPhase()) {
-		// Finished pods keep their containers (and logs) but not their network.
+		// Finished pods keep their containers (and logs) but not their
+		// network, nor, once nothing runs, their volumes.
 		if sb := rp.ready(); sb != nil {
 			_, err := m.rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sb.GetId()})
 			m.metrics.op("stop_sandbox", err)
 			return err
+		}
+		if !rp.running() {
+			if err := m.teardownVolumes(uid); err != nil {
+				return fmt.Errorf("volumes of finished pod %s: %w", key, err)
+			}
 		}
 		return nil
 	}
