@@ -9,7 +9,7 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler test
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler cli test
 BINARIES := apiserver kubelet scheduler
 
 .PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench deps clean
@@ -46,6 +46,7 @@ lint: tools ## buf lint, go vet, gofmt and tidy go.mod files
 build: ## build the binaries into bin/
 	@mkdir -p bin
 	@for b in $(BINARIES); do echo "go build bin/tug-$$b"; CGO_ENABLED=0 go build -o bin/tug-$$b ./services/$$b/cmd/tug-$$b || exit 1; done
+	@echo "go build bin/tug"; CGO_ENABLED=0 go build -o bin/tug ./cli/cmd/tug
 
 images: ## build the OCI image archives (pause, sise, shell) into bin/images
 	go run ./images/build -out bin/images
