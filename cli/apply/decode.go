@@ -131,7 +131,7 @@ func cleanSpaces(src Source, warn io.Writer) ([]byte, error) {
 		b.WriteString(rest)
 	}
 	if warn != nil {
-		fmt.Fprintf(warn, "Warning: %s: non-breaking spaces (U+00A0) in the indentation of line %s read as spaces\n", src.Name, lineList(fixed))
+		fmt.Fprintf(warn, "Warning: %s: non-breaking spaces (U+00A0) in the indentation of line%s read as spaces\n", src.Name, lineList(fixed))
 	}
 	return []byte(b.String()), nil
 }

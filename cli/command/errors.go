@@ -22,6 +22,7 @@ func (e kubeconfigError) Unwrap() error { return e.err }
 // sentence for a missing kubeconfig or an unreachable server, "error: ..."
 // for the rest. server is the apiserver's address, when known.
 func Message(err error, server string) string {
+	server = strings.TrimPrefix(strings.TrimPrefix(server, "http://"), "https://")
 	var kc kubeconfigError
 	if errors.As(err, &kc) {
 		if errors.Is(err, config.ErrNoKubeconfig) {

@@ -60,12 +60,13 @@ this machine and writes that kubeconfig; "tug down" removes it.`,
 	return root, env
 }
 
-// Main runs tug with args and returns the process's exit code.
-func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+// Main runs tug with args until it is done or ctx ends, and returns the
+// process's exit code.
+func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	root, env := New(in, out, errOut)
 	defer env.Close()
 	root.SetArgs(args)
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	if err := root.ExecuteContext(ctx); err != nil {
 		var ex exitError
 		if errors.As(err, &ex) {
 			return ex.code
