@@ -64,11 +64,13 @@ test: lint check-generate build images ## everything CI runs: lint, generated co
 	go test -count=1 -race $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	go test -count=1 -tags e2e ./test/e2e/
 	go test -count=1 -tags e2e -run E2E ./services/kubelet/stream/
+	go test -count=1 -tags e2e ./cli/e2e/
 	./hack/readme-smoke.sh
 
-test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, and kubelet exec on a private one (root)
+test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, kubelet exec on a private one, tug up/down and seed 004 with tug (root)
 	go test -count=1 -tags e2e -v ./test/e2e/
 	go test -count=1 -tags e2e -run E2E -v ./services/kubelet/stream/
+	go test -count=1 -tags e2e -v ./cli/e2e/
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md

@@ -24,6 +24,9 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	if err := stopStaleContainerd(c); err != nil {
+		return err
+	}
 	if err := os.WriteFile(c.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}

@@ -52,7 +52,7 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, error) 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ready, _ := nodeReady(ctx, c); ready {
+		if ready, _ := nodeReady(ctx, c, begin); ready {
 			_ = cmd.Process.Release()
 			return time.Since(begin), nil
 		}
@@ -68,8 +68,9 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, error) 
 }
 
 // nodeReady asks the apiserver, once its kubeconfig is written, whether
-// the node is Ready.
-func nodeReady(ctx context.Context, c Config) (bool, error) {
+// the node is Ready, as reported by a kubelet of this run: after a crash
+// the stored Node says Ready until the new kubelet reports.
+func nodeReady(ctx context.Context, c Config, since time.Time) (bool, error) {
 	kc, err := config.Load(c.internalConfig(), "")
 	if err != nil {
 		return false, err
@@ -87,7 +88,8 @@ func nodeReady(ctx context.Context, c Config) (bool, error) {
 	}
 	for _, cond := range n.GetStatus().GetConditions() {
 		if cond.GetType() == "Ready" {
-			return cond.GetStatus() == "True", nil
+			fresh := !cond.GetLastHeartbeatTime().AsTime().Before(since.Truncate(time.Second))
+			return cond.GetStatus() == "True" && fresh, nil
 		}
 	}
 	return false, nil
