@@ -12,7 +12,7 @@ GRPC_GATEWAY_VERSION := v2.33.0
 MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler cli test
 BINARIES := apiserver kubelet scheduler
 
-.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench deps clean
+.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli up down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -74,6 +74,10 @@ test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster o
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md
+
+bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
+	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
+	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/
 
 clean: ## remove build output
 	rm -rf bin

@@ -139,6 +139,13 @@ func tug(t *testing.T, in string, args ...string) run {
 	return run{out: out.String(), err: errOut.String(), code: code}
 }
 
+// runTug runs bin/tug and returns its combined output.
+func runTug(args ...string) ([]byte, error) {
+	cmd := exec.Command(c.tug, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
+	return cmd.CombinedOutput()
+}
+
 // ok runs tug and fails the test unless it exits 0.
 func ok(t *testing.T, args ...string) string {
 	t.Helper()
