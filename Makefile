@@ -75,6 +75,12 @@ test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster o
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md
 
+up: deps build images ## a one-node cluster on this machine and a demo pod: deps, build, images, tug up, a sise pod and how to reach it (root)
+	./hack/up.sh
+
+down: ## stop the local cluster and remove its containers, sandboxes, network namespaces and routes (root)
+	./bin/tug down
+
 bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
 	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
 	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/

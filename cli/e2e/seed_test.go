@@ -236,6 +236,9 @@ func down(t *testing.T, purge bool) {
 	if out := ok(t, args...); !strings.HasPrefix(out, "Tugboat stopped; its containers, sandboxes, network namespaces and routes are removed.\n") {
 		t.Errorf("tug down printed %q", out)
 	}
+	if _, err := os.Stat(c.dataDir); purge == (err == nil) {
+		t.Errorf("after tug down (purge %t) the data dir: %v", purge, err)
+	}
 	if err := exec.Command("ip", "link", "show", "tug0").Run(); err == nil {
 		t.Errorf("the pod bridge tug0 is still there after tug down")
 	}
