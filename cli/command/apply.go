@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tugboat-sh/tugboat/cli/apply"
 	"github.com/tugboat-sh/tugboat/cli/printer"
+	"google.golang.org/protobuf/proto"
 )
 
 type fileOptions struct {
@@ -99,17 +100,19 @@ func runApply(ctx context.Context, env *Env, o *fileOptions, createOnly bool) er
 	var failed []error
 	for _, obj := range objs {
 		result := apply.Created
+		var out proto.Message
 		var err error
 		if createOnly {
-			_, err = apply.Create(ctx, conn, obj)
+			out, err = apply.Create(ctx, conn, obj)
 		} else {
-			result, _, err = apply.Apply(ctx, conn, obj)
+			result, out, err = apply.Apply(ctx, conn, obj)
 		}
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		name := printer.Name(obj.Kind, obj.Obj)
+		// The server's copy names an object made from generateName.
+		name := printer.Name(obj.Kind, out)
 		if o.output == "name" {
 			fmt.Fprintln(env.Out, name)
 		} else {

@@ -119,6 +119,18 @@ func TestSeed004(t *testing.T) {
 		followLogs(t)
 	})
 
+	t.Run("logs-previous", func(t *testing.T) {
+		ok(t, "run", "crasher", "--image=tugboat.local/shell:latest", "--command", "--", "sh", "-c", "echo run $$; exit 1")
+		out := waitFor(t, time.Minute, regexp.MustCompile(`(?m)^crasher\s+0/1\s+\S+\s+1 \(\S+ ago\)\s`), "get", "pods")
+		if !regexp.MustCompile(`(?m)^crasher\s+0/1\s+(CrashLoopBackOff|Error|Completed)\s`).MatchString(out) {
+			t.Errorf("a crashing pod's row:\n%s", out)
+		}
+		if out := ok(t, "logs", "-p", "crasher"); !regexp.MustCompile(`^run \d+\n$`).MatchString(out) {
+			t.Errorf("logs -p: %q", out)
+		}
+		ok(t, "delete", "pod", "crasher", "--now")
+	})
+
 	t.Run("specific-pod-node", func(t *testing.T) {
 		if out := ok(t, "label", "nodes", c.node, "shouldrun=here"); out != "node/"+c.node+" labeled\n" {
 			t.Errorf("label node printed %q", out)
