@@ -73,15 +73,20 @@ func newApply(env *Env) *cobra.Command {
 func newCreate(env *Env) *cobra.Command {
 	o := &fileOptions{}
 	cmd := &cobra.Command{
-		Use:   "create -f FILENAME",
-		Short: "Create resources from manifests; an object that exists already is an error",
-		Args:  cobra.NoArgs,
+		Use:   "create -f FILENAME | create namespace|secret generic|configmap NAME",
+		Short: "Create resources from manifests or flags; an object that exists already is an error",
+		Example: `  tug create -f second-pod.yaml
+  tug create namespace test
+  tug create secret generic apikey --from-file=./apikey.txt
+  tug create configmap settings --from-literal=mode=fast`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runApply(cmd.Context(), env, o, true)
 		},
 	}
 	o.addFlags(cmd, "to create")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "print only the names of the objects (name)")
+	cmd.AddCommand(createKinds(env)...)
 	return cmd
 }
 

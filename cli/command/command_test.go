@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -309,5 +310,42 @@ func TestErrors(t *testing.T) {
 				t.Errorf("want one line, got %q", msg)
 			}
 		})
+	}
+}
+
+func TestCreateKinds(t *testing.T) {
+	ns := namespace(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "apikey.txt")
+	if err := os.WriteFile(key, []byte("A19fh68B001j"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := ok(t, "-n", ns, "create", "secret", "generic", "apikey", "--from-file="+key); got != "secret/apikey created\n" {
+		t.Errorf("create secret printed %q", got)
+	}
+	got := ok(t, "-n", ns, "get", "secrets")
+	if !regexp.MustCompile(`(?m)^apikey\s+Opaque\s+1\s+\S+$`).MatchString(got) {
+		t.Errorf("get secrets:\n%s", got)
+	}
+	got = ok(t, "-n", ns, "describe", "secret", "apikey")
+	if !regexp.MustCompile(`(?m)^Data\n====\napikey\.txt:\s+12 bytes$`).MatchString(got) || strings.Contains(got, "A19fh68B001j") {
+		t.Errorf("describe secret:\n%s", got)
+	}
+	if got := ok(t, "-n", ns, "create", "configmap", "settings", "--from-literal=mode=fast", "--from-file=cfg="+key); got != "configmap/settings created\n" {
+		t.Errorf("create configmap printed %q", got)
+	}
+	if y := ok(t, "-n", ns, "get", "cm", "settings", "-o", "yaml"); !strings.Contains(y, "mode: fast") || !strings.Contains(y, "cfg: A19fh68B001j") {
+		t.Errorf("configmap:\n%s", y)
+	}
+	r := tug(t, "-n", ns, "create", "configmap", "dup", "--from-literal=a=1", "--from-literal=a=2")
+	if r.code == 0 || r.err != "error: cannot add key \"a\", another key by that name already exists\n" {
+		t.Errorf("duplicate key: exit %d %q", r.code, r.err)
+	}
+	name := ns + "-extra"
+	if got := ok(t, "create", "namespace", name); got != "namespace/"+name+" created\n" {
+		t.Errorf("create namespace printed %q", got)
+	}
+	if got := ok(t, "delete", "namespace", name, "--wait=false"); got != "namespace \""+name+"\" deleted\n" {
+		t.Errorf("delete namespace printed %q", got)
 	}
 }

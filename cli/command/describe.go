@@ -92,6 +92,8 @@ func describeOne(ctx context.Context, env *Env, conn grpc.ClientConnInterface, k
 			return err
 		}
 		return describe.Node(env.Out, o, pods, events, now)
+	case *corev1.Secret:
+		return describe.Secret(env.Out, o, events, now)
 	}
 	return describe.Generic(env.Out, obj, meta, events, now)
 }
