@@ -2,9 +2,12 @@ package cluster
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tugboat-sh/tugboat/client/config"
 )
@@ -94,5 +97,30 @@ func TestPreflightNamesWhatIsMissing(t *testing.T) {
 	}
 	if pid, ok := Running(c); ok {
 		t.Errorf("pid 1 taken for a running cluster (%d)", pid)
+	}
+}
+
+func TestStopFindsAndEndsProcesses(t *testing.T) {
+	marker := "tug-cluster-test-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command("sh", "-c", "sleep 60; : "+marker)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	pids, err := processes(func(name string, cmdline []byte) bool {
+		return name == "sh" && strings.Contains(string(cmdline), marker)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pids) != 1 || pids[0] != cmd.Process.Pid {
+		t.Fatalf("processes found %v, want [%d]", pids, cmd.Process.Pid)
+	}
+	go stop(pids)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the process was not stopped")
 	}
 }

@@ -46,6 +46,10 @@ func Down(ctx context.Context, c Config, purge bool, log *zap.Logger) (stopped b
 	if err := errors.Join(errs...); err != nil {
 		return stopped, err
 	}
+	// Only once every sandbox is gone: a shim may still hold a container.
+	if err := stopOrphanShims(c); err != nil {
+		return stopped, err
+	}
 	if purge {
 		if err := os.RemoveAll(c.DataDir); err != nil {
 			return stopped, fmt.Errorf("remove %s: %w", c.DataDir, err)

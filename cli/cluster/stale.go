@@ -17,11 +17,45 @@ import (
 // when tug up runs again). Containers keep running in their shims and are
 // adopted by the new kubelet.
 func stopStaleContainerd(c Config) error {
-	dir := filepath.Join(c.kubeletDir(), "containerd") + "/"
-	pids, err := processesWith([]byte(dir))
+	dir := []byte(filepath.Join(c.kubeletDir(), "containerd") + "/")
+	pids, err := processes(func(name string, cmdline []byte) bool { return name == "containerd" && bytes.Contains(cmdline, dir) })
 	if err != nil {
 		return err
 	}
+	stop(pids)
+	return nil
+}
+
+// stopOrphanShims stops the containerd shims still attached to the
+// cluster's containerd once every sandbox is removed: a shim whose task
+// was deleted normally exits by itself, but one can outlive its
+// containerd's shutdown, holding nothing but itself.
+func stopOrphanShims(c Config) error {
+	sock := []byte(filepath.Join(c.kubeletDir(), "containerd") + "/")
+	match := func(name string, cmdline []byte) bool {
+		return bytes.HasPrefix([]byte(name), []byte("containerd-shim")) && bytes.Contains(cmdline, sock)
+	}
+	// Most leave by themselves within moments.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		pids, err := processes(match)
+		if err != nil {
+			return err
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			stop(pids)
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM to pids and waits until they are gone, killing
+// those left after ten seconds.
+func stop(pids []int) {
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	}
@@ -35,12 +69,11 @@ func stopStaleContainerd(c Config) error {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return nil
 }
 
-// processesWith lists the containerd processes (not their shims) whose
-// command line mentions dir.
-func processesWith(dir []byte) ([]int, error) {
+// processes lists the processes (not this one) whose executable's base
+// name and command line match.
+func processes(match func(name string, cmdline []byte) bool) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -56,7 +89,7 @@ func processesWith(dir []byte) ([]int, error) {
 			continue
 		}
 		args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
-		if len(args) < 3 || filepath.Base(string(args[0])) != "containerd" || !bytes.Contains(cmdline, dir) {
+		if len(args) < 2 || !match(filepath.Base(string(args[0])), cmdline) {
 			continue
 		}
 		out = append(out, pid)
