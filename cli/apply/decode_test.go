@@ -9,6 +9,7 @@ import (
 
 	"github.com/tugboat-sh/tugboat/cli/golden"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 func source(t *testing.T, name string) []Source {
@@ -98,5 +99,26 @@ func TestDecodeSources(t *testing.T) {
 	}
 	if _, err := Read("testdata/nope.yaml", nil, false); err == nil || !strings.Contains(err.Error(), `"testdata/nope.yaml" does not exist`) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestSeedTextAsCopied decodes second-pod.yaml exactly as seed 004's page
+// has it, non-breaking spaces in the indentation of most lines, to the
+// same pod as the clean manifest, with a warning naming the lines.
+func TestSeedTextAsCopied(t *testing.T) {
+	var warn bytes.Buffer
+	copied, err := Decode(source(t, "seed-second-pod-copied.yaml"), "default", &warn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, err := Decode(source(t, "second-pod.yaml"), "default", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(copied) != 1 || !proto.Equal(copied[0].Obj, clean[0].Obj) {
+		t.Errorf("the copied manifest decodes to %v, want %v", copied, clean)
+	}
+	if want := "lines 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 read as spaces"; !strings.Contains(warn.String(), want) {
+		t.Errorf("warning %q lacks %q", warn.String(), want)
 	}
 }

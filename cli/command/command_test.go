@@ -263,6 +263,12 @@ func TestDescribeAndVersion(t *testing.T) {
 	if got := ok(t, "cluster-info"); !strings.HasPrefix(got, "Tugboat control plane is running at http://127.0.0.1:") {
 		t.Errorf("cluster-info: %q", got)
 	}
+	res := ok(t, "api-resources")
+	for _, re := range []string{`(?m)^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$`, `(?m)^pods\s+po\s+v1\s+true\s+Pod$`, `(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$`, `(?m)^nodes\s+no\s+v1\s+false\s+Node$`} {
+		if !regexp.MustCompile(re).MatchString(res) {
+			t.Errorf("api-resources lacks %s:\n%s", re, res)
+		}
+	}
 	if got := ok(t, "completion", "bash"); !strings.Contains(got, "__start_tug") {
 		t.Errorf("completion bash does not define __start_tug")
 	}
