@@ -31,6 +31,13 @@ func TestUpRefusesPlainly(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.err, "the image archive pause.tar is missing from") || !strings.Contains(r.err, `"make images"`) {
 		t.Errorf("no images: exit %d, stderr %q", r.code, r.err)
 	}
+	// Not root: run as nobody (setpriv is util-linux's, on every Debian).
+	cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", c.tug}, c.upArgs()...)...)
+	cmd.Env = append(os.Environ(), "HOME=/nonexistent")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "tug up must run as root: it runs containers (containerd, runc) and sets up the pod network (a bridge, routes); run it with sudo") {
+		t.Errorf("tug up as nobody: %v\n%s", err, out)
+	}
 	if _, err := os.Stat(filepath.Join(c.dataDir, "tug.pid")); err == nil {
 		t.Errorf("a refused tug up left a cluster process")
 	}
