@@ -355,3 +355,36 @@ func TestCreateKinds(t *testing.T) {
 		t.Errorf("delete namespace printed %q", got)
 	}
 }
+
+func TestDescribeNodeWithEvents(t *testing.T) {
+	manifests := `apiVersion: v1
+kind: Node
+metadata:
+  name: describe-node
+  labels: {shouldrun: here}
+status:
+  capacity: {cpu: "2", memory: 2Gi, pods: "110"}
+  allocatable: {cpu: "2", memory: 2Gi, pods: "110"}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: describe-node.1, namespace: default}
+involvedObject: {kind: Node, name: describe-node, uid: describe-node}
+type: Normal
+reason: NodeReady
+message: Node describe-node status is now NodeReady
+source: {component: kubelet}
+count: 1
+`
+	r := tugIn(t, manifests, "create", "-f", "-")
+	if r.code != 0 || r.out != "node/describe-node created\nevent/describe-node.1 created\n" {
+		t.Fatalf("create: exit %d %q %q", r.code, r.out, r.err)
+	}
+	got := ok(t, "describe", "node", "describe-node")
+	for _, re := range []string{`(?m)^Labels:\s+shouldrun=here$`, `(?m)^Non-terminated Pods:\s+\(0 in total\)$`, `(?m)^  Normal\s+NodeReady\s+\S+\s+kubelet\s+Node describe-node status is now NodeReady$`} {
+		if !regexp.MustCompile(re).MatchString(got) {
+			t.Errorf("describe node lacks %s:\n%s", re, got)
+		}
+	}
+	ok(t, "delete", "node", "describe-node")
+}

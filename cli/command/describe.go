@@ -102,7 +102,9 @@ func describeOne(ctx context.Context, env *Env, conn grpc.ClientConnInterface, k
 func eventsFor(ctx context.Context, conn grpc.ClientConnInterface, k scheme.Kind, meta *metav1.ObjectMeta) ([]*corev1.Event, error) {
 	ek, _ := scheme.Lookup("events")
 	fs := "involvedObject.kind=" + k.Kind + ",involvedObject.name=" + meta.GetName()
-	if meta.GetUid() != "" {
+	// A node's events name it by name only (Kubernetes' kubelet puts the
+	// node's name in involvedObject.uid), so nodes are matched by name.
+	if meta.GetUid() != "" && k.Kind != "Node" {
 		fs += ",involvedObject.uid=" + meta.GetUid()
 	}
 	ns := meta.GetNamespace()
