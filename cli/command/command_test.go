@@ -131,6 +131,9 @@ func TestGetSelectorsAndOutputs(t *testing.T) {
 	if j := ok(t, "-n", ns, "get", "pods", "-o", "json"); !strings.Contains(j, `"kind": "List"`) || strings.Count(j, `"kind": "Pod"`) != 3 {
 		t.Errorf("-o json of a list:\n%s", j)
 	}
+	if got := ok(t, "-n", ns, "get", "all"); !regexp.MustCompile(`^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod/first-pod\s+0/1\s+Pending\s`).MatchString(got) {
+		t.Errorf("get all:\n%s", got)
+	}
 	all := ok(t, "get", "pods", "-A")
 	if !strings.HasPrefix(all, "NAMESPACE") || !strings.Contains(all, ns) {
 		t.Errorf("-A:\n%s", all)

@@ -109,7 +109,7 @@ func runGet(ctx context.Context, env *Env, o *getOptions, args []string) error {
 		if printedTable {
 			fmt.Fprintln(env.Out)
 		}
-		popts := printer.Options{Wide: o.output == "wide", ShowLabels: o.showLabels, AllNamespaces: o.allNamespaces, NoHeaders: o.noHeaders}
+		popts := printer.Options{Wide: o.output == "wide", ShowLabels: o.showLabels, AllNamespaces: o.allNamespaces, NoHeaders: o.noHeaders, WithKind: len(targets) > 1}
 		if err := printer.Table(env.Out, t.kind, objs, popts); err != nil {
 			return err
 		}

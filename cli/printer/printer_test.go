@@ -56,6 +56,8 @@ func TestTables(t *testing.T) {
 		{"pods-show-labels", "pods", objs["Pod"], Options{ShowLabels: true}},
 		{"pods-all-namespaces", "pods", objs["Pod"], Options{AllNamespaces: true}},
 		{"pods-no-headers", "pods", objs["Pod"][:1], Options{NoHeaders: true}},
+		{"pods-with-kind", "pods", objs["Pod"][:2], Options{WithKind: true, AllNamespaces: true}},
+		{"deployments-with-kind", "deploy", others["Deployment"], Options{WithKind: true}},
 		{"nodes", "nodes", nodes["Node"], Options{}},
 		{"nodes-wide", "nodes", nodes["Node"], Options{Wide: true}},
 		{"namespaces", "ns", others["Namespace"], Options{}},

@@ -24,6 +24,9 @@ type Options struct {
 	ShowLabels    bool
 	AllNamespaces bool // adds a NAMESPACE column first
 	NoHeaders     bool
+	// WithKind names objects kind/name, as kubectl does when a get lists
+	// several kinds.
+	WithKind bool
 	// Now is the time ages are measured from; zero means time.Now().
 	Now time.Time
 }
@@ -72,6 +75,13 @@ func Row(k scheme.Kind, obj proto.Message, o Options) []string {
 		cells = append(cells, wide...)
 	}
 	meta := metaOf(obj)
+	if o.WithKind {
+		for i, h := range c.header {
+			if h == "NAME" {
+				cells[i] = Resource(k) + "/" + cells[i]
+			}
+		}
+	}
 	if o.AllNamespaces && k.Namespaced {
 		cells = append([]string{meta.GetNamespace()}, cells...)
 	}
