@@ -391,3 +391,23 @@ count: 1
 	}
 	ok(t, "delete", "node", "describe-node")
 }
+
+func TestScale(t *testing.T) {
+	ns := namespace(t)
+	ok(t, "-n", ns, "apply", "-f", seeds+"replicaset-x.yaml")
+	if got := ok(t, "-n", ns, "scale", "--replicas=1", "rs", "replicaset-x"); got != "replicaset.apps/replicaset-x scaled\n" {
+		t.Errorf("scale printed %q", got)
+	}
+	if got := ok(t, "-n", ns, "get", "rs"); !regexp.MustCompile(`(?m)^replicaset-x\s+1\s+0\s+0\s`).MatchString(got) {
+		t.Errorf("get rs after scale:\n%s", got)
+	}
+	r := tug(t, "-n", ns, "scale", "rs/replicaset-x", "--replicas=5", "--current-replicas=3")
+	if r.code == 0 || r.err != "error: Expected replicas to be 3, was 1\n" {
+		t.Errorf("scale with a wrong --current-replicas: exit %d %q", r.code, r.err)
+	}
+	ok(t, "-n", ns, "apply", "-f", seeds+"pod-label.yaml")
+	r = tug(t, "-n", ns, "scale", "pod", "pod-label", "--replicas=2")
+	if r.code == 0 || r.err != "error: pod \"pod-label\" cannot be scaled: it has no spec.replicas\n" {
+		t.Errorf("scale a pod: exit %d %q", r.code, r.err)
+	}
+}
