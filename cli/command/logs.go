@@ -80,8 +80,8 @@ func runLogs(ctx context.Context, env *Env, o *logsOptions, pod string) error {
 	}
 	for {
 		chunk, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
+		if errors.Is(err, io.EOF) || (err != nil && ctx.Err() != nil) {
+			return nil // the end of the log, or Ctrl-C on a followed one
 		}
 		if err != nil {
 			return err
