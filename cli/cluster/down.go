@@ -47,7 +47,7 @@ func Down(ctx context.Context, c Config, purge bool, log *zap.Logger) (stopped b
 		return stopped, err
 	}
 	// Only once every sandbox is gone: a shim may still hold a container.
-	if err := stopOrphanShims(c); err != nil {
+	if err := stopOrphanShims(c, log); err != nil {
 		return stopped, err
 	}
 	if purge {

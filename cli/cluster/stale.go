@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // stopStaleContainerd stops a containerd left running under the data dir
@@ -30,7 +32,7 @@ func stopStaleContainerd(c Config) error {
 // cluster's containerd once every sandbox is removed: a shim whose task
 // was deleted normally exits by itself, but one can outlive its
 // containerd's shutdown, holding nothing but itself.
-func stopOrphanShims(c Config) error {
+func stopOrphanShims(c Config, log *zap.Logger) error {
 	sock := []byte(filepath.Join(c.kubeletDir(), "containerd") + "/")
 	match := func(name string, cmdline []byte) bool {
 		return bytes.HasPrefix([]byte(name), []byte("containerd-shim")) && bytes.Contains(cmdline, sock)
@@ -46,6 +48,7 @@ func stopOrphanShims(c Config) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			log.Warn("containerd shims outlived their sandboxes; stopping them", zap.Ints("pids", pids))
 			stop(pids)
 			return nil
 		}
