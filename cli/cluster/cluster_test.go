@@ -101,15 +101,16 @@ func TestPreflightNamesWhatIsMissing(t *testing.T) {
 }
 
 func TestStopFindsAndEndsProcesses(t *testing.T) {
-	marker := "tug-cluster-test-" + strconv.Itoa(os.Getpid())
-	cmd := exec.Command("sh", "-c", "sleep 60; : "+marker)
+	// A duration no other sleep has; sleep forks nothing that could match too.
+	marker := "600." + strconv.Itoa(os.Getpid())
+	cmd := exec.Command("sleep", marker)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	pids, err := processes(func(name string, cmdline []byte) bool {
-		return name == "sh" && strings.Contains(string(cmdline), marker)
+		return name == "sleep" && strings.Contains(string(cmdline), marker)
 	})
 	if err != nil {
 		t.Fatal(err)
