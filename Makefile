@@ -9,10 +9,10 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler test
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler cli test
 BINARIES := apiserver kubelet scheduler
 
-.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench deps clean
+.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli up down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -46,6 +46,7 @@ lint: tools ## buf lint, go vet, gofmt and tidy go.mod files
 build: ## build the binaries into bin/
 	@mkdir -p bin
 	@for b in $(BINARIES); do echo "go build bin/tug-$$b"; CGO_ENABLED=0 go build -o bin/tug-$$b ./services/$$b/cmd/tug-$$b || exit 1; done
+	@echo "go build bin/tug"; CGO_ENABLED=0 go build -o bin/tug ./cli/cmd/tug
 
 images: ## build the OCI image archives (pause, sise, shell) into bin/images
 	go run ./images/build -out bin/images
@@ -63,14 +64,26 @@ test: lint check-generate build images ## everything CI runs: lint, generated co
 	go test -count=1 -race $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	go test -count=1 -tags e2e ./test/e2e/
 	go test -count=1 -tags e2e -run E2E ./services/kubelet/stream/
+	go test -count=1 -tags e2e ./cli/e2e/
 	./hack/readme-smoke.sh
 
-test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, and kubelet exec on a private one (root)
+test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, kubelet exec on a private one, tug up/down and seed 004 with tug (root)
 	go test -count=1 -tags e2e -v ./test/e2e/
 	go test -count=1 -tags e2e -run E2E -v ./services/kubelet/stream/
+	go test -count=1 -tags e2e -v ./cli/e2e/
 
 bench: build ## benchmarks; writes BENCHMARKS.md
 	go run ./services/apiserver/bench -out BENCHMARKS.md
+
+up: deps build images ## a one-node cluster on this machine and a demo pod: deps, build, images, tug up, a sise pod and how to reach it (root)
+	./hack/up.sh
+
+down: ## stop the local cluster and remove its containers, sandboxes, network namespaces and routes (root)
+	./bin/tug down
+
+bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
+	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
+	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/
 
 clean: ## remove build output
 	rm -rf bin

@@ -1,0 +1,72 @@
+// Package cluster is "tug up" and "tug down": a one-node cluster on this
+// machine in one process (embedded etcd and the apiserver, the scheduler,
+// the kubelet with a containerd of its own, serving the project's image
+// archives), started in the background, and its removal with everything
+// it made on the host.
+//
+// The parts are a list (components.go): the apiserver first, then the
+// rest, each through its service's app package exactly as its binary runs
+// it, talking gRPC to the apiserver. A component that lands later (the
+// controller-manager, the proxy, DNS) is one more entry there.
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the local cluster.
+type Config struct {
+	// DataDir holds etcd's data, the kubelet's state, the log and the pid file.
+	DataDir string
+	// ListenAddress is the apiserver's gRPC and REST address.
+	ListenAddress string
+	// NodeName names the node; KubeletPort serves its logs and exec.
+	NodeName    string
+	KubeletPort int
+	// Images is the directory of OCI image archives (make images).
+	Images string
+	// Kubeconfig is where the user's kubeconfig is written (merged into
+	// an existing file as context ContextName).
+	Kubeconfig  string
+	ContextName string
+	// ContainerdBinary and CNIBinDir locate the runtime's parts.
+	ContainerdBinary string
+	CNIBinDir        string
+	// Wait bounds how long up waits for the node to be Ready.
+	Wait time.Duration
+}
+
+// DefaultConfig returns the defaults the flags show.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	home, _ := os.UserHomeDir()
+	images := "bin/images"
+	if exe, err := os.Executable(); err == nil {
+		images = filepath.Join(filepath.Dir(exe), "images")
+	}
+	kc := filepath.Join(home, ".kube", "config")
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		kc = filepath.SplitList(env)[0]
+	}
+	return Config{
+		DataDir:       "/var/lib/tugboat",
+		ListenAddress: "127.0.0.1:6443",
+		NodeName:      strings.ToLower(host),
+		KubeletPort:   10250,
+		Images:        images,
+		Kubeconfig:    kc,
+		ContextName:   "tugboat",
+		CNIBinDir:     "/usr/lib/cni",
+		Wait:          2 * time.Minute,
+	}
+}
+
+// The files and directories under DataDir.
+func (c Config) pidFile() string        { return filepath.Join(c.DataDir, "tug.pid") }
+func (c Config) logFile() string        { return filepath.Join(c.DataDir, "tug.log") }
+func (c Config) etcdDir() string        { return filepath.Join(c.DataDir, "etcd") }
+func (c Config) kubeletDir() string     { return filepath.Join(c.DataDir, "kubelet") }
+func (c Config) internalConfig() string { return filepath.Join(c.DataDir, "kubeconfig") }

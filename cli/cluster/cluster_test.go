@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tugboat-sh/tugboat/client/config"
+)
+
+func TestMergeKeepsOtherContexts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kube", "config")
+	// A missing file is created.
+	if err := Merge(path, "tugboat", "http://127.0.0.1:6443"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, "")
+	if err != nil || cfg.Server != "http://127.0.0.1:6443" || cfg.ContextName != "tugboat" {
+		t.Fatalf("new file: %+v, %v", cfg, err)
+	}
+	// Another cluster's context survives a merge; ours is replaced, not doubled.
+	other := "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: https://prod:6443}\nusers:\n- name: admin\n  user: {token: secret}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: admin}\n- name: tugboat\n  context: {cluster: tugboat, user: tugboat}\ncurrent-context: prod\n"
+	if err := os.WriteFile(path, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Merge(path, "tugboat", "http://127.0.0.1:7443"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = config.Load(path, "")
+	if err != nil || cfg.Server != "http://127.0.0.1:7443" || cfg.ContextName != "tugboat" {
+		t.Fatalf("merged current context: %+v, %v", cfg, err)
+	}
+	prod, err := config.Load(path, "prod")
+	if err != nil || prod.Server != "https://prod:6443" || prod.Token != "secret" {
+		t.Fatalf("the prod context after the merge: %+v, %v", prod, err)
+	}
+	f, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Contexts) != 2 || len(f.Clusters) != 2 || len(f.Users) != 2 {
+		t.Errorf("merge doubled or dropped entries: %d contexts, %d clusters, %d users", len(f.Contexts), len(f.Clusters), len(f.Users))
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("kubeconfig mode %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+func TestComponentsStartWithTheAPIServer(t *testing.T) {
+	comps := Components()
+	if comps[0].Name != "apiserver" || !comps[0].First {
+		t.Fatalf("the apiserver must come first and be waited for: %+v", comps[0])
+	}
+	names := map[string]bool{}
+	for _, c := range comps {
+		if names[c.Name] || c.Run == nil {
+			t.Errorf("component %q is doubled or has no Run", c.Name)
+		}
+		names[c.Name] = true
+	}
+	if !names["scheduler"] || !names["kubelet"] {
+		t.Errorf("components %v lack the scheduler or the kubelet", names)
+	}
+}
+
+func TestPreflightNamesWhatIsMissing(t *testing.T) {
+	c := DefaultConfig()
+	c.DataDir = t.TempDir()
+	c.Images = t.TempDir()
+	c.CNIBinDir = t.TempDir()
+	c.ContainerdBinary = "/nonexistent/containerd"
+	c.ListenAddress = "127.0.0.1:0"
+	c.KubeletPort = 0
+	err := Preflight(c)
+	if err == nil {
+		t.Fatal("Preflight passed with nothing installed")
+	}
+	for _, want := range []string{
+		"containerd is not installed (/nonexistent/containerd not found)",
+		"the CNI plugin bridge is missing from " + c.CNIBinDir,
+		"the image archive pause.tar is missing from " + c.Images + `: build the images with "make images"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("preflight error lacks %q:\n%v", want, err)
+		}
+	}
+	if os.Geteuid() != 0 && !strings.Contains(err.Error(), "tug up must run as root") {
+		t.Errorf("not root, but the error does not say so:\n%v", err)
+	}
+	// A pid file of a process that is not tug up does not block a start.
+	if err := os.WriteFile(c.pidFile(), []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pid, ok := Running(c); ok {
+		t.Errorf("pid 1 taken for a running cluster (%d)", pid)
+	}
+}
+
+func TestStopFindsAndEndsProcesses(t *testing.T) {
+	// A duration no other sleep has; sleep forks nothing that could match too.
+	marker := "600." + strconv.Itoa(os.Getpid())
+	cmd := exec.Command("sleep", marker)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	pids, err := processes(func(name string, cmdline []byte) bool {
+		return name == "sleep" && strings.Contains(string(cmdline), marker)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pids) != 1 || pids[0] != cmd.Process.Pid {
+		t.Fatalf("processes found %v, want [%d]", pids, cmd.Process.Pid)
+	}
+	go stop(pids)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the process was not stopped")
+	}
+}

@@ -1,0 +1,65 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/tugboat-sh/tugboat/client/config"
+	"sigs.k8s.io/yaml"
+)
+
+// Merge puts a cluster, user and context named name, reaching server, into
+// the kubeconfig at path and makes it the current context. Other
+// contexts in the file are kept; a missing file is created (0600).
+func Merge(path, name, server string) error {
+	f, err := config.LoadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.Write(path, config.KubeconfigSpec{ContextName: name, Server: server})
+	}
+	if err != nil {
+		return err
+	}
+	f.APIVersion, f.Kind = "v1", "Config"
+	f.Clusters = replace(f.Clusters, config.NamedCluster{Name: name, Cluster: config.Cluster{Server: server}}, func(c config.NamedCluster) string { return c.Name })
+	f.Users = replace(f.Users, config.NamedUser{Name: name}, func(u config.NamedUser) string { return u.Name })
+	f.Contexts = replace(f.Contexts, config.NamedContext{Name: name, Context: config.Context{Cluster: name, User: name}}, func(c config.NamedContext) string { return c.Name })
+	f.CurrentContext = name
+	data, err := yaml.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	return nil
+}
+
+// replace swaps the entry named like v for v, or appends v.
+func replace[T any](list []T, v T, name func(T) string) []T {
+	for i := range list {
+		if name(list[i]) == name(v) {
+			list[i] = v
+			return list
+		}
+	}
+	return append(list, v)
+}

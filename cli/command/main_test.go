@@ -1,0 +1,127 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tugboat-sh/tugboat/client/config"
+	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
+	"go.uber.org/zap"
+)
+
+// kubeconfig reaches the apiserver TestMain runs in this process.
+var kubeconfig string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+// run starts an apiserver on embedded etcd in a temporary directory, on
+// a free loopback port, and writes a kubeconfig for it.
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "tug-command-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg := apiserver.DefaultConfig()
+	cfg.ListenAddress = addr
+	cfg.DataDir = filepath.Join(dir, "etcd")
+	cfg.UnsafeNoFsync = true
+	ready := make(chan struct{})
+	cfg.OnReady = func(net.Addr) { close(ready) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- apiserver.Run(ctx, cfg, zap.NewNop()) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		fmt.Fprintln(os.Stderr, "apiserver:", err)
+		cancel()
+		return 1
+	case <-time.After(60 * time.Second):
+		fmt.Fprintln(os.Stderr, "apiserver not ready after 60s")
+		cancel()
+		return 1
+	}
+	kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := config.Write(kubeconfig, config.KubeconfigSpec{Server: "http://" + addr}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		cancel()
+		return 1
+	}
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintln(os.Stderr, "apiserver:", err)
+		return 1
+	}
+	return code
+}
+
+// result is what one tug command printed and its exit code.
+type result struct {
+	out, err string
+	code     int
+}
+
+// tug runs the command line in this process against the test apiserver.
+func tug(t *testing.T, args ...string) result {
+	t.Helper()
+	return tugIn(t, "", args...)
+}
+
+func tugIn(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), append([]string{"--kubeconfig", kubeconfig}, args...), strings.NewReader(stdin), &out, &errOut)
+	return result{out: out.String(), err: errOut.String(), code: code}
+}
+
+// ok runs tug and fails the test unless it succeeds.
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	r := tug(t, args...)
+	if r.code != 0 {
+		t.Fatalf("tug %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.err)
+	}
+	return r.out
+}
+
+// namespace creates a namespace for one test.
+func namespace(t *testing.T) string {
+	t.Helper()
+	name := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	r := tugIn(t, fmt.Sprintf(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":%q}}`, name), "create", "-f", "-")
+	if r.code != 0 {
+		t.Fatalf("create namespace %s: %s", name, r.err)
+	}
+	return name
+}
+
+// rows returns the first column of a table's rows.
+func rows(table string) []string {
+	var out []string
+	for i, l := range strings.Split(strings.TrimSpace(table), "\n") {
+		if i == 0 || l == "" {
+			continue
+		}
+		out = append(out, strings.Fields(l)[0])
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package command
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/tugboat-sh/tugboat/cli/cluster"
+	"github.com/tugboat-sh/tugboat/component/logging"
+)
+
+func clusterFlags(fs *pflag.FlagSet, c *cluster.Config) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "the cluster's state: etcd's data, the kubelet's, tug.log and tug.pid")
+}
+
+func newUp(env *Env) *cobra.Command {
+	c := cluster.DefaultConfig()
+	var foreground bool
+	var logOpts logging.Options
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a one-node cluster on this machine (root) and write its kubeconfig",
+		Long: `Start a one-node cluster on this machine in one background process: an
+embedded etcd and the apiserver, the scheduler, and a kubelet with a
+containerd of its own that gets the project's images from --images. It
+writes the kubeconfig (context "tugboat"), waits until the node is Ready and
+says what to type next. "tug down" stops it and removes its containers.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if env.Kubeconfig != "" {
+				c.Kubeconfig = env.Kubeconfig
+			}
+			if foreground {
+				log, err := logOpts.New("tug")
+				if err != nil {
+					return err
+				}
+				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+				defer stop()
+				return cluster.Run(ctx, c, log)
+			}
+			// The background process gets the flags this one was given.
+			args := []string{"up", "--foreground"}
+			visit := func(f *pflag.Flag) { args = append(args, "--"+f.Name+"="+f.Value.String()) }
+			cmd.Flags().Visit(visit)
+			cmd.InheritedFlags().Visit(visit)
+			took, err := cluster.Start(cmd.Context(), c, args)
+			if err != nil {
+				return err
+			}
+			printNextSteps(env, c, took)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	clusterFlags(f, &c)
+	f.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "the apiserver's address (gRPC and REST)")
+	f.StringVar(&c.NodeName, "node-name", c.NodeName, "the node's name")
+	f.IntVar(&c.KubeletPort, "kubelet-port", c.KubeletPort, "where the kubelet serves logs and exec")
+	f.StringVar(&c.Images, "images", c.Images, "directory of the image archives (make images)")
+	f.StringVar(&c.ContainerdBinary, "containerd-binary", c.ContainerdBinary, "containerd executable (default: containerd on $PATH)")
+	f.StringVar(&c.CNIBinDir, "cni-bin-dir", c.CNIBinDir, "directory of the CNI plugins")
+	f.DurationVar(&c.Wait, "wait", c.Wait, "how long to wait for the node to be Ready")
+	f.BoolVar(&foreground, "foreground", false, "run the cluster in this process until SIGTERM or Ctrl-C, logging to standard error")
+	f.StringVar(&logOpts.Level, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&logOpts.Format, "log-format", "console", "log format: json or console")
+	return cmd
+}
+
+func printNextSteps(env *Env, c cluster.Config, took time.Duration) {
+	fmt.Fprintf(env.Out, `Tugboat is up: node %s is Ready (%.1fs).
+  kubeconfig: %s (context %s)
+  logs:       %s/tug.log
+
+Next:
+  tug get nodes
+  tug run first-pod --image=tugboat.local/sise:0.5.0 --port=9876
+  tug get pods -o wide
+  tug exec first-pod -- wget -qO- http://localhost:9876/info
+  tug down          # stop the cluster and remove its containers
+`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.DataDir)
+}
+
+func newDown(env *Env) *cobra.Command {
+	c := cluster.DefaultConfig()
+	var purge bool
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Stop the local cluster and remove its containers, sandboxes, network namespaces and routes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if os.Geteuid() != 0 {
+				return fmt.Errorf("tug down must run as root: it removes containers and network set-up; run it with sudo")
+			}
+			log, closeLog, err := cluster.FileLogger(c)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			stopped, err := cluster.Down(cmd.Context(), c, purge, log)
+			if err != nil {
+				return err
+			}
+			switch {
+			case stopped:
+				fmt.Fprintln(env.Out, "Tugboat stopped; its containers, sandboxes, network namespaces and routes are removed.")
+			default:
+				fmt.Fprintln(env.Out, "No Tugboat cluster was running; what one left behind is removed.")
+			}
+			if purge {
+				fmt.Fprintf(env.Out, "Its data (%s) is deleted.\n", c.DataDir)
+			} else {
+				fmt.Fprintf(env.Out, "Its objects are kept in %s: tug up brings them back (tug down --purge deletes them).\n", c.DataDir)
+			}
+			return nil
+		},
+	}
+	clusterFlags(cmd.Flags(), &c)
+	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the cluster's data (etcd: every object)")
+	return cmd
+}

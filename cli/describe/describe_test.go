@@ -1,0 +1,92 @@
+package describe
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tugboat-sh/tugboat/cli/golden"
+	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/manifest"
+	"google.golang.org/protobuf/proto"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func load(t *testing.T, file string) []proto.Message {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Decode(data)
+	if err != nil {
+		t.Fatalf("decode %s: %v", file, err)
+	}
+	return objs
+}
+
+func TestMain(m *testing.M) {
+	// Times print in the local zone; fix it for the golden files.
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+func TestPod(t *testing.T) {
+	objs := load(t, "second-pod.yaml")
+	pod := objs[0].(*corev1.Pod)
+	events := []*corev1.Event{objs[1].(*corev1.Event), objs[2].(*corev1.Event)}
+	var b bytes.Buffer
+	if err := Pod(&b, pod, events, now); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "pod", b.Bytes())
+	// Events print oldest first, whatever order they come in.
+	ev := b.Bytes()[bytes.Index(b.Bytes(), []byte("Events:")):]
+	if i, j := bytes.Index(ev, []byte("Scheduled")), bytes.Index(ev, []byte("Started")); i < 0 || j < 0 || i > j {
+		t.Errorf("Scheduled (at %d) should come before Started (at %d)", i, j)
+	}
+}
+
+func TestNode(t *testing.T) {
+	node := load(t, "node1.yaml")[0].(*corev1.Node)
+	pod := load(t, "second-pod.yaml")[0].(*corev1.Pod)
+	var b bytes.Buffer
+	if err := Node(&b, node, []*corev1.Pod{pod}, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "node", b.Bytes())
+	// second-pod requests 500m of 2 cpus and 64Mi of 2048Mi.
+	for _, want := range []string{"500m (25%)", "64Mi (3%)", "(1 in total)"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("node description lacks %q", want)
+		}
+	}
+}
+
+func TestGeneric(t *testing.T) {
+	data, err := os.ReadFile("../printer/testdata/others.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deploy *appsv1.Deployment
+	for _, o := range objs {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			deploy = d
+		}
+	}
+	if deploy == nil {
+		t.Fatal("no Deployment in others.yaml")
+	}
+	var b bytes.Buffer
+	if err := Generic(&b, deploy, deploy.GetMetadata(), nil, now); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "deployment", b.Bytes())
+}
