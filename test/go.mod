@@ -8,6 +8,7 @@ require (
 	github.com/tugboat-sh/tugboat/gen v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	github.com/tugboat-sh/tugboat/services/apiserver v0.0.0
+	github.com/tugboat-sh/tugboat/services/controller-manager v0.0.0
 	github.com/tugboat-sh/tugboat/services/scheduler v0.0.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.85.0
@@ -116,6 +117,7 @@ replace (
 	github.com/tugboat-sh/tugboat/gen => ../gen
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 	github.com/tugboat-sh/tugboat/services/apiserver => ../services/apiserver
+	github.com/tugboat-sh/tugboat/services/controller-manager => ../services/controller-manager
 	github.com/tugboat-sh/tugboat/services/scheduler => ../services/scheduler
 )
 

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
+	"go.uber.org/zap"
+)
+
+// deps is what a controller is built from.
+type deps struct {
+	cfg     Config
+	cs      *clientset.Set
+	inf     *informers
+	events  *record.Recorder
+	metrics *controller.Metrics
+	log     *zap.Logger
+}
+
+// runner is a built controller.
+type runner interface {
+	Run(ctx context.Context, workers int)
+}
+
+type loop struct {
+	name string
+	run  runner
+}
+
+// registry is the one list of controllers, by name.
+var registry = map[string]func(d deps) (runner, error){
+	replicaset.Name: func(d deps) (runner, error) {
+		return replicaset.New(d.cs, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(replicaset.Name))
+	},
+}
+
+// Names lists the controllers, sorted.
+func Names() []string {
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// build constructs the enabled controllers; they add their informer
+// handlers, so build runs before the informers.
+func build(d deps) ([]loop, error) {
+	var out []loop
+	for _, name := range Names() {
+		if !d.cfg.enabled(name) {
+			continue
+		}
+		r, err := registry[name](d)
+		if err != nil {
+			return nil, fmt.Errorf("controller %s: %w", name, err)
+		}
+		out = append(out, loop{name: name, run: r})
+	}
+	return out, nil
+}
+
+func names(loops []loop) []string {
+	var out []string
+	for _, l := range loops {
+		out = append(out, l.name)
+	}
+	return out
+}
