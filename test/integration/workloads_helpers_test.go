@@ -2,8 +2,8 @@ package integration
 
 import (
 	"fmt"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/tugboat-sh/tugboat/client/informer"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"

@@ -8,6 +8,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/record"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
 	"go.uber.org/zap"
 )
@@ -34,6 +35,9 @@ type loop struct {
 
 // registry is the one list of controllers, by name.
 var registry = map[string]func(d deps) (runner, error){
+	deployment.Name: func(d deps) (runner, error) {
+		return deployment.New(d.cs, d.inf.deployments, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(deployment.Name))
+	},
 	replicaset.Name: func(d deps) (runner, error) {
 		return replicaset.New(d.cs, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(replicaset.Name))
 	},

@@ -8,10 +8,10 @@ import (
 	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/record"
-	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"

@@ -13,10 +13,10 @@ import (
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
-	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/machinery/selector"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -51,7 +51,10 @@ func New(cs *clientset.Set, rss *informer.Informer[*appsv1.ReplicaSet], pods *in
 	rss.AddHandler(informer.HandlerFuncs[*appsv1.ReplicaSet]{
 		AddFunc:    func(rs *appsv1.ReplicaSet) { c.Enqueue(controller.Key(rs.GetMetadata())) },
 		UpdateFunc: func(_, rs *appsv1.ReplicaSet) { c.Enqueue(controller.Key(rs.GetMetadata())) },
-		DeleteFunc: func(rs *appsv1.ReplicaSet) { c.exp.Forget(controller.Key(rs.GetMetadata())); c.Enqueue(controller.Key(rs.GetMetadata())) },
+		DeleteFunc: func(rs *appsv1.ReplicaSet) {
+			c.exp.Forget(controller.Key(rs.GetMetadata()))
+			c.Enqueue(controller.Key(rs.GetMetadata()))
+		},
 	})
 	pods.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
 		AddFunc: func(p *corev1.Pod) { c.podChanged(p, true, false) },

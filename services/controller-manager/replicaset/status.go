@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
