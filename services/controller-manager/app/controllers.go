@@ -9,6 +9,8 @@ import (
 	"github.com/tugboat-sh/tugboat/client/record"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/namespace"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
 	"go.uber.org/zap"
 )
@@ -35,6 +37,18 @@ type loop struct {
 
 // registry is the one list of controllers, by name.
 var registry = map[string]func(d deps) (runner, error){
+	namespace.Name: func(d deps) (runner, error) {
+		return namespace.New(d.cs, d.inf.namespaces, d.events, d.metrics, d.log.Named(namespace.Name))
+	},
+	gc.Name: func(d deps) (runner, error) {
+		return gc.New([]gc.Kind{
+			gc.NewKind("apps/v1", "Deployment", d.inf.deployments, d.cs.Deployments()),
+			gc.NewKind("apps/v1", "ReplicaSet", d.inf.replicaSets, d.cs.ReplicaSets()),
+			gc.NewKind("v1", "Pod", d.inf.pods, d.cs.Pods()),
+			gc.NewKind("batch/v1", "Job", d.inf.jobs, d.cs.Jobs()),
+			gc.NewKind("batch/v1", "CronJob", d.inf.cronJobs, d.cs.CronJobs()),
+		}, d.events, d.metrics, d.log.Named(gc.Name))
+	},
 	deployment.Name: func(d deps) (runner, error) {
 		return deployment.New(d.cs, d.inf.deployments, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(deployment.Name))
 	},
