@@ -110,10 +110,22 @@ func TestNamespaceDeletion(t *testing.T) {
 		return status.Code(err) == codes.NotFound && left == 0 && len(rss.GetItems()) == 0, fmt.Sprintf("namespace: %v, %d pods, %d replicasets", err, left, len(rss.GetItems()))
 	})
 	for what, list := range map[string]func() (int, error){
-		"deployments": func() (int, error) { l, err := cs.Deployments().List(ctx, &metav1.ListOptions{Namespace: "doomed"}); return len(l.GetItems()), err },
-		"configmaps":  func() (int, error) { l, err := cs.ConfigMaps().List(ctx, &metav1.ListOptions{Namespace: "doomed"}); return len(l.GetItems()), err },
-		"secrets":     func() (int, error) { l, err := cs.Secrets().List(ctx, &metav1.ListOptions{Namespace: "doomed"}); return len(l.GetItems()), err },
-		"pods":        func() (int, error) { l, err := cs.Pods().List(ctx, &metav1.ListOptions{Namespace: "doomed"}); return len(l.GetItems()), err },
+		"deployments": func() (int, error) {
+			l, err := cs.Deployments().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"configmaps": func() (int, error) {
+			l, err := cs.ConfigMaps().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"secrets": func() (int, error) {
+			l, err := cs.Secrets().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"pods": func() (int, error) {
+			l, err := cs.Pods().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
 	} {
 		if n, err := list(); n != 0 {
 			t.Errorf("%d %s left in the deleted namespace (%v)", n, what, err)
