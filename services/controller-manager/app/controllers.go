@@ -10,6 +10,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/namespace"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
 	"go.uber.org/zap"
@@ -37,6 +38,9 @@ type loop struct {
 
 // registry is the one list of controllers, by name.
 var registry = map[string]func(d deps) (runner, error){
+	job.Name: func(d deps) (runner, error) {
+		return job.New(d.cs, d.inf.jobs, d.inf.pods, d.events, d.metrics, d.log.Named(job.Name))
+	},
 	namespace.Name: func(d deps) (runner, error) {
 		return namespace.New(d.cs, d.inf.namespaces, d.events, d.metrics, d.log.Named(namespace.Name))
 	},
