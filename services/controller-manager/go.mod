@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/prometheus/client_golang v1.25.0
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/tugboat-sh/tugboat/client v0.0.0
 	github.com/tugboat-sh/tugboat/component v0.0.0
 	github.com/tugboat-sh/tugboat/gen v0.0.0

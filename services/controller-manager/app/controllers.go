@@ -8,6 +8,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/record"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/cronjob"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
@@ -38,6 +39,9 @@ type loop struct {
 
 // registry is the one list of controllers, by name.
 var registry = map[string]func(d deps) (runner, error){
+	cronjob.Name: func(d deps) (runner, error) {
+		return cronjob.New(d.cs, d.inf.cronJobs, d.inf.jobs, d.cfg.Now, d.events, d.metrics, d.log.Named(cronjob.Name))
+	},
 	job.Name: func(d deps) (runner, error) {
 		return job.New(d.cs, d.inf.jobs, d.inf.pods, d.events, d.metrics, d.log.Named(job.Name))
 	},
