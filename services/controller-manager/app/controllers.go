@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -13,6 +14,8 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/namespace"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/nodeipam"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/nodelifecycle"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
 	"go.uber.org/zap"
 )
@@ -32,6 +35,11 @@ type runner interface {
 	Run(ctx context.Context, workers int)
 }
 
+// idle is a controller turned off by its flag.
+type idle struct{}
+
+func (idle) Run(ctx context.Context, _ int) { <-ctx.Done() }
+
 type loop struct {
 	name string
 	run  runner
@@ -39,6 +47,17 @@ type loop struct {
 
 // registry is the one list of controllers, by name.
 var registry = map[string]func(d deps) (runner, error){
+	nodelifecycle.Name: func(d deps) (runner, error) {
+		return nodelifecycle.New(nodelifecycle.Config{
+			GracePeriod: d.cfg.NodeMonitorGracePeriod, DefaultTolerationSeconds: d.cfg.DefaultTolerationSeconds, Now: d.cfg.Now,
+		}, d.cs, d.inf.nodes, d.inf.leases, d.inf.pods, d.events, d.metrics, d.log.Named(nodelifecycle.Name))
+	},
+	nodeipam.Name: func(d deps) (runner, error) {
+		if !d.cfg.AllocateNodeCIDRs {
+			return idle{}, nil
+		}
+		return nodeipam.New(netip.MustParsePrefix(d.cfg.ClusterCIDR), d.cfg.NodeCIDRMaskSize, d.cs, d.inf.nodes, d.events, d.metrics, d.log.Named(nodeipam.Name))
+	},
 	cronjob.Name: func(d deps) (runner, error) {
 		return cronjob.New(d.cs, d.inf.cronJobs, d.inf.jobs, d.cfg.Now, d.events, d.metrics, d.log.Named(cronjob.Name))
 	},
