@@ -16,6 +16,9 @@ type ControllerManagerOptions struct {
 	// Configure, when set, adjusts the configuration before it runs
 	// (controllers, node grace periods, a fake clock, leader election).
 	Configure func(*app.Config)
+	// Standby returns once it runs, without waiting for it to lead (a
+	// second replica under leader election).
+	Standby bool
 }
 
 // ControllerManager is a controller-manager running in the test's process.
@@ -26,6 +29,8 @@ type ControllerManager struct {
 	Registry *prometheus.Registry
 	// Stop stops it and waits until it has stopped (also done on cleanup).
 	Stop func()
+	// Leading is closed once its controllers run (it leads).
+	Leading <-chan struct{}
 }
 
 // StartControllerManager runs the controller-manager against api and
@@ -50,6 +55,10 @@ func StartControllerManager(t testing.TB, api *APIServer, opts ControllerManager
 		once.Do(func() { close(ready) })
 	}
 	c := run(t, "controller-manager", func(ctx context.Context, log *zap.Logger) error { return app.Run(ctx, cfg, log) })
+	cm := &ControllerManager{Config: cfg, Registry: cfg.Registry, Stop: func() { c.stop(t) }, Leading: ready}
+	if opts.Standby {
+		return cm
+	}
 	select {
 	case <-ready:
 	case err := <-c.done:
@@ -58,5 +67,5 @@ func StartControllerManager(t testing.TB, api *APIServer, opts ControllerManager
 	case <-time.After(StartTimeout):
 		t.Fatalf("controller-manager not ready within %v", StartTimeout)
 	}
-	return &ControllerManager{Config: cfg, Registry: cfg.Registry, Stop: func() { c.stop(t) }}
+	return cm
 }
