@@ -19,6 +19,8 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/selector"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -116,8 +118,19 @@ type UndoResult struct {
 // Undo rolls the Deployment back to toRevision, or to the revision before
 // the current one when toRevision is 0. A revision that does not exist is
 // ErrRevisionNotFound and a paused Deployment ErrPaused; nothing changes
-// then. The update is compare-and-swap on the Deployment read.
+// then. The update is compare-and-swap on the Deployment read, and is
+// retried on a conflict (the controller writes the Deployment too).
 func Undo(ctx context.Context, cs *clientset.Set, namespace, name string, toRevision int64) (UndoResult, error) {
+	var res UndoResult
+	err := retryOnConflict(func() error {
+		var err error
+		res, err = undo(ctx, cs, namespace, name, toRevision)
+		return err
+	})
+	return res, err
+}
+
+func undo(ctx context.Context, cs *clientset.Set, namespace, name string, toRevision int64) (UndoResult, error) {
 	if toRevision < 0 {
 		return UndoResult{}, fmt.Errorf("deployment %s: revision %d: %w", name, toRevision, ErrRevisionNotFound)
 	}
@@ -198,7 +211,26 @@ func Restart(ctx context.Context, cs *clientset.Set, namespace, name string, now
 	})
 }
 
+// conflictRetries bounds the attempts of a read-modify-write that keeps
+// meeting a newer Deployment (its controller writes it too).
+const conflictRetries = 5
+
+// retryOnConflict runs fn again while it fails with a conflict (Aborted).
+func retryOnConflict(fn func() error) error {
+	var err error
+	for range conflictRetries {
+		if err = fn(); status.Code(err) != codes.Aborted {
+			return err
+		}
+	}
+	return err
+}
+
 func mutate(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment)) error {
+	return retryOnConflict(func() error { return mutateOnce(ctx, cs, namespace, name, fn) })
+}
+
+func mutateOnce(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment)) error {
 	d, err := cs.Deployments().Get(ctx, &metav1.GetOptions{Namespace: namespace, Name: name})
 	if err != nil {
 		return fmt.Errorf("deployment %s: %w", name, err)

@@ -27,7 +27,10 @@ func TestCronJobOnAFakeClock(t *testing.T) {
 	var ahead atomic.Int64 // nanoseconds the fake clock is ahead
 	ahead.Store(int64(61 * time.Minute))
 	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	c := startWorkloadCluster(t, 2, func(cfg *app.Config) { cfg.Now = now },
+	c := startWorkloadCluster(t, 2, func(cfg *app.Config) {
+		cfg.Now = now
+		cfg.Controllers = []string{"cronjob", "job", "garbagecollector"}
+	},
 		harness.WithRelistPeriod(200*time.Millisecond),
 		harness.WithKubeletConfig(func(c *kubeletapp.Config) {
 			c.HollowBehaviors = map[string]fakeruntime.Behavior{succeedImage: {Exit: true, ExitAfter: 100 * time.Millisecond}}

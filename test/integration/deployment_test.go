@@ -39,9 +39,16 @@ func (r *rolloutCheck) check(l informer.Lister[*corev1.Pod]) {
 		return
 	}
 	r.events++
-	n := countPods(l.ListNamespace("default", r.sel), "")
+	pods := l.ListNamespace("default", r.sel)
+	n := countPods(pods, "")
 	if n.available < r.min || n.active > r.max {
-		r.violations = append(r.violations, fmt.Sprintf("event %d: %v (allowed: available >= %d, active <= %d)", r.events, n, r.min, r.max))
+		byOwner := map[string]int{}
+		for _, p := range pods {
+			if countPods([]*corev1.Pod{p}, "").active == 1 {
+				byOwner[p.GetMetadata().GetOwnerReferences()[0].GetName()]++
+			}
+		}
+		r.violations = append(r.violations, fmt.Sprintf("event %d: %v (allowed: available >= %d, active <= %d); active by owner %v", r.events, n, r.min, r.max, byOwner))
 	}
 }
 
@@ -84,17 +91,26 @@ func progressing(d *appsv1.Deployment) *appsv1.DeploymentCondition {
 	return nil
 }
 
+// setImage updates the deployment's image, reading it again when the
+// controller wrote it meanwhile (a conflict).
 func (c *workloadCluster) setImage(t *testing.T, name, image string) {
 	t.Helper()
 	ctx := harness.Context(t, waitTimeout)
-	d, err := c.api.Client.Deployments().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Template.Spec.Containers[0].Image = image
-	if _, err := c.api.Client.Deployments().Update(ctx, d); err != nil {
-		t.Fatalf("update deployment %s to %s: %v", name, image, err)
-	}
+	harness.Poll(t, waitTimeout, "deployment "+name+" updated to "+image, func() (bool, string) {
+		d, err := c.api.Client.Deployments().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Spec.Template.Spec.Containers[0].Image = image
+		_, err = c.api.Client.Deployments().Update(ctx, d)
+		if status.Code(err) == codes.Aborted {
+			return false, err.Error()
+		}
+		if err != nil {
+			t.Fatalf("update deployment %s to %s: %v", name, image, err)
+		}
+		return true, ""
+	})
 }
 
 // TestDeploymentRollingUpdateInvariant rolls deployments out with int and

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"testing"
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
@@ -12,8 +13,9 @@ import (
 )
 
 // TestReplicaSetKeepsReplicas: a ReplicaSet gets its pods, owned by it and
-// Ready, replaces a deleted one, adopts a matching orphan instead of
-// creating, and scales 3 -> 1 through the scale subresource.
+// Ready, replaces a deleted one and scales 3 -> 1 through the scale
+// subresource; a new ReplicaSet adopts a matching orphan instead of
+// creating a pod.
 func TestReplicaSetKeepsReplicas(t *testing.T) {
 	c := startWorkloadCluster(t, 2, nil)
 	ctx := harness.Context(t, 2*waitTimeout)
@@ -68,13 +70,29 @@ func TestReplicaSetKeepsReplicas(t *testing.T) {
 	}
 	waitPods("scaled 3 -> 1", 1)
 
-	c.createPod("orphan", image(hollowImage), func(p *corev1.Pod) { p.Metadata.Labels = map[string]string{"app": "rsx"} })
-	if _, err := c.api.Client.ReplicaSets().UpdateScale(ctx, &appsv1.Scale{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "replicaset-x"}, Spec: &appsv1.ScaleSpec{Replicas: 2}}); err != nil {
-		t.Fatalf("scale to 2: %v", err)
+	// An orphan that a new ReplicaSet's selector matches is adopted
+	// rather than a pod created.
+	c.createPod("orphan", image(hollowImage), func(p *corev1.Pod) { p.Metadata.Labels = map[string]string{"app": "rsy"} })
+	c.waitRunning("orphan")
+	rsy, err := c.api.Client.ReplicaSets().Create(ctx, &appsv1.ReplicaSet{
+		Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "replicaset-y"},
+		Spec: &appsv1.ReplicaSetSpec{Replicas: proto.Int32(1), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "rsy"}},
+			Template: template("rsy", hollowImage)},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	waitPods("scaled 1 -> 2 with the orphan adopted", 2)
-	got, err := c.api.Client.Pods().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "orphan"})
-	if err != nil || got.GetMetadata().GetOwnerReferences()[0].GetUid() != rs.GetMetadata().GetUid() {
-		t.Fatalf("orphan pod = %v, %v; want it adopted by the ReplicaSet", got.GetMetadata(), err)
+	harness.Poll(t, waitTimeout, "replicaset-y adopts the orphan and reports 1 replica", func() (bool, string) {
+		got, err := c.api.Client.ReplicaSets().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "replicaset-y"})
+		if err != nil {
+			return false, err.Error()
+		}
+		p := c.getPod("orphan")
+		refs := p.GetMetadata().GetOwnerReferences()
+		return len(refs) == 1 && refs[0].GetUid() == rsy.GetMetadata().GetUid() && got.GetStatus().GetReplicas() == 1, fmt.Sprintf("owners %v, status %v", refs, got.GetStatus())
+	})
+	ps := pods.Lister().ListNamespace("default", labels.SelectorFromSet(labels.Set{"app": "rsy"}))
+	if len(ps) != 1 {
+		t.Fatalf("%d pods labelled app=rsy, want only the adopted orphan", len(ps))
 	}
 }

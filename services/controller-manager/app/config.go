@@ -46,8 +46,9 @@ type Config struct {
 	ClusterCIDR       string
 	NodeCIDRMaskSize  int
 	AllocateNodeCIDRs bool
-	// Now is the clock of the time-driven controllers (cronjob); time.Now
-	// when nil (tests inject a fake).
+	// Now is the cronjob controller's clock; time.Now when nil (tests
+	// inject a fake one; the other controllers keep the real clock, which
+	// the kubelets' heartbeats follow).
 	Now func() time.Time
 	// Registry, when set, receives the metrics instead of a registry of
 	// the controller-manager's own (an in-process cluster, tests).

@@ -49,7 +49,7 @@ type loop struct {
 var registry = map[string]func(d deps) (runner, error){
 	nodelifecycle.Name: func(d deps) (runner, error) {
 		return nodelifecycle.New(nodelifecycle.Config{
-			GracePeriod: d.cfg.NodeMonitorGracePeriod, DefaultTolerationSeconds: d.cfg.DefaultTolerationSeconds, Now: d.cfg.Now,
+			GracePeriod: d.cfg.NodeMonitorGracePeriod, DefaultTolerationSeconds: d.cfg.DefaultTolerationSeconds,
 		}, d.cs, d.inf.nodes, d.inf.leases, d.inf.pods, d.events, d.metrics, d.log.Named(nodelifecycle.Name))
 	},
 	nodeipam.Name: func(d deps) (runner, error) {

@@ -24,7 +24,7 @@ func (c *Controller) rollingUpdate(ctx context.Context, d *appsv1.Deployment, rs
 		return err
 	}
 	replicas := d.GetSpec().GetReplicas()
-	if want := NewReplicas(replicas, surge, specTotal(rss), newRS.GetSpec().GetReplicas()); want != newRS.GetSpec().GetReplicas() {
+	if want := NewReplicas(replicas, surge, podTotal(rss), newRS.GetSpec().GetReplicas()); want != newRS.GetSpec().GetReplicas() {
 		if newRS, err = c.scale(ctx, d, newRS, want); err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func scaled(v *structpb.Value, total int32, roundUp bool, def string) (int32, er
 }
 
 // NewReplicas is the new ReplicaSet's next size: up to replicas, as far as
-// replicas+surge minus every ReplicaSet's spec.replicas (total) allows.
+// replicas+surge minus the pods of every ReplicaSet (total) allows.
 func NewReplicas(replicas, surge, total, current int32) int32 {
 	if current >= replicas {
 		return replicas
@@ -153,6 +153,18 @@ func ScaleDownBudget(replicas, unavailable int32, rss []*appsv1.ReplicaSet, newR
 // about to delete.
 func availableOf(rs *appsv1.ReplicaSet) int32 {
 	return min(rs.GetStatus().GetAvailableReplicas(), rs.GetSpec().GetReplicas())
+}
+
+// podTotal bounds the pods the ReplicaSets have or will have: an old
+// ReplicaSet scaled down still has its pods until its controller deletes
+// them (its status.replicas says how many), so the new one grows only
+// into room that is free of pods, not just of spec.replicas.
+func podTotal(rss []*appsv1.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rss {
+		n += max(rs.GetSpec().GetReplicas(), rs.GetStatus().GetReplicas())
+	}
+	return n
 }
 
 func specTotal(rss []*appsv1.ReplicaSet) int32 {

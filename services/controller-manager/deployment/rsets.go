@@ -186,8 +186,16 @@ func (c *Controller) ensureNew(ctx context.Context, d *appsv1.Deployment, rss []
 	copyChangeCause(d, rs.Metadata)
 	created, err := c.cs.ReplicaSets().Create(ctx, rs)
 	if status.Code(err) == codes.AlreadyExists {
-		// A ReplicaSet of that name with another template: count the
-		// collision so that the next sync hashes differently.
+		// Ours, created by an earlier sync and not cached yet: use it.
+		// Another template under that name: count the collision so that
+		// the next sync hashes differently.
+		cur, gerr := c.cs.ReplicaSets().Get(ctx, &metav1.GetOptions{Namespace: m.GetNamespace(), Name: rs.Metadata.Name})
+		if gerr != nil {
+			return nil, fmt.Errorf("deployment %s: read existing replicaset %s: %w", m.GetName(), rs.Metadata.Name, gerr)
+		}
+		if r := controller.ControllerRef(cur.GetMetadata()); r != nil && r.GetUid() == m.GetUid() && SameTemplate(cur.GetSpec().GetTemplate(), d.GetSpec().GetTemplate()) {
+			return cur, c.setDeploymentRevision(ctx, d, Revision(cur.GetMetadata()))
+		}
 		return nil, c.bumpCollisions(ctx, d)
 	}
 	if err != nil {

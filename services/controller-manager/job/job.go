@@ -55,7 +55,7 @@ func New(cs *clientset.Set, jobs *informer.Informer[*batchv1.Job], pods *informe
 		UpdateFunc: func(old, p *corev1.Pod) {
 			c.podChanged(p, false, p.GetMetadata().GetDeletionTimestamp() != nil && old.GetMetadata().GetDeletionTimestamp() == nil)
 		},
-		DeleteFunc: func(p *corev1.Pod) { c.podChanged(p, false, p.GetMetadata().GetDeletionTimestamp() == nil) },
+		DeleteFunc: func(p *corev1.Pod) { c.podChanged(p, false, true) },
 	})
 	return c, nil
 }
@@ -67,10 +67,10 @@ func (c *Controller) podChanged(p *corev1.Pod, added, deleted bool) {
 	}
 	key := p.GetMetadata().GetNamespace() + "/" + ref.GetName()
 	if added {
-		c.exp.Observed(key, true)
+		c.exp.CreationObserved(key)
 	}
 	if deleted {
-		c.exp.Observed(key, false)
+		c.exp.DeletionObserved(key, p.GetMetadata().GetUid())
 	}
 	c.Enqueue(key)
 }

@@ -141,10 +141,10 @@ func (c *Controller) manage(ctx context.Context, j *batchv1.Job, n counts) error
 	diff := wanted(j.GetSpec(), n) - n.active
 	switch {
 	case diff > 0:
-		c.exp.Expect(key, int(diff), 0)
+		c.exp.Expect(key, int(diff), nil)
 		for range diff {
 			if err := c.createPod(ctx, j); err != nil {
-				c.exp.Observed(key, true)
+				c.exp.CreationObserved(key)
 				c.events.Eventf(ref(j), record.Warning, "FailedCreate", "Error creating pod: %v", err)
 				return fmt.Errorf("job %s: create pod: %w", key, err)
 			}
@@ -173,15 +173,18 @@ func (c *Controller) createPod(ctx context.Context, j *batchv1.Job) error {
 
 func (c *Controller) deleteActive(ctx context.Context, j *batchv1.Job, pods []*corev1.Pod) error {
 	key := controller.Key(j.GetMetadata())
-	c.exp.Expect(key, 0, len(pods))
+	uids := make([]string, len(pods))
+	for i, p := range pods {
+		uids[i] = p.GetMetadata().GetUid()
+	}
+	c.exp.Expect(key, 0, uids)
 	for _, p := range pods {
 		_, err := c.cs.Pods().Delete(ctx, &metav1.DeleteOptions{Namespace: p.GetMetadata().GetNamespace(), Name: p.GetMetadata().GetName()})
-		if err != nil && status.Code(err) != codes.NotFound {
-			c.exp.Observed(key, false)
-			return fmt.Errorf("job %s: delete pod %s: %w", key, p.GetMetadata().GetName(), err)
+		if err != nil {
+			c.exp.DeletionObserved(key, p.GetMetadata().GetUid())
 		}
-		if status.Code(err) == codes.NotFound {
-			c.exp.Observed(key, false)
+		if err != nil && status.Code(err) != codes.NotFound {
+			return fmt.Errorf("job %s: delete pod %s: %w", key, p.GetMetadata().GetName(), err)
 		}
 	}
 	return nil

@@ -20,49 +20,56 @@ import (
 // parallelWrites bounds the pod creates or deletes in flight for one sync.
 const parallelWrites = 16
 
-// manage creates or deletes pods so that rs has spec.replicas active ones.
-func (c *Controller) manage(ctx context.Context, rs *appsv1.ReplicaSet, active []*corev1.Pod) error {
+// manage creates or deletes pods so that rs has spec.replicas active ones,
+// and returns the active pods without those it deleted.
+func (c *Controller) manage(ctx context.Context, rs *appsv1.ReplicaSet, active []*corev1.Pod) ([]*corev1.Pod, error) {
 	key := controller.Key(rs.GetMetadata())
 	diff := len(active) - int(rs.GetSpec().GetReplicas())
 	switch {
 	case diff < 0:
 		n := min(-diff, burst)
-		c.exp.Expect(key, n, 0)
+		c.exp.Expect(key, n, nil)
 		errs := parallel(n, func(int) error {
 			err := c.createPod(ctx, rs)
 			if err != nil {
-				c.exp.Observed(key, true)
+				c.exp.CreationObserved(key)
 			}
 			return err
 		})
 		if errs != nil {
 			c.events.Eventf(ref(rs), record.Warning, "FailedCreate", "Error creating pods: %v", errs)
-			return fmt.Errorf("replicaset %s: create pods: %w", key, errs)
+			return active, fmt.Errorf("replicaset %s: create pods: %w", key, errs)
 		}
 		c.events.Eventf(ref(rs), record.Normal, "SuccessfulCreate", "Created %d pod(s)", n)
 	case diff > 0:
 		n := min(diff, burst)
-		victims := deletionOrder(active)[:n]
-		c.exp.Expect(key, 0, n)
+		ordered := deletionOrder(active)
+		victims := ordered[:n]
+		uids := make([]string, n)
+		for i, p := range victims {
+			uids[i] = p.GetMetadata().GetUid()
+		}
+		c.exp.Expect(key, 0, uids)
 		errs := parallel(n, func(i int) error {
 			p := victims[i].GetMetadata()
 			_, err := c.cs.Pods().Delete(ctx, &metav1.DeleteOptions{Namespace: p.GetNamespace(), Name: p.GetName(),
 				Preconditions: &metav1.Preconditions{Uid: proto.String(p.GetUid())}})
+			if err != nil {
+				c.exp.DeletionObserved(key, p.GetUid())
+			}
 			if status.Code(err) == codes.NotFound {
 				err = nil
-			}
-			if err != nil {
-				c.exp.Observed(key, false)
 			}
 			return err
 		})
 		if errs != nil {
 			c.events.Eventf(ref(rs), record.Warning, "FailedDelete", "Error deleting pods: %v", errs)
-			return fmt.Errorf("replicaset %s: delete pods: %w", key, errs)
+			return active, fmt.Errorf("replicaset %s: delete pods: %w", key, errs)
 		}
 		c.events.Eventf(ref(rs), record.Normal, "SuccessfulDelete", "Deleted %d pod(s)", n)
+		return ordered[n:], nil
 	}
-	return nil
+	return active, nil
 }
 
 func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet) error {

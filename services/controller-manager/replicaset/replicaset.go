@@ -80,10 +80,10 @@ func (c *Controller) podChanged(p *corev1.Pod, added, deleted bool) {
 		}
 		key := m.GetNamespace() + "/" + ref.GetName()
 		if added {
-			c.exp.Observed(key, true)
+			c.exp.CreationObserved(key)
 		}
 		if deleted {
-			c.exp.Observed(key, false)
+			c.exp.DeletionObserved(key, m.GetUid())
 		}
 		c.Enqueue(key)
 		return
@@ -121,7 +121,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	var manageErr error
 	if c.exp.Satisfied(key) && rs.GetMetadata().GetDeletionTimestamp() == nil {
-		manageErr = c.manage(ctx, rs, active)
+		// The status counts the pods left: those being deleted do not
+		// count, and a Deployment waits on that count before it grows
+		// the new ReplicaSet into their room.
+		active, manageErr = c.manage(ctx, rs, active)
 	}
 	if err := c.updateStatus(ctx, rs, active); err != nil {
 		return err
