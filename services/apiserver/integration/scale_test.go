@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
@@ -38,6 +40,11 @@ func TestScaleSubresource(t *testing.T) {
 				t.Fatalf("%s spec.replicas = %v after scaling to 5", res, get(cur, "spec", "replicas"))
 			}
 
+			// kubectl scale sends a merge patch to the subresource.
+			patch := s.doPatch(t, path, `{"spec":{"replicas":4}}`)
+			if patch.code != http.StatusOK || get(patch.object(t), "spec", "replicas") != float64(4) {
+				t.Fatalf("PATCH %s = HTTP %d %s, want 200 with 4 replicas", path, patch.code, patch.body)
+			}
 			put["spec"] = obj{"replicas": -1}
 			r := s.do(t, "PUT", path, put)
 			if st := r.status(t); r.code != http.StatusUnprocessableEntity || len(st.fields()) != 1 || st.fields()[0] != "spec.replicas" {
@@ -49,8 +56,8 @@ func TestScaleSubresource(t *testing.T) {
 				t.Fatalf("scale with a stale resourceVersion = HTTP %d %s, want 409", r.code, r.body)
 			}
 			cur = s.must(t, http.StatusOK, "GET", "/apis/apps/v1/namespaces/default/"+res, nil)
-			if get(cur, "spec", "replicas") != float64(5) {
-				t.Fatalf("%s spec.replicas = %v after refused scales, want 5 unchanged", res, get(cur, "spec", "replicas"))
+			if get(cur, "spec", "replicas") != float64(4) {
+				t.Fatalf("%s spec.replicas = %v after refused scales, want 4 unchanged", res, get(cur, "spec", "replicas"))
 			}
 		})
 	}
@@ -64,8 +71,8 @@ func TestScaleSubresource(t *testing.T) {
 			t.Fatalf("UpdateScale to 2 = %v, %v", sc, err)
 		}
 		got, err := s.cs.ReplicaSets().GetScale(ctx(t), &metav1.GetOptions{Namespace: "default", Name: "front"})
-		if err != nil || got.GetSpec().GetReplicas() != 5 || got.GetStatus().GetSelector() != "app=front" {
-			t.Fatalf("GetScale front = %v, %v; want replicas 5, selector app=front", got, err)
+		if err != nil || got.GetSpec().GetReplicas() != 4 || got.GetStatus().GetSelector() != "app=front" {
+			t.Fatalf("GetScale front = %v, %v; want replicas 4, selector app=front", got, err)
 		}
 		_, err = s.cs.ReplicaSets().GetScale(ctx(t), &metav1.GetOptions{Namespace: "default", Name: "missing"})
 		wantCode(t, err, codes.NotFound, "GetScale of a missing replicaset")
@@ -74,4 +81,25 @@ func TestScaleSubresource(t *testing.T) {
 		})
 		wantCode(t, err, codes.InvalidArgument, "UpdateScale to -3")
 	})
+}
+
+// doPatch sends a JSON merge patch.
+func (s *server) doPatch(t *testing.T, path, patch string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), http.MethodPatch, s.base+path, strings.NewReader(patch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		t.Fatalf("PATCH %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{code: resp.StatusCode, body: data}
 }
