@@ -10,6 +10,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	kubeletapp "github.com/tugboat-sh/tugboat/services/kubelet/app"
 	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"github.com/tugboat-sh/tugboat/test/harness"
@@ -22,10 +23,14 @@ const (
 	failImage    = "tugboat.local/job:fail"
 )
 
+// jobBackoff is the controller-manager's delay before replacing a failed
+// pod in these tests (10 s by default).
+const jobBackoff = 2 * time.Second
+
 // startJobCluster runs hollow nodes whose job images exit: 0 or 1 after
 // 300 ms.
 func startJobCluster(t *testing.T) *workloadCluster {
-	return startWorkloadCluster(t, 3, nil,
+	return startWorkloadCluster(t, 3, func(cfg *app.Config) { cfg.JobBackoff = jobBackoff },
 		harness.WithRelistPeriod(200*time.Millisecond),
 		harness.WithKubeletConfig(func(c *kubeletapp.Config) {
 			c.HollowBehaviors = map[string]fakeruntime.Behavior{
@@ -112,6 +117,20 @@ func TestJobFailures(t *testing.T) {
 	j := c.waitJob(t, "bad", "Failed")
 	if st := j.GetStatus(); st.GetFailed() != 2 || st.GetConditions()[0].GetReason() != "BackoffLimitExceeded" {
 		t.Fatalf("failed job status = %v, want 2 failed, BackoffLimitExceeded", st)
+	}
+	// The second pod was created only after the back-off from the first
+	// failure (timestamps are whole seconds).
+	l, err := c.api.Client.Pods().List(ctx, &metav1.ListOptions{Namespace: "default", LabelSelector: "job-name=bad"})
+	if err != nil || len(l.GetItems()) != 2 {
+		t.Fatalf("bad job pods = %d, %v; want 2 kept", len(l.GetItems()), err)
+	}
+	first, second := l.GetItems()[0], l.GetItems()[1]
+	if second.GetMetadata().GetCreationTimestamp().AsTime().Before(first.GetMetadata().GetCreationTimestamp().AsTime()) {
+		first, second = second, first
+	}
+	finished := first.GetStatus().GetContainerStatuses()[0].GetState().GetTerminated().GetFinishedAt().AsTime()
+	if gap := second.GetMetadata().GetCreationTimestamp().AsTime().Sub(finished); gap < jobBackoff-time.Second {
+		t.Fatalf("second pod created %v after the first failed, want about the %v back-off", gap, jobBackoff)
 	}
 
 	slow := job("slow", hollowImage, 1, 1)

@@ -46,6 +46,10 @@ type Config struct {
 	ClusterCIDR       string
 	NodeCIDRMaskSize  int
 	AllocateNodeCIDRs bool
+	// JobBackoff is the delay before a Job replaces a failed pod,
+	// doubling per failure; 10 s when 0 (tests shorten it; no flag, as in
+	// Kubernetes).
+	JobBackoff time.Duration
 	// Now is the cronjob controller's clock; time.Now when nil (tests
 	// inject a fake one; the other controllers keep the real clock, which
 	// the kubelets' heartbeats follow).

@@ -62,7 +62,7 @@ var registry = map[string]func(d deps) (runner, error){
 		return cronjob.New(d.cs, d.inf.cronJobs, d.inf.jobs, d.cfg.Now, d.events, d.metrics, d.log.Named(cronjob.Name))
 	},
 	job.Name: func(d deps) (runner, error) {
-		return job.New(d.cs, d.inf.jobs, d.inf.pods, d.events, d.metrics, d.log.Named(job.Name))
+		return job.New(d.cs, d.inf.jobs, d.inf.pods, d.cfg.JobBackoff, d.events, d.metrics, d.log.Named(job.Name))
 	},
 	namespace.Name: func(d deps) (runner, error) {
 		return namespace.New(d.cs, d.inf.namespaces, d.events, d.metrics, d.log.Named(namespace.Name))

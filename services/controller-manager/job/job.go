@@ -1,7 +1,8 @@
 // Package job is the Job controller: it runs a Job's pods, at most
 // parallelism at a time, until completions of them have succeeded
 // (Complete), or until more than backoffLimit have failed or
-// activeDeadlineSeconds has passed (Failed, its running pods deleted).
+// activeDeadlineSeconds has passed (Failed, its running pods deleted). A
+// failed pod is replaced after a back-off: 10 s, doubling per failure.
 // Finished pods are kept, for their logs.
 package job
 
@@ -33,12 +34,19 @@ type Controller struct {
 	exp    *controller.Expectations
 	log    *zap.Logger
 	now    func() time.Time
+	// backoff is the delay before replacing the first failed pod.
+	backoff time.Duration
 }
 
-// New returns the controller, fed by the Job and Pod informers.
-func New(cs *clientset.Set, jobs *informer.Informer[*batchv1.Job], pods *informer.Informer[*corev1.Pod],
+// New returns the controller, fed by the Job and Pod informers. backoff
+// is the delay before a failed pod is replaced, doubling per failure
+// (DefaultBackoff when 0; tests shorten it).
+func New(cs *clientset.Set, jobs *informer.Informer[*batchv1.Job], pods *informer.Informer[*corev1.Pod], backoff time.Duration,
 	events *record.Recorder, m *controller.Metrics, log *zap.Logger) (*Controller, error) {
-	c := &Controller{cs: cs, jobs: jobs.Lister(), pods: pods.Lister(), events: events, exp: controller.NewExpectations(), log: log, now: time.Now}
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	c := &Controller{cs: cs, jobs: jobs.Lister(), pods: pods.Lister(), events: events, exp: controller.NewExpectations(), log: log, now: time.Now, backoff: backoff}
 	loop, err := controller.NewLoop(Name, c.sync, m, log)
 	if err != nil {
 		return nil, err

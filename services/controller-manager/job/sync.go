@@ -23,6 +23,7 @@ type counts struct {
 	// restarts are container restarts of OnFailure pods: failures too.
 	restarts   int32
 	activePods []*corev1.Pod
+	failedPods []*corev1.Pod
 }
 
 func count(pods []*corev1.Pod) counts {
@@ -33,6 +34,7 @@ func count(pods []*corev1.Pod) counts {
 			n.succeeded++
 		case "Failed":
 			n.failed++
+			n.failedPods = append(n.failedPods, p)
 		default:
 			if p.GetMetadata().GetDeletionTimestamp() != nil {
 				continue
@@ -102,6 +104,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		st.CompletionTime = timestamppb.New(now.Truncate(time.Second))
 		c.events.Event(ref(j), record.Normal, "Completed", "Job completed")
 	case c.exp.Satisfied(key):
+		if left := backoffLeft(c.backoff, n.failed+n.restarts, n.failedPods, now); left > 0 && wanted(s, n) > n.active {
+			c.EnqueueAfter(key, left)
+			break
+		}
 		manageErr = c.manage(ctx, j, n)
 	}
 	st.Active, st.Succeeded, st.Failed, st.Ready = n.active, n.succeeded, n.failed, proto.Int32(n.ready)
