@@ -147,15 +147,23 @@ func (c *Controller) ensureNew(ctx context.Context, d *appsv1.Deployment, rss []
 	next := maxRevision(olds(rss, newRS)) + 1
 	if newRS != nil {
 		cur := Revision(newRS.GetMetadata())
-		if cur < next {
+		rollback := cur < next
+		if rollback || newRS.GetSpec().GetMinReadySeconds() != d.GetSpec().GetMinReadySeconds() {
 			upd := proto.Clone(newRS).(*appsv1.ReplicaSet)
-			setRevision(upd.Metadata, next, cur)
-			copyChangeCause(d, upd.Metadata)
-			var err error
-			if newRS, err = c.cs.ReplicaSets().Update(ctx, upd); err != nil {
-				return nil, fmt.Errorf("deployment %s: revision of replicaset %s: %w", m.GetName(), upd.GetMetadata().GetName(), err)
+			if rollback {
+				setRevision(upd.Metadata, next, cur)
+				copyChangeCause(d, upd.Metadata)
 			}
-			c.events.Eventf(ref(d), record.Normal, "DeploymentRollback", "Rolled back deployment %q to revision %d (now revision %d)", m.GetName(), cur, next)
+			upd.Spec.MinReadySeconds = d.GetSpec().GetMinReadySeconds()
+			updated, err := c.cs.ReplicaSets().Update(ctx, upd)
+			if err != nil {
+				return nil, fmt.Errorf("deployment %s: update replicaset %s: %w", m.GetName(), upd.GetMetadata().GetName(), err)
+			}
+			c.written(updated)
+			newRS = updated
+			if rollback {
+				c.events.Eventf(ref(d), record.Normal, "DeploymentRollback", "Rolled back deployment %q to revision %d (now revision %d)", m.GetName(), cur, next)
+			}
 		}
 		return newRS, c.setDeploymentRevision(ctx, d, Revision(newRS.GetMetadata()))
 	}
