@@ -22,7 +22,7 @@ import (
 // TestCronJobOnAFakeClock runs an @hourly CronJob on a controller-manager
 // whose clock is ahead of the real one: each hour the clock moves starts
 // one Job named after its schedule time, and the history limit keeps only
-// the latest finished one.
+// the latest finished one; deleting the CronJob collects its Jobs and pods.
 func TestCronJobOnAFakeClock(t *testing.T) {
 	var ahead atomic.Int64 // nanoseconds the fake clock is ahead
 	ahead.Store(int64(61 * time.Minute))
@@ -83,6 +83,19 @@ func TestCronJobOnAFakeClock(t *testing.T) {
 	harness.Poll(t, waitTimeout, "job "+second+" replaces "+first+" in the history", func() (bool, string) {
 		names := jobNames()
 		return len(names) == 1 && names[0] == second, fmt.Sprintf("jobs %v", names)
+	})
+
+	// Deleting the CronJob collects its Job and the Job's pod.
+	if _, err := c.api.Client.CronJobs().Delete(ctx, &metav1.DeleteOptions{Namespace: "default", Name: "tick"}); err != nil {
+		t.Fatal(err)
+	}
+	harness.Poll(t, waitTimeout, "the cronjob's jobs and pods are collected", func() (bool, string) {
+		pods, err := c.api.Client.Pods().List(ctx, &metav1.ListOptions{Namespace: "default"})
+		if err != nil {
+			return false, err.Error()
+		}
+		names := jobNames()
+		return len(names) == 0 && len(pods.GetItems()) == 0, fmt.Sprintf("jobs %v, %d pods", names, len(pods.GetItems()))
 	})
 }
 

@@ -81,6 +81,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		c.events.Eventf(ref(n), record.Warning, "NamespaceDeletionContentFailure", "Failed to delete some content: %v", err)
 		return fmt.Errorf("namespace %s: delete content: %w", name, err)
 	}
 	if len(left) > 0 {
@@ -149,4 +150,8 @@ func contents(cs *clientset.Set) []content {
 		kind("leases", cs.Leases()),
 		kind("events", cs.Events()),
 	}
+}
+
+func ref(n *corev1.Namespace) *corev1.ObjectReference {
+	return &corev1.ObjectReference{ApiVersion: "v1", Kind: "Namespace", Name: n.GetMetadata().GetName(), Uid: n.GetMetadata().GetUid()}
 }
