@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cronjobs "github.com/tugboat-sh/tugboat/client/cronjob"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -82,10 +83,22 @@ func TestCronJobOnAFakeClock(t *testing.T) {
 	}
 	harness.Poll(t, waitTimeout, "job "+second+" replaces "+first+" in the history", func() (bool, string) {
 		names := jobNames()
-		return len(names) == 1 && names[0] == second, fmt.Sprintf("jobs %v", names)
+		got, _ := c.api.Client.CronJobs().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "tick"})
+		return len(names) == 1 && names[0] == second, fmt.Sprintf("jobs %v, cronjob status %v", names, got.GetStatus())
 	})
 
-	// Deleting the CronJob collects its Job and the Job's pod.
+	// A run by hand (create job --from=cronjob/tick) is owned by it too.
+	// (Its creation time is on the real clock, behind the fake schedule
+	// times, so the history limit may take it as the oldest: not waited on.)
+	manual, err := cronjobs.CreateJob(ctx, c.api.Client, "default", "tick", "tick-manual")
+	if err != nil || manual.GetMetadata().GetOwnerReferences()[0].GetName() != "tick" {
+		t.Fatalf("CreateJob = %v, %v; want a job owned by the cronjob", manual.GetMetadata(), err)
+	}
+	if _, err := cronjobs.CreateJob(ctx, c.api.Client, "default", "nothere", "x"); status.Code(err) != codes.NotFound {
+		t.Fatalf("CreateJob from a missing cronjob = %v, want NotFound", err)
+	}
+
+	// Deleting the CronJob collects its Jobs and their pods.
 	if _, err := c.api.Client.CronJobs().Delete(ctx, &metav1.DeleteOptions{Namespace: "default", Name: "tick"}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,6 @@ import (
 // Name names the controller in metrics, Events and --controllers.
 const Name = "cronjob"
 
-// ScheduledAnnotation records the schedule time a Job was started for.
-const ScheduledAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-
 // Controller is the CronJob controller.
 type Controller struct {
 	*controller.Loop

@@ -79,3 +79,23 @@ func TestScheduleRefusesGarbage(t *testing.T) {
 		t.Error("time zone Mars/Olympus loaded")
 	}
 }
+
+// TestOlder: Jobs made within one second keep their schedule order.
+func TestOlder(t *testing.T) {
+	created := timestamppb.New(at("2026-01-01T05:00:10Z"))
+	job := func(name, scheduled string) *batchv1.Job {
+		j := &batchv1.Job{Metadata: &metav1.ObjectMeta{Name: name, CreationTimestamp: created}}
+		if scheduled != "" {
+			j.Metadata.Annotations = map[string]string{"batch.kubernetes.io/cronjob-scheduled-timestamp": scheduled}
+		}
+		return j
+	}
+	four, five := job("tick-b", "2026-01-01T04:00:00Z"), job("tick-a", "2026-01-01T05:00:00Z")
+	if !older(four, five) || older(five, four) {
+		t.Fatal("the 04:00 job does not come before the 05:00 one created in the same second")
+	}
+	manual := job("tick-manual", "")
+	if !older(four, manual) || older(manual, four) {
+		t.Fatal("a manual job created at 05:00:10 does not come after the 04:00 job")
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sort"
 	"time"
 
+	cronjobs "github.com/tugboat-sh/tugboat/client/cronjob"
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
@@ -98,7 +98,7 @@ func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, st *batc
 		}
 		st.Active = nil
 	}
-	j, err := c.cs.Jobs().Create(ctx, jobFor(cj, name, p.run))
+	j, err := c.cs.Jobs().Create(ctx, cronjobs.Job(cj, name, p.run))
 	switch {
 	case status.Code(err) == codes.AlreadyExists:
 		// Started for this time before (its Job finished already).
@@ -111,22 +111,6 @@ func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, st *batc
 	}
 	st.LastScheduleTime = timestamppb.New(p.run)
 	return nil
-}
-
-// jobFor builds the Job of cj for schedule time t.
-func jobFor(cj *batchv1.CronJob, name string, t time.Time) *batchv1.Job {
-	jt := cj.GetSpec().GetJobTemplate()
-	m := &metav1.ObjectMeta{
-		Name: name, Namespace: cj.GetMetadata().GetNamespace(),
-		Labels:          maps.Clone(jt.GetMetadata().GetLabels()),
-		Annotations:     maps.Clone(jt.GetMetadata().GetAnnotations()),
-		OwnerReferences: []*metav1.OwnerReference{controller.NewControllerRef(cj.GetMetadata(), "batch/v1", "CronJob")},
-	}
-	if m.Annotations == nil {
-		m.Annotations = map[string]string{}
-	}
-	m.Annotations[ScheduledAnnotation] = t.UTC().Format(time.RFC3339)
-	return &batchv1.Job{ApiVersion: "batch/v1", Kind: "Job", Metadata: m, Spec: proto.Clone(jt.GetSpec()).(*batchv1.JobSpec)}
 }
 
 // cleanup deletes the oldest finished Jobs beyond the history limits.
@@ -149,9 +133,7 @@ func (c *Controller) cleanup(ctx context.Context, cj *batchv1.CronJob, jobs []*b
 		if int32(len(set.jobs)) <= set.limit {
 			continue
 		}
-		sort.Slice(set.jobs, func(i, k int) bool {
-			return set.jobs[i].GetMetadata().GetCreationTimestamp().AsTime().Before(set.jobs[k].GetMetadata().GetCreationTimestamp().AsTime())
-		})
+		sort.Slice(set.jobs, func(i, k int) bool { return older(set.jobs[i], set.jobs[k]) })
 		policy := "Background"
 		for _, j := range set.jobs[:int32(len(set.jobs))-set.limit] {
 			m := j.GetMetadata()
@@ -179,4 +161,24 @@ func (c *Controller) writeStatus(ctx context.Context, cj *batchv1.CronJob, st *b
 		return fmt.Errorf("cronjob %s: update status: %w", cj.GetMetadata().GetName(), err)
 	}
 	return nil
+}
+
+// older orders Jobs by their schedule time (a creation timestamp has only
+// whole seconds, and two Jobs may be made within one), then creation, then
+// name.
+func older(a, b *batchv1.Job) bool {
+	ta, tb := startedFor(a), startedFor(b)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a.GetMetadata().GetName() < b.GetMetadata().GetName()
+}
+
+// startedFor is the schedule time a Job was started for, or its creation
+// for a Job started by hand.
+func startedFor(j *batchv1.Job) time.Time {
+	if t, err := time.Parse(time.RFC3339, j.GetMetadata().GetAnnotations()[cronjobs.ScheduledAnnotation]); err == nil {
+		return t
+	}
+	return j.GetMetadata().GetCreationTimestamp().AsTime()
 }
