@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/tugboat-sh/tugboat/gen v0.0.0
+	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/time v0.15.0
 	google.golang.org/grpc v1.85.0

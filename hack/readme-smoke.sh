@@ -12,8 +12,9 @@ work=$(mktemp -d)
 pid=
 spid=
 kpid=
+cpid=
 cleanup() {
-  for p in $kpid $spid $pid; do
+  for p in $kpid $spid $cpid $pid; do
     if kill -0 "$p" 2>/dev/null; then kill "$p"; wait "$p" 2>/dev/null || true; fi
   done
   if [ -d "$work/kubelet" ]; then
@@ -87,9 +88,35 @@ expect "pod web bound and addressed" '^node1 10\.244\.0\.[0-9]+$' "$out"
 out=$(kubectl logs web)
 expect "kubectl logs web" 'listening on :9876' "$out"
 kubectl delete pod web --grace-period=1 >/dev/null || fail "kubectl delete pod web"
-kill -TERM "$kpid" "$spid"
-wait "$kpid" "$spid" || fail "scheduler or kubelet exited non-zero after SIGTERM"
-kpid= spid=
+
+# Workloads: the controller-manager rolls a deployment out, scales it,
+# rolls it forward and back, and collects it when it is deleted.
+./bin/tug-controller-manager --kubeconfig "$KUBECONFIG" --metrics-address 127.0.0.1:0 >"$work/cm.log" 2>&1 &
+cpid=$!
+kubectl create deployment hello --image=tugboat.local/sise:0.5.0 --replicas=2 --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||
+  fail "kubectl apply deployment hello"
+out=$(kubectl rollout status deployment hello --timeout=90s) || { tail -20 "$work/cm.log" >&2; fail "rollout of hello: $out"; }
+expect "rollout status" 'successfully rolled out' "$out"
+kubectl scale deployment hello --replicas=3 >/dev/null || fail "kubectl scale"
+kubectl rollout status deployment hello --timeout=90s >/dev/null || fail "scale of hello to 3"
+kubectl patch deployment hello --type=json -p \
+  '[{"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"SIMPLE_SERVICE_VERSION","value":"1.0"}]}]' >/dev/null ||
+  fail "kubectl patch deployment hello"
+kubectl rollout status deployment hello --timeout=90s >/dev/null || fail "rollout of hello's new template"
+kubectl rollout undo deployment hello >/dev/null || fail "kubectl rollout undo"
+kubectl rollout status deployment hello --timeout=90s >/dev/null || fail "rollback of hello"
+out=$(kubectl get deployment hello -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision} {.status.availableReplicas}')
+expect "revision after undo" '^3 3$' "$out"
+kubectl delete deployment hello >/dev/null || fail "kubectl delete deployment hello"
+deadline=$((SECONDS + 90))
+until [ -z "$(kubectl get rs,pods -l app=hello -o name)" ]; do
+  [ $SECONDS -lt $deadline ] || { tail -20 "$work/cm.log" >&2; fail "hello's ReplicaSets and pods not collected within 90s"; }
+  sleep 0.2
+done
+
+kill -TERM "$kpid" "$spid" "$cpid"
+wait "$kpid" "$spid" "$cpid" || fail "scheduler, controller-manager or kubelet exited non-zero after SIGTERM"
+kpid= spid= cpid=
 
 kill -TERM "$pid"
 deadline=$((SECONDS + 20))

@@ -8,6 +8,7 @@ require (
 	github.com/tugboat-sh/tugboat/gen v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	github.com/tugboat-sh/tugboat/services/apiserver v0.0.0
+	github.com/tugboat-sh/tugboat/services/controller-manager v0.0.0
 	github.com/tugboat-sh/tugboat/services/scheduler v0.0.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.85.0
@@ -103,7 +104,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
-	k8s.io/apimachinery v0.37.2 // indirect
+	k8s.io/apimachinery v0.37.2
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
@@ -116,6 +117,7 @@ replace (
 	github.com/tugboat-sh/tugboat/gen => ../gen
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 	github.com/tugboat-sh/tugboat/services/apiserver => ../services/apiserver
+	github.com/tugboat-sh/tugboat/services/controller-manager => ../services/controller-manager
 	github.com/tugboat-sh/tugboat/services/scheduler => ../services/scheduler
 )
 

@@ -1,7 +1,7 @@
 //go:build e2e
 
 // Package e2e runs Tugboat's binaries as a real one-node cluster: the
-// apiserver, the scheduler and a kubelet with its own containerd (runc, CNI
+// apiserver, the scheduler, the controller-manager and a kubelet with its own containerd (runc, CNI
 // bridge), the project's images served to it from bin/images. Every test
 // shares that cluster and works in a namespace of its own. Run with
 // `make test-e2e` (root; `make deps build images` first).
@@ -100,7 +100,7 @@ func startCluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{"bin/tug-apiserver", "bin/tug-scheduler", "bin/tug-kubelet", "bin/images/pause.tar", "bin/images/sise.tar", "bin/images/shell.tar"} {
+	for _, f := range []string{"bin/tug-apiserver", "bin/tug-scheduler", "bin/tug-controller-manager", "bin/tug-kubelet", "bin/images/pause.tar", "bin/images/sise.tar", "bin/images/shell.tar"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			return nil, fmt.Errorf("%s missing: run make build images first", f)
 		}
@@ -155,6 +155,9 @@ func startCluster() (*Cluster, error) {
 	}
 	c.CS = clientset.New(conn)
 	if err := c.start("scheduler", "--kubeconfig", c.Kubeconfig, "--metrics-address", "127.0.0.1:0"); err != nil {
+		return c, err
+	}
+	if err := c.start("controller-manager", "--kubeconfig", c.Kubeconfig, "--metrics-address", "127.0.0.1:0"); err != nil {
 		return c, err
 	}
 	if err := c.startKubelet(); err != nil {

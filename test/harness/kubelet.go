@@ -67,6 +67,10 @@ type HollowKubelets struct {
 	// Started is when app.Run was started; Ready when every node was
 	// seen registered and Ready.
 	Started, Ready time.Time
+	// Stop stops the kubelet, as if its machine were lost: its nodes
+	// stop renewing their Leases and their pods stay bound to them. It
+	// waits until the kubelet has stopped (also done on cleanup).
+	Stop func()
 }
 
 // StartHollowKubelets runs services/kubelet/app.Run with HollowNodes n
@@ -145,6 +149,7 @@ func StartHollowKubelets(t testing.TB, api *APIServer, n int, opts ...HollowOpti
 		return ready == n, status
 	})
 	h.Ready = time.Now()
+	h.Stop = func() { c.stop(t) }
 	return h
 }
 

@@ -33,8 +33,8 @@ func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet
 	corev1.RegisterConfigMapServiceServer(s, newHandler[*corev1.ConfigMap, *corev1.ConfigMapList, corev1.ConfigMapWatchEvent](reg.Resource("configmaps")))
 	corev1.RegisterEventServiceServer(s, newHandler[*corev1.Event, *corev1.EventList, corev1.EventWatchEvent](reg.Resource("events")))
 	coordinationv1.RegisterLeaseServiceServer(s, newHandler[*coordinationv1.Lease, *coordinationv1.LeaseList, coordinationv1.LeaseWatchEvent](reg.Resource("leases")))
-	appsv1.RegisterReplicaSetServiceServer(s, newHandler[*appsv1.ReplicaSet, *appsv1.ReplicaSetList, appsv1.ReplicaSetWatchEvent](reg.Resource("replicasets")))
-	appsv1.RegisterDeploymentServiceServer(s, newHandler[*appsv1.Deployment, *appsv1.DeploymentList, appsv1.DeploymentWatchEvent](reg.Resource("deployments")))
+	appsv1.RegisterReplicaSetServiceServer(s, newReplicaSetScaler(newHandler[*appsv1.ReplicaSet, *appsv1.ReplicaSetList, appsv1.ReplicaSetWatchEvent](reg.Resource("replicasets"))))
+	appsv1.RegisterDeploymentServiceServer(s, newDeploymentScaler(newHandler[*appsv1.Deployment, *appsv1.DeploymentList, appsv1.DeploymentWatchEvent](reg.Resource("deployments"))))
 	batchv1.RegisterJobServiceServer(s, newHandler[*batchv1.Job, *batchv1.JobList, batchv1.JobWatchEvent](reg.Resource("jobs")))
 	batchv1.RegisterCronJobServiceServer(s, newHandler[*batchv1.CronJob, *batchv1.CronJobList, batchv1.CronJobWatchEvent](reg.Resource("cronjobs")))
 }

@@ -80,6 +80,11 @@ func connect(ctx context.Context, cfg Config, obs *observe.Server) (*clientset.S
 
 // runNode is a real node: its runtime, network, Node object and pods.
 func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Server, log *zap.Logger) error {
+	cidr, err := nodePodCIDR(ctx, cs, cfg, log)
+	if err != nil {
+		return err
+	}
+	cfg.PodCIDR = cidr
 	podCIDR := netip.MustParsePrefix(cfg.PodCIDR)
 	guard, err := network.InstallGuard(netip.MustParsePrefix(cfg.ClusterCIDR), netip.MustParsePrefix(cfg.ServiceCIDR))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"net/netip"
 	"os"
 	"strings"
@@ -41,8 +42,12 @@ type Config struct {
 	MetricsAddress    string
 	HollowNodes       int
 	HollowCapacity    string
-	RelistPeriod      time.Duration
-	Cleanup           bool
+	// HollowBehaviors sets what the hollow nodes' containers do, by image
+	// ("" for every other image): exit after a while, print logs. No flag:
+	// for tests that need pods to finish (Jobs).
+	HollowBehaviors map[string]fakeruntime.Behavior
+	RelistPeriod    time.Duration
+	Cleanup         bool
 }
 
 // DefaultConfig returns the defaults the flags show.

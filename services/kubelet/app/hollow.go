@@ -51,6 +51,11 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		if err != nil {
 			return fmt.Errorf("hollow node %s: %w", name, err)
 		}
+		for image, b := range cfg.HollowBehaviors {
+			if err := fake.SetBehavior(image, b); err != nil {
+				return fmt.Errorf("hollow node %s: behaviour of %q: %w", name, image, err)
+			}
+		}
 		lis, endpoint, dial := fakeruntime.ListenMemory()
 		g.Go(func() error { defer fake.Close(); return fake.Serve(gctx, lis) })
 		rt, ver, err := cri.Dial(ctx, endpoint, 10*time.Second, grpc.WithContextDialer(dial))

@@ -88,7 +88,18 @@ func (a *Agent) Register(ctx context.Context) error {
 	}
 	a.uid = n.GetMetadata().GetUid()
 	a.log.Info("node registered", zap.String("node", a.cfg.Name), zap.String("uid", a.uid))
-	return a.updateStatus(ctx, n, true)
+	// The controller-manager may write the new Node meanwhile (its pod
+	// CIDR, taints): a conflict is retried on a fresh copy.
+	for range 5 {
+		err = a.updateStatus(ctx, n, true)
+		if status.Code(err) != codes.Aborted {
+			return err
+		}
+		if n, err = a.cs.Nodes().Get(ctx, &metav1.GetOptions{Name: a.cfg.Name}); err != nil {
+			return fmt.Errorf("register node %s: %w", a.cfg.Name, err)
+		}
+	}
+	return fmt.Errorf("register node %s: status update kept conflicting", a.cfg.Name)
 }
 
 // adopt updates an existing Node's labels and pod CIDR to this kubelet's.

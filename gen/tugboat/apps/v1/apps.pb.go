@@ -943,6 +943,184 @@ func (x *DeploymentCondition) GetMessage() string {
 	return ""
 }
 
+// Scale is the scale subresource of a Deployment or ReplicaSet
+// (Kubernetes' autoscaling/v1 Scale): its desired and current replica
+// counts and the selector of its pods.
+type Scale struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiVersion    string                 `protobuf:"bytes,1,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Metadata      *v1.ObjectMeta         `protobuf:"bytes,3,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Spec          *ScaleSpec             `protobuf:"bytes,4,opt,name=spec,proto3" json:"spec,omitempty"`
+	Status        *ScaleStatus           `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Scale) Reset() {
+	*x = Scale{}
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Scale) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Scale) ProtoMessage() {}
+
+func (x *Scale) ProtoReflect() protoreflect.Message {
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Scale.ProtoReflect.Descriptor instead.
+func (*Scale) Descriptor() ([]byte, []int) {
+	return file_tugboat_apps_v1_apps_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Scale) GetApiVersion() string {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return ""
+}
+
+func (x *Scale) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Scale) GetMetadata() *v1.ObjectMeta {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *Scale) GetSpec() *ScaleSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *Scale) GetStatus() *ScaleStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// ScaleSpec is the desired replica count.
+type ScaleSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replicas      int32                  `protobuf:"varint,1,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScaleSpec) Reset() {
+	*x = ScaleSpec{}
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScaleSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScaleSpec) ProtoMessage() {}
+
+func (x *ScaleSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScaleSpec.ProtoReflect.Descriptor instead.
+func (*ScaleSpec) Descriptor() ([]byte, []int) {
+	return file_tugboat_apps_v1_apps_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ScaleSpec) GetReplicas() int32 {
+	if x != nil {
+		return x.Replicas
+	}
+	return 0
+}
+
+// ScaleStatus is the observed replica count and the pods' selector in
+// its string form ("app=web,tier in (a,b)").
+type ScaleStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replicas      int32                  `protobuf:"varint,1,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	Selector      string                 `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScaleStatus) Reset() {
+	*x = ScaleStatus{}
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScaleStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScaleStatus) ProtoMessage() {}
+
+func (x *ScaleStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_tugboat_apps_v1_apps_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScaleStatus.ProtoReflect.Descriptor instead.
+func (*ScaleStatus) Descriptor() ([]byte, []int) {
+	return file_tugboat_apps_v1_apps_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ScaleStatus) GetReplicas() int32 {
+	if x != nil {
+		return x.Replicas
+	}
+	return 0
+}
+
+func (x *ScaleStatus) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
 var File_tugboat_apps_v1_apps_proto protoreflect.FileDescriptor
 
 const file_tugboat_apps_v1_apps_proto_rawDesc = "" +
@@ -1033,7 +1211,19 @@ const file_tugboat_apps_v1_apps_proto_rawDesc = "" +
 	"\x10last_update_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastUpdateTime\x12L\n" +
 	"\x14last_transition_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x06 \x01(\tR\amessageB\xb8\x01\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\xdb\x01\n" +
+	"\x05Scale\x12\x1f\n" +
+	"\vapi_version\x18\x01 \x01(\tR\n" +
+	"apiVersion\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x127\n" +
+	"\bmetadata\x18\x03 \x01(\v2\x1b.tugboat.meta.v1.ObjectMetaR\bmetadata\x12.\n" +
+	"\x04spec\x18\x04 \x01(\v2\x1a.tugboat.apps.v1.ScaleSpecR\x04spec\x124\n" +
+	"\x06status\x18\x05 \x01(\v2\x1c.tugboat.apps.v1.ScaleStatusR\x06status\"'\n" +
+	"\tScaleSpec\x12\x1a\n" +
+	"\breplicas\x18\x01 \x01(\x05R\breplicas\"E\n" +
+	"\vScaleStatus\x12\x1a\n" +
+	"\breplicas\x18\x01 \x01(\x05R\breplicas\x12\x1a\n" +
+	"\bselector\x18\x02 \x01(\tR\bselectorB\xb8\x01\n" +
 	"\x13com.tugboat.apps.v1B\tAppsProtoP\x01Z8github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1;appsv1\xa2\x02\x03TAX\xaa\x02\x0fTugboat.Apps.V1\xca\x02\x0fTugboat\\Apps\\V1\xe2\x02\x1bTugboat\\Apps\\V1\\GPBMetadata\xea\x02\x11Tugboat::Apps::V1b\x06proto3"
 
 var (
@@ -1048,7 +1238,7 @@ func file_tugboat_apps_v1_apps_proto_rawDescGZIP() []byte {
 	return file_tugboat_apps_v1_apps_proto_rawDescData
 }
 
-var file_tugboat_apps_v1_apps_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_tugboat_apps_v1_apps_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_tugboat_apps_v1_apps_proto_goTypes = []any{
 	(*ReplicaSet)(nil),              // 0: tugboat.apps.v1.ReplicaSet
 	(*ReplicaSetList)(nil),          // 1: tugboat.apps.v1.ReplicaSetList
@@ -1062,42 +1252,48 @@ var file_tugboat_apps_v1_apps_proto_goTypes = []any{
 	(*RollingUpdateDeployment)(nil), // 9: tugboat.apps.v1.RollingUpdateDeployment
 	(*DeploymentStatus)(nil),        // 10: tugboat.apps.v1.DeploymentStatus
 	(*DeploymentCondition)(nil),     // 11: tugboat.apps.v1.DeploymentCondition
-	(*v1.ObjectMeta)(nil),           // 12: tugboat.meta.v1.ObjectMeta
-	(*v1.ListMeta)(nil),             // 13: tugboat.meta.v1.ListMeta
-	(*v1.LabelSelector)(nil),        // 14: tugboat.meta.v1.LabelSelector
-	(*v11.PodTemplateSpec)(nil),     // 15: tugboat.core.v1.PodTemplateSpec
-	(*timestamppb.Timestamp)(nil),   // 16: google.protobuf.Timestamp
-	(*structpb.Value)(nil),          // 17: google.protobuf.Value
+	(*Scale)(nil),                   // 12: tugboat.apps.v1.Scale
+	(*ScaleSpec)(nil),               // 13: tugboat.apps.v1.ScaleSpec
+	(*ScaleStatus)(nil),             // 14: tugboat.apps.v1.ScaleStatus
+	(*v1.ObjectMeta)(nil),           // 15: tugboat.meta.v1.ObjectMeta
+	(*v1.ListMeta)(nil),             // 16: tugboat.meta.v1.ListMeta
+	(*v1.LabelSelector)(nil),        // 17: tugboat.meta.v1.LabelSelector
+	(*v11.PodTemplateSpec)(nil),     // 18: tugboat.core.v1.PodTemplateSpec
+	(*timestamppb.Timestamp)(nil),   // 19: google.protobuf.Timestamp
+	(*structpb.Value)(nil),          // 20: google.protobuf.Value
 }
 var file_tugboat_apps_v1_apps_proto_depIdxs = []int32{
-	12, // 0: tugboat.apps.v1.ReplicaSet.metadata:type_name -> tugboat.meta.v1.ObjectMeta
+	15, // 0: tugboat.apps.v1.ReplicaSet.metadata:type_name -> tugboat.meta.v1.ObjectMeta
 	2,  // 1: tugboat.apps.v1.ReplicaSet.spec:type_name -> tugboat.apps.v1.ReplicaSetSpec
 	3,  // 2: tugboat.apps.v1.ReplicaSet.status:type_name -> tugboat.apps.v1.ReplicaSetStatus
-	13, // 3: tugboat.apps.v1.ReplicaSetList.metadata:type_name -> tugboat.meta.v1.ListMeta
+	16, // 3: tugboat.apps.v1.ReplicaSetList.metadata:type_name -> tugboat.meta.v1.ListMeta
 	0,  // 4: tugboat.apps.v1.ReplicaSetList.items:type_name -> tugboat.apps.v1.ReplicaSet
-	14, // 5: tugboat.apps.v1.ReplicaSetSpec.selector:type_name -> tugboat.meta.v1.LabelSelector
-	15, // 6: tugboat.apps.v1.ReplicaSetSpec.template:type_name -> tugboat.core.v1.PodTemplateSpec
+	17, // 5: tugboat.apps.v1.ReplicaSetSpec.selector:type_name -> tugboat.meta.v1.LabelSelector
+	18, // 6: tugboat.apps.v1.ReplicaSetSpec.template:type_name -> tugboat.core.v1.PodTemplateSpec
 	4,  // 7: tugboat.apps.v1.ReplicaSetStatus.conditions:type_name -> tugboat.apps.v1.ReplicaSetCondition
-	16, // 8: tugboat.apps.v1.ReplicaSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	12, // 9: tugboat.apps.v1.Deployment.metadata:type_name -> tugboat.meta.v1.ObjectMeta
+	19, // 8: tugboat.apps.v1.ReplicaSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	15, // 9: tugboat.apps.v1.Deployment.metadata:type_name -> tugboat.meta.v1.ObjectMeta
 	7,  // 10: tugboat.apps.v1.Deployment.spec:type_name -> tugboat.apps.v1.DeploymentSpec
 	10, // 11: tugboat.apps.v1.Deployment.status:type_name -> tugboat.apps.v1.DeploymentStatus
-	13, // 12: tugboat.apps.v1.DeploymentList.metadata:type_name -> tugboat.meta.v1.ListMeta
+	16, // 12: tugboat.apps.v1.DeploymentList.metadata:type_name -> tugboat.meta.v1.ListMeta
 	5,  // 13: tugboat.apps.v1.DeploymentList.items:type_name -> tugboat.apps.v1.Deployment
-	14, // 14: tugboat.apps.v1.DeploymentSpec.selector:type_name -> tugboat.meta.v1.LabelSelector
-	15, // 15: tugboat.apps.v1.DeploymentSpec.template:type_name -> tugboat.core.v1.PodTemplateSpec
+	17, // 14: tugboat.apps.v1.DeploymentSpec.selector:type_name -> tugboat.meta.v1.LabelSelector
+	18, // 15: tugboat.apps.v1.DeploymentSpec.template:type_name -> tugboat.core.v1.PodTemplateSpec
 	8,  // 16: tugboat.apps.v1.DeploymentSpec.strategy:type_name -> tugboat.apps.v1.DeploymentStrategy
 	9,  // 17: tugboat.apps.v1.DeploymentStrategy.rolling_update:type_name -> tugboat.apps.v1.RollingUpdateDeployment
-	17, // 18: tugboat.apps.v1.RollingUpdateDeployment.max_unavailable:type_name -> google.protobuf.Value
-	17, // 19: tugboat.apps.v1.RollingUpdateDeployment.max_surge:type_name -> google.protobuf.Value
+	20, // 18: tugboat.apps.v1.RollingUpdateDeployment.max_unavailable:type_name -> google.protobuf.Value
+	20, // 19: tugboat.apps.v1.RollingUpdateDeployment.max_surge:type_name -> google.protobuf.Value
 	11, // 20: tugboat.apps.v1.DeploymentStatus.conditions:type_name -> tugboat.apps.v1.DeploymentCondition
-	16, // 21: tugboat.apps.v1.DeploymentCondition.last_update_time:type_name -> google.protobuf.Timestamp
-	16, // 22: tugboat.apps.v1.DeploymentCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 21: tugboat.apps.v1.DeploymentCondition.last_update_time:type_name -> google.protobuf.Timestamp
+	19, // 22: tugboat.apps.v1.DeploymentCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	15, // 23: tugboat.apps.v1.Scale.metadata:type_name -> tugboat.meta.v1.ObjectMeta
+	13, // 24: tugboat.apps.v1.Scale.spec:type_name -> tugboat.apps.v1.ScaleSpec
+	14, // 25: tugboat.apps.v1.Scale.status:type_name -> tugboat.apps.v1.ScaleStatus
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_tugboat_apps_v1_apps_proto_init() }
@@ -1114,7 +1310,7 @@ func file_tugboat_apps_v1_apps_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tugboat_apps_v1_apps_proto_rawDesc), len(file_tugboat_apps_v1_apps_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -138,7 +138,7 @@ const file_tugboat_apps_v1_services_proto_rawDesc = "" +
 	"\x06object\x18\x02 \x01(\v2\x1b.tugboat.apps.v1.ReplicaSetR\x06object\"_\n" +
 	"\x14DeploymentWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x123\n" +
-	"\x06object\x18\x02 \x01(\v2\x1b.tugboat.apps.v1.DeploymentR\x06object2\x84\x04\n" +
+	"\x06object\x18\x02 \x01(\v2\x1b.tugboat.apps.v1.DeploymentR\x06object2\x84\x05\n" +
 	"\x11ReplicaSetService\x12B\n" +
 	"\x06Create\x12\x1b.tugboat.apps.v1.ReplicaSet\x1a\x1b.tugboat.apps.v1.ReplicaSet\x12?\n" +
 	"\x03Get\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x1b.tugboat.apps.v1.ReplicaSet\x12E\n" +
@@ -146,7 +146,9 @@ const file_tugboat_apps_v1_services_proto_rawDesc = "" +
 	"\x05Watch\x12\x1c.tugboat.meta.v1.ListOptions\x1a%.tugboat.apps.v1.ReplicaSetWatchEvent0\x01\x12B\n" +
 	"\x06Update\x12\x1b.tugboat.apps.v1.ReplicaSet\x1a\x1b.tugboat.apps.v1.ReplicaSet\x12H\n" +
 	"\fUpdateStatus\x12\x1b.tugboat.apps.v1.ReplicaSet\x1a\x1b.tugboat.apps.v1.ReplicaSet\x12E\n" +
-	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x1b.tugboat.apps.v1.ReplicaSet2\x84\x04\n" +
+	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x1b.tugboat.apps.v1.ReplicaSet\x12?\n" +
+	"\bGetScale\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x16.tugboat.apps.v1.Scale\x12=\n" +
+	"\vUpdateScale\x12\x16.tugboat.apps.v1.Scale\x1a\x16.tugboat.apps.v1.Scale2\x84\x05\n" +
 	"\x11DeploymentService\x12B\n" +
 	"\x06Create\x12\x1b.tugboat.apps.v1.Deployment\x1a\x1b.tugboat.apps.v1.Deployment\x12?\n" +
 	"\x03Get\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x1b.tugboat.apps.v1.Deployment\x12E\n" +
@@ -154,7 +156,9 @@ const file_tugboat_apps_v1_services_proto_rawDesc = "" +
 	"\x05Watch\x12\x1c.tugboat.meta.v1.ListOptions\x1a%.tugboat.apps.v1.DeploymentWatchEvent0\x01\x12B\n" +
 	"\x06Update\x12\x1b.tugboat.apps.v1.Deployment\x1a\x1b.tugboat.apps.v1.Deployment\x12H\n" +
 	"\fUpdateStatus\x12\x1b.tugboat.apps.v1.Deployment\x1a\x1b.tugboat.apps.v1.Deployment\x12E\n" +
-	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x1b.tugboat.apps.v1.DeploymentB\xbc\x01\n" +
+	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x1b.tugboat.apps.v1.Deployment\x12?\n" +
+	"\bGetScale\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x16.tugboat.apps.v1.Scale\x12=\n" +
+	"\vUpdateScale\x12\x16.tugboat.apps.v1.Scale\x1a\x16.tugboat.apps.v1.ScaleB\xbc\x01\n" +
 	"\x13com.tugboat.apps.v1B\rServicesProtoP\x01Z8github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1;appsv1\xa2\x02\x03TAX\xaa\x02\x0fTugboat.Apps.V1\xca\x02\x0fTugboat\\Apps\\V1\xe2\x02\x1bTugboat\\Apps\\V1\\GPBMetadata\xea\x02\x11Tugboat::Apps::V1b\x06proto3"
 
 var (
@@ -178,8 +182,9 @@ var file_tugboat_apps_v1_services_proto_goTypes = []any{
 	(*v1.GetOptions)(nil),        // 4: tugboat.meta.v1.GetOptions
 	(*v1.ListOptions)(nil),       // 5: tugboat.meta.v1.ListOptions
 	(*v1.DeleteOptions)(nil),     // 6: tugboat.meta.v1.DeleteOptions
-	(*ReplicaSetList)(nil),       // 7: tugboat.apps.v1.ReplicaSetList
-	(*DeploymentList)(nil),       // 8: tugboat.apps.v1.DeploymentList
+	(*Scale)(nil),                // 7: tugboat.apps.v1.Scale
+	(*ReplicaSetList)(nil),       // 8: tugboat.apps.v1.ReplicaSetList
+	(*DeploymentList)(nil),       // 9: tugboat.apps.v1.DeploymentList
 }
 var file_tugboat_apps_v1_services_proto_depIdxs = []int32{
 	2,  // 0: tugboat.apps.v1.ReplicaSetWatchEvent.object:type_name -> tugboat.apps.v1.ReplicaSet
@@ -191,29 +196,37 @@ var file_tugboat_apps_v1_services_proto_depIdxs = []int32{
 	2,  // 6: tugboat.apps.v1.ReplicaSetService.Update:input_type -> tugboat.apps.v1.ReplicaSet
 	2,  // 7: tugboat.apps.v1.ReplicaSetService.UpdateStatus:input_type -> tugboat.apps.v1.ReplicaSet
 	6,  // 8: tugboat.apps.v1.ReplicaSetService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	3,  // 9: tugboat.apps.v1.DeploymentService.Create:input_type -> tugboat.apps.v1.Deployment
-	4,  // 10: tugboat.apps.v1.DeploymentService.Get:input_type -> tugboat.meta.v1.GetOptions
-	5,  // 11: tugboat.apps.v1.DeploymentService.List:input_type -> tugboat.meta.v1.ListOptions
-	5,  // 12: tugboat.apps.v1.DeploymentService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	3,  // 13: tugboat.apps.v1.DeploymentService.Update:input_type -> tugboat.apps.v1.Deployment
-	3,  // 14: tugboat.apps.v1.DeploymentService.UpdateStatus:input_type -> tugboat.apps.v1.Deployment
-	6,  // 15: tugboat.apps.v1.DeploymentService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	2,  // 16: tugboat.apps.v1.ReplicaSetService.Create:output_type -> tugboat.apps.v1.ReplicaSet
-	2,  // 17: tugboat.apps.v1.ReplicaSetService.Get:output_type -> tugboat.apps.v1.ReplicaSet
-	7,  // 18: tugboat.apps.v1.ReplicaSetService.List:output_type -> tugboat.apps.v1.ReplicaSetList
-	0,  // 19: tugboat.apps.v1.ReplicaSetService.Watch:output_type -> tugboat.apps.v1.ReplicaSetWatchEvent
-	2,  // 20: tugboat.apps.v1.ReplicaSetService.Update:output_type -> tugboat.apps.v1.ReplicaSet
-	2,  // 21: tugboat.apps.v1.ReplicaSetService.UpdateStatus:output_type -> tugboat.apps.v1.ReplicaSet
-	2,  // 22: tugboat.apps.v1.ReplicaSetService.Delete:output_type -> tugboat.apps.v1.ReplicaSet
-	3,  // 23: tugboat.apps.v1.DeploymentService.Create:output_type -> tugboat.apps.v1.Deployment
-	3,  // 24: tugboat.apps.v1.DeploymentService.Get:output_type -> tugboat.apps.v1.Deployment
-	8,  // 25: tugboat.apps.v1.DeploymentService.List:output_type -> tugboat.apps.v1.DeploymentList
-	1,  // 26: tugboat.apps.v1.DeploymentService.Watch:output_type -> tugboat.apps.v1.DeploymentWatchEvent
-	3,  // 27: tugboat.apps.v1.DeploymentService.Update:output_type -> tugboat.apps.v1.Deployment
-	3,  // 28: tugboat.apps.v1.DeploymentService.UpdateStatus:output_type -> tugboat.apps.v1.Deployment
-	3,  // 29: tugboat.apps.v1.DeploymentService.Delete:output_type -> tugboat.apps.v1.Deployment
-	16, // [16:30] is the sub-list for method output_type
-	2,  // [2:16] is the sub-list for method input_type
+	4,  // 9: tugboat.apps.v1.ReplicaSetService.GetScale:input_type -> tugboat.meta.v1.GetOptions
+	7,  // 10: tugboat.apps.v1.ReplicaSetService.UpdateScale:input_type -> tugboat.apps.v1.Scale
+	3,  // 11: tugboat.apps.v1.DeploymentService.Create:input_type -> tugboat.apps.v1.Deployment
+	4,  // 12: tugboat.apps.v1.DeploymentService.Get:input_type -> tugboat.meta.v1.GetOptions
+	5,  // 13: tugboat.apps.v1.DeploymentService.List:input_type -> tugboat.meta.v1.ListOptions
+	5,  // 14: tugboat.apps.v1.DeploymentService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	3,  // 15: tugboat.apps.v1.DeploymentService.Update:input_type -> tugboat.apps.v1.Deployment
+	3,  // 16: tugboat.apps.v1.DeploymentService.UpdateStatus:input_type -> tugboat.apps.v1.Deployment
+	6,  // 17: tugboat.apps.v1.DeploymentService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	4,  // 18: tugboat.apps.v1.DeploymentService.GetScale:input_type -> tugboat.meta.v1.GetOptions
+	7,  // 19: tugboat.apps.v1.DeploymentService.UpdateScale:input_type -> tugboat.apps.v1.Scale
+	2,  // 20: tugboat.apps.v1.ReplicaSetService.Create:output_type -> tugboat.apps.v1.ReplicaSet
+	2,  // 21: tugboat.apps.v1.ReplicaSetService.Get:output_type -> tugboat.apps.v1.ReplicaSet
+	8,  // 22: tugboat.apps.v1.ReplicaSetService.List:output_type -> tugboat.apps.v1.ReplicaSetList
+	0,  // 23: tugboat.apps.v1.ReplicaSetService.Watch:output_type -> tugboat.apps.v1.ReplicaSetWatchEvent
+	2,  // 24: tugboat.apps.v1.ReplicaSetService.Update:output_type -> tugboat.apps.v1.ReplicaSet
+	2,  // 25: tugboat.apps.v1.ReplicaSetService.UpdateStatus:output_type -> tugboat.apps.v1.ReplicaSet
+	2,  // 26: tugboat.apps.v1.ReplicaSetService.Delete:output_type -> tugboat.apps.v1.ReplicaSet
+	7,  // 27: tugboat.apps.v1.ReplicaSetService.GetScale:output_type -> tugboat.apps.v1.Scale
+	7,  // 28: tugboat.apps.v1.ReplicaSetService.UpdateScale:output_type -> tugboat.apps.v1.Scale
+	3,  // 29: tugboat.apps.v1.DeploymentService.Create:output_type -> tugboat.apps.v1.Deployment
+	3,  // 30: tugboat.apps.v1.DeploymentService.Get:output_type -> tugboat.apps.v1.Deployment
+	9,  // 31: tugboat.apps.v1.DeploymentService.List:output_type -> tugboat.apps.v1.DeploymentList
+	1,  // 32: tugboat.apps.v1.DeploymentService.Watch:output_type -> tugboat.apps.v1.DeploymentWatchEvent
+	3,  // 33: tugboat.apps.v1.DeploymentService.Update:output_type -> tugboat.apps.v1.Deployment
+	3,  // 34: tugboat.apps.v1.DeploymentService.UpdateStatus:output_type -> tugboat.apps.v1.Deployment
+	3,  // 35: tugboat.apps.v1.DeploymentService.Delete:output_type -> tugboat.apps.v1.Deployment
+	7,  // 36: tugboat.apps.v1.DeploymentService.GetScale:output_type -> tugboat.apps.v1.Scale
+	7,  // 37: tugboat.apps.v1.DeploymentService.UpdateScale:output_type -> tugboat.apps.v1.Scale
+	20, // [20:38] is the sub-list for method output_type
+	2,  // [2:20] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name

@@ -27,6 +27,8 @@ const (
 	ReplicaSetService_Update_FullMethodName       = "/tugboat.apps.v1.ReplicaSetService/Update"
 	ReplicaSetService_UpdateStatus_FullMethodName = "/tugboat.apps.v1.ReplicaSetService/UpdateStatus"
 	ReplicaSetService_Delete_FullMethodName       = "/tugboat.apps.v1.ReplicaSetService/Delete"
+	ReplicaSetService_GetScale_FullMethodName     = "/tugboat.apps.v1.ReplicaSetService/GetScale"
+	ReplicaSetService_UpdateScale_FullMethodName  = "/tugboat.apps.v1.ReplicaSetService/UpdateScale"
 )
 
 // ReplicaSetServiceClient is the client API for ReplicaSetService service.
@@ -49,6 +51,11 @@ type ReplicaSetServiceClient interface {
 	UpdateStatus(ctx context.Context, in *ReplicaSet, opts ...grpc.CallOption) (*ReplicaSet, error)
 	// Delete removes a replicaSet, gracefully where it has a grace period or finalizers.
 	Delete(ctx context.Context, in *v1.DeleteOptions, opts ...grpc.CallOption) (*ReplicaSet, error)
+	// GetScale reads the replicasets/scale subresource: the replica counts and selector.
+	GetScale(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*Scale, error)
+	// UpdateScale sets spec.replicas through the replicasets/scale subresource; a
+	// resourceVersion in the Scale's metadata makes it compare-and-swap.
+	UpdateScale(ctx context.Context, in *Scale, opts ...grpc.CallOption) (*Scale, error)
 }
 
 type replicaSetServiceClient struct {
@@ -138,6 +145,26 @@ func (c *replicaSetServiceClient) Delete(ctx context.Context, in *v1.DeleteOptio
 	return out, nil
 }
 
+func (c *replicaSetServiceClient) GetScale(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*Scale, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Scale)
+	err := c.cc.Invoke(ctx, ReplicaSetService_GetScale_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *replicaSetServiceClient) UpdateScale(ctx context.Context, in *Scale, opts ...grpc.CallOption) (*Scale, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Scale)
+	err := c.cc.Invoke(ctx, ReplicaSetService_UpdateScale_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReplicaSetServiceServer is the server API for ReplicaSetService service.
 // All implementations should embed UnimplementedReplicaSetServiceServer
 // for forward compatibility.
@@ -158,6 +185,11 @@ type ReplicaSetServiceServer interface {
 	UpdateStatus(context.Context, *ReplicaSet) (*ReplicaSet, error)
 	// Delete removes a replicaSet, gracefully where it has a grace period or finalizers.
 	Delete(context.Context, *v1.DeleteOptions) (*ReplicaSet, error)
+	// GetScale reads the replicasets/scale subresource: the replica counts and selector.
+	GetScale(context.Context, *v1.GetOptions) (*Scale, error)
+	// UpdateScale sets spec.replicas through the replicasets/scale subresource; a
+	// resourceVersion in the Scale's metadata makes it compare-and-swap.
+	UpdateScale(context.Context, *Scale) (*Scale, error)
 }
 
 // UnimplementedReplicaSetServiceServer should be embedded to have
@@ -187,6 +219,12 @@ func (UnimplementedReplicaSetServiceServer) UpdateStatus(context.Context, *Repli
 }
 func (UnimplementedReplicaSetServiceServer) Delete(context.Context, *v1.DeleteOptions) (*ReplicaSet, error) {
 	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedReplicaSetServiceServer) GetScale(context.Context, *v1.GetOptions) (*Scale, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetScale not implemented")
+}
+func (UnimplementedReplicaSetServiceServer) UpdateScale(context.Context, *Scale) (*Scale, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateScale not implemented")
 }
 func (UnimplementedReplicaSetServiceServer) testEmbeddedByValue() {}
 
@@ -327,6 +365,42 @@ func _ReplicaSetService_Delete_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReplicaSetService_GetScale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetOptions)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicaSetServiceServer).GetScale(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReplicaSetService_GetScale_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicaSetServiceServer).GetScale(ctx, req.(*v1.GetOptions))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReplicaSetService_UpdateScale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Scale)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicaSetServiceServer).UpdateScale(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReplicaSetService_UpdateScale_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicaSetServiceServer).UpdateScale(ctx, req.(*Scale))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReplicaSetService_ServiceDesc is the grpc.ServiceDesc for ReplicaSetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -358,6 +432,14 @@ var ReplicaSetService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Delete",
 			Handler:    _ReplicaSetService_Delete_Handler,
 		},
+		{
+			MethodName: "GetScale",
+			Handler:    _ReplicaSetService_GetScale_Handler,
+		},
+		{
+			MethodName: "UpdateScale",
+			Handler:    _ReplicaSetService_UpdateScale_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -377,6 +459,8 @@ const (
 	DeploymentService_Update_FullMethodName       = "/tugboat.apps.v1.DeploymentService/Update"
 	DeploymentService_UpdateStatus_FullMethodName = "/tugboat.apps.v1.DeploymentService/UpdateStatus"
 	DeploymentService_Delete_FullMethodName       = "/tugboat.apps.v1.DeploymentService/Delete"
+	DeploymentService_GetScale_FullMethodName     = "/tugboat.apps.v1.DeploymentService/GetScale"
+	DeploymentService_UpdateScale_FullMethodName  = "/tugboat.apps.v1.DeploymentService/UpdateScale"
 )
 
 // DeploymentServiceClient is the client API for DeploymentService service.
@@ -399,6 +483,11 @@ type DeploymentServiceClient interface {
 	UpdateStatus(ctx context.Context, in *Deployment, opts ...grpc.CallOption) (*Deployment, error)
 	// Delete removes a deployment, gracefully where it has a grace period or finalizers.
 	Delete(ctx context.Context, in *v1.DeleteOptions, opts ...grpc.CallOption) (*Deployment, error)
+	// GetScale reads the deployments/scale subresource: the replica counts and selector.
+	GetScale(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*Scale, error)
+	// UpdateScale sets spec.replicas through the deployments/scale subresource; a
+	// resourceVersion in the Scale's metadata makes it compare-and-swap.
+	UpdateScale(ctx context.Context, in *Scale, opts ...grpc.CallOption) (*Scale, error)
 }
 
 type deploymentServiceClient struct {
@@ -488,6 +577,26 @@ func (c *deploymentServiceClient) Delete(ctx context.Context, in *v1.DeleteOptio
 	return out, nil
 }
 
+func (c *deploymentServiceClient) GetScale(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*Scale, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Scale)
+	err := c.cc.Invoke(ctx, DeploymentService_GetScale_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *deploymentServiceClient) UpdateScale(ctx context.Context, in *Scale, opts ...grpc.CallOption) (*Scale, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Scale)
+	err := c.cc.Invoke(ctx, DeploymentService_UpdateScale_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeploymentServiceServer is the server API for DeploymentService service.
 // All implementations should embed UnimplementedDeploymentServiceServer
 // for forward compatibility.
@@ -508,6 +617,11 @@ type DeploymentServiceServer interface {
 	UpdateStatus(context.Context, *Deployment) (*Deployment, error)
 	// Delete removes a deployment, gracefully where it has a grace period or finalizers.
 	Delete(context.Context, *v1.DeleteOptions) (*Deployment, error)
+	// GetScale reads the deployments/scale subresource: the replica counts and selector.
+	GetScale(context.Context, *v1.GetOptions) (*Scale, error)
+	// UpdateScale sets spec.replicas through the deployments/scale subresource; a
+	// resourceVersion in the Scale's metadata makes it compare-and-swap.
+	UpdateScale(context.Context, *Scale) (*Scale, error)
 }
 
 // UnimplementedDeploymentServiceServer should be embedded to have
@@ -537,6 +651,12 @@ func (UnimplementedDeploymentServiceServer) UpdateStatus(context.Context, *Deplo
 }
 func (UnimplementedDeploymentServiceServer) Delete(context.Context, *v1.DeleteOptions) (*Deployment, error) {
 	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedDeploymentServiceServer) GetScale(context.Context, *v1.GetOptions) (*Scale, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetScale not implemented")
+}
+func (UnimplementedDeploymentServiceServer) UpdateScale(context.Context, *Scale) (*Scale, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateScale not implemented")
 }
 func (UnimplementedDeploymentServiceServer) testEmbeddedByValue() {}
 
@@ -677,6 +797,42 @@ func _DeploymentService_Delete_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeploymentService_GetScale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetOptions)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeploymentServiceServer).GetScale(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeploymentService_GetScale_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeploymentServiceServer).GetScale(ctx, req.(*v1.GetOptions))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DeploymentService_UpdateScale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Scale)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeploymentServiceServer).UpdateScale(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeploymentService_UpdateScale_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeploymentServiceServer).UpdateScale(ctx, req.(*Scale))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeploymentService_ServiceDesc is the grpc.ServiceDesc for DeploymentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -707,6 +863,14 @@ var DeploymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Delete",
 			Handler:    _DeploymentService_Delete_Handler,
+		},
+		{
+			MethodName: "GetScale",
+			Handler:    _DeploymentService_GetScale_Handler,
+		},
+		{
+			MethodName: "UpdateScale",
+			Handler:    _DeploymentService_UpdateScale_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
