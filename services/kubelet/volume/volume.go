@@ -261,7 +261,9 @@ func (m *Manager) TeardownAll() error {
 
 // Mounts are the CRI mounts of one container: its volumeMounts resolved to
 // the host paths Setup returned. Secret and config map volumes are always
-// read-only.
+// read-only. A subPath is resolved beneath its volume (missing directories
+// are created); one that leaves it, also through a symlink a container made
+// in the volume, is refused.
 func Mounts(pod *corev1.Pod, c *corev1.Container, paths map[string]string) ([]*runtimeapi.Mount, error) {
 	kinds := map[string]*corev1.Volume{}
 	for _, v := range pod.GetSpec().GetVolumes() {
@@ -274,14 +276,11 @@ func Mounts(pod *corev1.Pod, c *corev1.Container, paths map[string]string) ([]*r
 			return nil, fmt.Errorf("volumeMount %q names no prepared volume", vm.GetName())
 		}
 		if sp := vm.GetSubPath(); sp != "" {
-			clean := filepath.Clean(sp)
-			if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-				return nil, fmt.Errorf("volumeMount %q: subPath %q leaves the volume", vm.GetName(), sp)
+			real, err := resolveSubPath(host, sp)
+			if err != nil {
+				return nil, fmt.Errorf("volumeMount %q: subPath %q: %w", vm.GetName(), sp, err)
 			}
-			host = filepath.Join(host, clean)
-			if err := os.MkdirAll(host, 0o777); err != nil {
-				return nil, fmt.Errorf("volumeMount %q: subPath: %w", vm.GetName(), err)
-			}
+			host = real
 		}
 		v := kinds[vm.GetName()]
 		out = append(out, &runtimeapi.Mount{
