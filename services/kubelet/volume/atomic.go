@@ -82,7 +82,7 @@ func writeAtomic(dir string, files map[string]file) error {
 		}
 		_ = os.RemoveAll(link)
 		if err := os.Symlink(filepath.Join(dataLink, name), link); err != nil {
-			return fmt.Errorf("link %s: %w", name, err)
+			return fmt.Errorf("link %s to %s: %w", link, filepath.Join(dataLink, name), err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
@@ -116,13 +116,13 @@ func newVersion(dir string, files map[string]file) (_ string, err error) {
 	for p, f := range files {
 		full := filepath.Join(ts, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return "", fmt.Errorf("write %s: %w", p, err)
+			return "", fmt.Errorf("write %s: create its directory: %w", p, err)
 		}
 		if err := os.WriteFile(full, f.data, f.mode); err != nil {
 			return "", fmt.Errorf("write %s: %w", p, err)
 		}
 		if err := os.Chmod(full, f.mode); err != nil {
-			return "", fmt.Errorf("chmod %s: %w", p, err)
+			return "", fmt.Errorf("write %s: %w", p, err)
 		}
 	}
 	tmp := filepath.Join(dir, dataLink+"_tmp")
