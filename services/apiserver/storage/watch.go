@@ -27,7 +27,9 @@ type Event struct {
 	Key     []byte
 	// Value is the new value; empty for a delete.
 	Value []byte
-	// Prev is the value before the change; nil when the key is new.
+	// Prev is the value before the change; nil when the key is new, or on
+	// a Put when the stored previous value cannot be opened (an encryption
+	// key removed while etcd still held history written under it).
 	Prev     []byte
 	Revision int64
 }
@@ -114,16 +116,28 @@ func (s *Store) Watch(ctx context.Context, prefix string, afterRev int64, opts W
 					e := Event{Key: ev.Kv.Key, Revision: ev.Kv.ModRevision}
 					seen = max(seen, ev.Kv.ModRevision)
 					var err error
+					var prevErr error
 					if ev.PrevKv != nil {
-						if e.Prev, err = s.fromStorage(string(ev.Kv.Key), ev.PrevKv.Value); err != nil {
-							werr = err
-							return
-						}
+						e.Prev, prevErr = s.fromStorage(string(ev.Kv.Key), ev.PrevKv.Value)
 					}
 					switch ev.Type {
 					case clientv3.EventTypeDelete:
+						// A delete is known only by its previous value:
+						// without it the watcher would miss the deletion,
+						// so the watch fails instead (and is resumed or,
+						// once compacted, relisted).
+						if prevErr != nil {
+							werr = prevErr
+							return
+						}
 						e.Type = Deleted
 					default:
+						// A previous value this store cannot open (history
+						// written under an encryption key since removed) is
+						// left out: the change itself is still delivered.
+						if prevErr != nil {
+							e.Prev = nil
+						}
 						e.Type = Put
 						e.Created = ev.IsCreate()
 						if e.Value, err = s.fromStorage(string(ev.Kv.Key), ev.Kv.Value); err != nil {

@@ -42,6 +42,11 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		m.forget(oldUID)
 		_ = os.RemoveAll(m.podLogDir(ns, name, oldUID))
 	}
+	if m.probes != nil {
+		// Workers of an earlier pod of this name whose runtime objects
+		// were already gone (uid is "" when no pod has the name now).
+		m.probes.RemoveOthers(key, uid)
+	}
 	if !exists {
 		return nil
 	}

@@ -131,6 +131,26 @@ func (m *Manager) Remove(uid string) {
 	}
 }
 
+// RemoveOthers stops the workers of every pod named podKey
+// (namespace/name) but the one with UID uid ("" when no pod of that name
+// exists any more). A pod deleted, or replaced by one of the same name,
+// after its runtime objects were already gone is never seen by Remove: its
+// workers, readiness ones above all, would otherwise probe forever.
+func (m *Manager) RemoveOthers(podKey, uid string) {
+	m.mu.Lock()
+	var stop []*worker
+	for k, w := range m.workers {
+		if w.podKey == podKey && k.uid != uid {
+			stop = append(stop, w)
+			delete(m.workers, k)
+		}
+	}
+	m.mu.Unlock()
+	for _, w := range stop {
+		w.cancel()
+	}
+}
+
 // Result is the current result of a container instance's probe; Unknown
 // when no worker runs it.
 func (m *Manager) Result(uid, container, containerID string, kind Kind) Result {

@@ -214,3 +214,34 @@ func TestSyncStopsWorkersOfExitedContainers(t *testing.T) {
 		t.Errorf("%d workers for an exited container", h.m.Workers())
 	}
 }
+
+// The workers of a pod that is gone, or was replaced by one of the same
+// name, stop even when Remove never ran for its UID.
+func TestRemoveOthersStopsWorkersOfGonePods(t *testing.T) {
+	h := newHarness(t, map[string][]bool{"/ready": {false}})
+	c := &corev1.Container{Name: "sise", ReadinessProbe: httpProbe("/ready", 0, 1, 1, 3)}
+	h.m.Sync(pod(c), map[string]Running{"sise": {Target: Target{ContainerID: "c1"}, StartedAt: h.clock.Now()}})
+	h.m.mu.Lock()
+	w := h.m.workers[key{"uid", "sise", Readiness}]
+	h.m.mu.Unlock()
+	if w == nil {
+		t.Fatal("no readiness worker")
+	}
+	h.m.RemoveOthers("ns/p", "uid")
+	if h.m.Workers() != 1 {
+		t.Fatalf("%d workers after RemoveOthers kept the pod's own UID, want 1", h.m.Workers())
+	}
+	h.m.RemoveOthers("ns/other", "")
+	if h.m.Workers() != 1 {
+		t.Fatalf("%d workers after RemoveOthers for another pod, want 1", h.m.Workers())
+	}
+	h.m.RemoveOthers("ns/p", "uid-2") // replaced by a pod of the same name
+	if h.m.Workers() != 0 {
+		t.Errorf("%d workers of a replaced pod left", h.m.Workers())
+	}
+	select {
+	case <-w.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replaced pod's worker goroutine still runs")
+	}
+}

@@ -2,6 +2,7 @@ package volume
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,34 +64,12 @@ func payload(data map[string][]byte, items []*corev1.KeyToPath, defaultMode *int
 func writeAtomic(dir string, files map[string]file) error {
 	oldName, _ := os.Readlink(filepath.Join(dir, dataLink))
 	if oldName != "" && same(filepath.Join(dir, oldName), files) {
-		return nil
+		// Versions a crash left behind still go.
+		return removeVersions(dir, oldName)
 	}
-	ts, err := os.MkdirTemp(dir, time.Now().UTC().Format("..2006_01_02_15_04_05."))
+	ts, err := newVersion(dir, files)
 	if err != nil {
-		return fmt.Errorf("new version dir: %w", err)
-	}
-	if err := os.Chmod(ts, 0o755); err != nil {
 		return err
-	}
-	for p, f := range files {
-		full := filepath.Join(ts, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", p, err)
-		}
-		if err := os.WriteFile(full, f.data, f.mode); err != nil {
-			return fmt.Errorf("write %s: %w", p, err)
-		}
-		if err := os.Chmod(full, f.mode); err != nil {
-			return fmt.Errorf("chmod %s: %w", p, err)
-		}
-	}
-	tmp := filepath.Join(dir, dataLink+"_tmp")
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
-		return fmt.Errorf("link new version: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, dataLink)); err != nil {
-		return fmt.Errorf("swap %s: %w", dataLink, err)
 	}
 	top := map[string]bool{}
 	for p := range files {
@@ -103,24 +82,82 @@ func writeAtomic(dir string, files map[string]file) error {
 		}
 		_ = os.RemoveAll(link)
 		if err := os.Symlink(filepath.Join(dataLink, name), link); err != nil {
-			return fmt.Errorf("link %s: %w", name, err)
+			return fmt.Errorf("link %s to %s: %w", link, filepath.Join(dataLink, name), err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s: %w", dir, err)
 	}
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), "..") && !top[e.Name()] {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	if oldName != "" && oldName != filepath.Base(ts) {
-		if err := os.RemoveAll(filepath.Join(dir, oldName)); err != nil {
-			return fmt.Errorf("remove old version: %w", err)
+	return removeVersions(dir, filepath.Base(ts))
+}
+
+// newVersion writes files into a new timestamped directory of dir and
+// points ..data at it. On any error before ..data is swapped the new
+// directory is removed again: it would fill the volume's small tmpfs.
+func newVersion(dir string, files map[string]file) (_ string, err error) {
+	ts, err := os.MkdirTemp(dir, time.Now().UTC().Format("..2006_01_02_15_04_05."))
+	if err != nil {
+		return "", fmt.Errorf("new version dir in %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(ts)
+		}
+	}()
+	if err := os.Chmod(ts, 0o755); err != nil {
+		return "", fmt.Errorf("chmod %s: %w", ts, err)
+	}
+	for p, f := range files {
+		full := filepath.Join(ts, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return "", fmt.Errorf("write %s: create its directory: %w", p, err)
+		}
+		if err := os.WriteFile(full, f.data, f.mode); err != nil {
+			return "", fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := os.Chmod(full, f.mode); err != nil {
+			return "", fmt.Errorf("write %s: %w", p, err)
 		}
 	}
-	return nil
+	tmp := filepath.Join(dir, dataLink+"_tmp")
+	_ = os.Remove(tmp)
+	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
+		return "", fmt.Errorf("link new version %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, dataLink)); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("swap %s in %s: %w", dataLink, dir, err)
+	}
+	return ts, nil
+}
+
+// removeVersions removes every version directory ("..2026_...") of dir but
+// current: the one replaced, and any a failed write or a crash left.
+func removeVersions(dir, current string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if n := e.Name(); isVersion(n) && n != current && e.IsDir() {
+			if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
+				errs = append(errs, fmt.Errorf("remove old version: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isVersion says whether name is a version directory's: ".." and a digit.
+func isVersion(name string) bool {
+	return len(name) > 2 && strings.HasPrefix(name, "..") && name[2] >= '0' && name[2] <= '9'
 }
 
 // same says whether version dir holds exactly files.

@@ -110,13 +110,16 @@ func (m *Manager) emptyDir(path string, e *corev1.EmptyDirVolumeSource) error {
 		}
 	}
 	// Every container of the pod, whatever its user, may write here.
-	return os.Chmod(path, 0o777)
+	if err := os.Chmod(path, 0o777); err != nil {
+		return fmt.Errorf("chmod emptyDir %s: %w", path, err)
+	}
+	return nil
 }
 
 func (m *Manager) ensureTmpfs(path string, size int64) error {
 	mounted, err := m.mounter.IsMount(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("check for a tmpfs on %s: %w", path, err)
 	}
 	if mounted {
 		return nil
@@ -184,15 +187,21 @@ func hostPath(h *corev1.HostPathVolumeSource) (string, error) {
 		return p, nil
 	case "DirectoryOrCreate":
 		if errors.Is(err, os.ErrNotExist) {
-			return p, os.MkdirAll(p, 0o755)
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return "", fmt.Errorf("create hostPath %s: %w", p, err)
+			}
+			return p, nil
 		}
 	case "FileOrCreate":
 		if errors.Is(err, os.ErrNotExist) {
 			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644)
 			if err != nil {
-				return "", err
+				return "", fmt.Errorf("create hostPath %s: %w", p, err)
 			}
-			return p, f.Close()
+			if err := f.Close(); err != nil {
+				return "", fmt.Errorf("create hostPath %s: %w", p, err)
+			}
+			return p, nil
 		}
 	}
 	if err != nil {
@@ -218,7 +227,7 @@ func (m *Manager) Teardown(uid string) error {
 func (m *Manager) teardown(dir string) error {
 	mounts, err := m.mounter.MountsUnder(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("find mounts under %s: %w", dir, err)
 	}
 	// Deepest first.
 	slices.SortFunc(mounts, func(a, b string) int { return len(b) - len(a) })
@@ -261,7 +270,9 @@ func (m *Manager) TeardownAll() error {
 
 // Mounts are the CRI mounts of one container: its volumeMounts resolved to
 // the host paths Setup returned. Secret and config map volumes are always
-// read-only.
+// read-only. A subPath is resolved beneath its volume (missing directories
+// are created); one that leaves it, also through a symlink a container made
+// in the volume, is refused.
 func Mounts(pod *corev1.Pod, c *corev1.Container, paths map[string]string) ([]*runtimeapi.Mount, error) {
 	kinds := map[string]*corev1.Volume{}
 	for _, v := range pod.GetSpec().GetVolumes() {
@@ -274,14 +285,11 @@ func Mounts(pod *corev1.Pod, c *corev1.Container, paths map[string]string) ([]*r
 			return nil, fmt.Errorf("volumeMount %q names no prepared volume", vm.GetName())
 		}
 		if sp := vm.GetSubPath(); sp != "" {
-			clean := filepath.Clean(sp)
-			if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-				return nil, fmt.Errorf("volumeMount %q: subPath %q leaves the volume", vm.GetName(), sp)
+			real, err := resolveSubPath(host, sp)
+			if err != nil {
+				return nil, fmt.Errorf("volumeMount %q: subPath %q: %w", vm.GetName(), sp, err)
 			}
-			host = filepath.Join(host, clean)
-			if err := os.MkdirAll(host, 0o777); err != nil {
-				return nil, fmt.Errorf("volumeMount %q: subPath: %w", vm.GetName(), err)
-			}
+			host = real
 		}
 		v := kinds[vm.GetName()]
 		out = append(out, &runtimeapi.Mount{
