@@ -120,7 +120,11 @@ func (s *Store[T]) Create(obj T) (T, error) {
 	if err := s.fail[OpCreate]; err != nil {
 		return zero, err
 	}
+	obj = proto.Clone(obj).(T)
 	m := obj.GetMetadata()
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.Name = fmt.Sprintf("%s%d", m.GetGenerateName(), s.rev+1)
+	}
 	if m.GetName() == "" {
 		return zero, status.Error(codes.InvalidArgument, "metadata.name: Required value")
 	}
@@ -128,8 +132,6 @@ func (s *Store[T]) Create(obj T) (T, error) {
 	if _, ok := s.objs[k]; ok {
 		return zero, status.Errorf(codes.AlreadyExists, "%q already exists", k)
 	}
-	obj = proto.Clone(obj).(T)
-	m = obj.GetMetadata()
 	m.Uid = fmt.Sprintf("uid-%d", s.rev+1)
 	m.CreationTimestamp = timestamppb.New(time.Now())
 	out := s.record(Added, obj)
