@@ -23,36 +23,12 @@ import (
 // matches and releasing owned ones it no longer matches.
 func (c *Controller) claim(ctx context.Context, d *appsv1.Deployment, sel labels.Selector) ([]*appsv1.ReplicaSet, error) {
 	m := d.GetMetadata()
-	var owned []*appsv1.ReplicaSet
-	for _, rs := range c.rss.ListNamespace(m.GetNamespace(), nil) {
-		rm := rs.GetMetadata()
-		matches := sel.Matches(labels.Set(rm.GetLabels()))
-		r := controller.ControllerRef(rm)
-		switch {
-		case r != nil && r.GetUid() == m.GetUid():
-			if matches {
-				owned = append(owned, rs)
-				continue
-			}
-			next := proto.Clone(rs).(*appsv1.ReplicaSet)
-			next.Metadata.OwnerReferences = controller.WithoutOwner(rm, m.GetUid())
-			if _, err := c.cs.ReplicaSets().Update(ctx, next); err != nil && status.Code(err) != codes.NotFound {
-				return nil, fmt.Errorf("deployment %s: release replicaset %s: %w", m.GetName(), rm.GetName(), err)
-			}
-		case r == nil && matches && m.GetDeletionTimestamp() == nil && rm.GetDeletionTimestamp() == nil:
-			next := proto.Clone(rs).(*appsv1.ReplicaSet)
-			next.Metadata.OwnerReferences = append(next.Metadata.OwnerReferences, controller.NewControllerRef(m, "apps/v1", "Deployment"))
-			updated, err := c.cs.ReplicaSets().Update(ctx, next)
-			if status.Code(err) == codes.NotFound {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("deployment %s: adopt replicaset %s: %w", m.GetName(), rm.GetName(), err)
-			}
-			owned = append(owned, updated)
-		}
-	}
-	return owned, nil
+	return controller.Claim[*appsv1.ReplicaSet]{
+		Owner: m, APIVersion: "apps/v1", Kind: "Deployment", Selector: sel,
+		Update: func(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
+			return c.cs.ReplicaSets().Update(ctx, rs)
+		},
+	}.Run(ctx, c.rss.ListNamespace(m.GetNamespace(), nil))
 }
 
 // Hash is the pod-template-hash of a template: FNV-32a over its

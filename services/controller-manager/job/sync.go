@@ -176,17 +176,7 @@ func (c *Controller) manage(ctx context.Context, j *batchv1.Job, n counts) error
 }
 
 func (c *Controller) createPod(ctx context.Context, j *batchv1.Job) error {
-	t := j.GetSpec().GetTemplate()
-	m := j.GetMetadata()
-	_, err := c.cs.Pods().Create(ctx, &corev1.Pod{
-		ApiVersion: "v1", Kind: "Pod",
-		Metadata: &metav1.ObjectMeta{
-			GenerateName: m.GetName() + "-", Namespace: m.GetNamespace(),
-			Labels: t.GetMetadata().GetLabels(), Annotations: t.GetMetadata().GetAnnotations(),
-			OwnerReferences: []*metav1.OwnerReference{controller.NewControllerRef(m, "batch/v1", "Job")},
-		},
-		Spec: t.GetSpec(),
-	})
+	_, err := c.cs.Pods().Create(ctx, controller.PodFromTemplate(j.GetSpec().GetTemplate(), j.GetMetadata(), "batch/v1", "Job"))
 	return err
 }
 
