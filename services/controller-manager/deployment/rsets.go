@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/client/rollout"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -34,7 +35,7 @@ func (c *Controller) claim(ctx context.Context, d *appsv1.Deployment, sel labels
 // Hash is the pod-template-hash of a template: FNV-32a over its
 // deterministic encoding without the hash label, plus the collision count.
 func Hash(t *corev1.PodTemplateSpec, collisions int32) string {
-	t = withoutHash(t)
+	t = rollout.WithoutHash(t)
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(t)
 	h := fnv.New32a()
 	_, _ = h.Write(b)
@@ -44,23 +45,9 @@ func Hash(t *corev1.PodTemplateSpec, collisions int32) string {
 	return strconv.FormatUint(uint64(h.Sum32()), 36)
 }
 
-// withoutHash returns a copy of t without the pod-template-hash label.
-func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	t = proto.Clone(t).(*corev1.PodTemplateSpec)
-	if t.Metadata != nil {
-		delete(t.Metadata.Labels, HashLabel)
-		if len(t.Metadata.Labels) == 0 {
-			t.Metadata.Labels = nil
-		}
-	}
-	return t
-}
-
 // SameTemplate reports whether two templates are equal but for the
 // pod-template-hash label.
-func SameTemplate(a, b *corev1.PodTemplateSpec) bool {
-	return proto.Equal(withoutHash(a), withoutHash(b))
-}
+func SameTemplate(a, b *corev1.PodTemplateSpec) bool { return rollout.SameTemplate(a, b) }
 
 // findNew returns the ReplicaSet of d's current template, or nil; the
 // oldest one when several match.
@@ -90,7 +77,7 @@ func olds(rss []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) []*appsv1.ReplicaS
 // Revision reads a ReplicaSet's (or Deployment's) revision annotation; 0
 // when it has none.
 func Revision(m *metav1.ObjectMeta) int64 {
-	n, _ := strconv.ParseInt(m.GetAnnotations()[RevisionAnnotation], 10, 64)
+	n, _ := rollout.ParseRevision(m)
 	return n
 }
 

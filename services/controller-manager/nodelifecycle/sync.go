@@ -9,6 +9,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/taints"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -278,7 +279,7 @@ func (c *Controller) evictionTime(p *corev1.Pod, taints []*corev1.Taint) (at tim
 func (c *Controller) tolerates(p *corev1.Pod, t *corev1.Taint) (secs int64, limited bool) {
 	matched := false
 	for _, tol := range p.GetSpec().GetTolerations() {
-		if !matches(tol, t) {
+		if !taints.ToleratesTaint(tol, t) {
 			continue
 		}
 		matched = true
@@ -298,19 +299,6 @@ func (c *Controller) tolerates(p *corev1.Pod, t *corev1.Taint) (secs int64, limi
 		return int64(c.cfg.DefaultTolerationSeconds), true
 	}
 	return 0, true
-}
-
-func matches(tol *corev1.Toleration, t *corev1.Taint) bool {
-	if tol.GetEffect() != "" && tol.GetEffect() != t.GetEffect() {
-		return false
-	}
-	if tol.GetKey() == "" {
-		return tol.GetOperator() == "Exists"
-	}
-	if tol.GetKey() != t.GetKey() {
-		return false
-	}
-	return tol.GetOperator() == "Exists" || tol.GetValue() == t.GetValue()
 }
 
 func nodeRef(n *corev1.Node) *corev1.ObjectReference {
