@@ -75,7 +75,7 @@ expect "grpcurl Get" '"image": "tugboat.local/sise:0.5.0"' "$out"
 ./bin/tug-scheduler --kubeconfig "$KUBECONFIG" --metrics-address 127.0.0.1:0 >"$work/scheduler.log" 2>&1 &
 spid=$!
 ./bin/tug-kubelet --kubeconfig "$KUBECONFIG" --node-name node1 --managed-containerd \
-  --image-archives bin/images --root-dir "$work/kubelet" --metrics-address 127.0.0.1:0 >"$work/kubelet.log" 2>&1 &
+  --image-archives bin/images --root-dir "$work/kubelet" --pod-cidr 10.244.0.0/24 --metrics-address 127.0.0.1:0 >"$work/kubelet.log" 2>&1 &
 kpid=$!
 deadline=$((SECONDS + 90))
 until [ "$(kubectl get pod web -o jsonpath='{.status.phase}')" = Running ]; do

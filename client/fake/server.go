@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 
+	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
+	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -11,12 +13,18 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// Server is a gRPC server on 127.0.0.1 serving Pods and Leases from
-// in-memory Stores. Another kind takes a Store field, a server type like
-// podServer and one Register line.
+// Server is a gRPC server on 127.0.0.1 serving Pods, Leases, Nodes,
+// Jobs, CronJobs, ReplicaSets and Deployments from in-memory Stores.
+// Another kind takes a Store field, a server type like podServer and one
+// Register line (kinds.go).
 type Server struct {
-	Pods   *Store[*corev1.Pod]
-	Leases *Store[*coordinationv1.Lease]
+	Pods        *Store[*corev1.Pod]
+	Leases      *Store[*coordinationv1.Lease]
+	Nodes       *Store[*corev1.Node]
+	Jobs        *Store[*batchv1.Job]
+	CronJobs    *Store[*batchv1.CronJob]
+	ReplicaSets *Store[*appsv1.ReplicaSet]
+	Deployments *Store[*appsv1.Deployment]
 	// Addr is the host:port the server listens on.
 	Addr string
 
@@ -71,6 +79,7 @@ func Start() (*Server, error) {
 			return &coordinationv1.LeaseWatchEvent{Type: typ, Object: o}
 		},
 	}})
+	s.registerKinds(s.srv)
 	go s.srv.Serve(lis) //nolint:errcheck // Serve returns when Stop is called
 	return s, nil
 }

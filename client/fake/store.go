@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,7 +121,11 @@ func (s *Store[T]) Create(obj T) (T, error) {
 	if err := s.fail[OpCreate]; err != nil {
 		return zero, err
 	}
+	obj = proto.Clone(obj).(T)
 	m := obj.GetMetadata()
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.Name = fmt.Sprintf("%s%d", m.GetGenerateName(), s.rev+1)
+	}
 	if m.GetName() == "" {
 		return zero, status.Error(codes.InvalidArgument, "metadata.name: Required value")
 	}
@@ -128,8 +133,6 @@ func (s *Store[T]) Create(obj T) (T, error) {
 	if _, ok := s.objs[k]; ok {
 		return zero, status.Errorf(codes.AlreadyExists, "%q already exists", k)
 	}
-	obj = proto.Clone(obj).(T)
-	m = obj.GetMetadata()
 	m.Uid = fmt.Sprintf("uid-%d", s.rev+1)
 	m.CreationTimestamp = timestamppb.New(time.Now())
 	out := s.record(Added, obj)
@@ -238,9 +241,11 @@ func (s *Store[T]) WatchRequests() []*metav1.ListOptions {
 	return append([]*metav1.ListOptions(nil), s.watches...)
 }
 
-// filter matches objects against a ListOptions' namespace and labels.
+// filter matches objects against a ListOptions' namespace, labels and
+// fieldSelector metadata.name=x (the only field selector the fake knows).
 type filter struct {
 	namespace string
+	name      string
 	sel       labels.Selector
 }
 
@@ -249,14 +254,22 @@ func newFilter(opts *metav1.ListOptions) (filter, error) {
 	if err != nil {
 		return filter{}, status.Errorf(codes.InvalidArgument, "labelSelector: %v", err)
 	}
-	if opts.GetFieldSelector() != "" {
-		return filter{}, status.Error(codes.InvalidArgument, "fieldSelector: not supported by the fake")
+	f := filter{namespace: opts.GetNamespace(), sel: sel}
+	if fs := opts.GetFieldSelector(); fs != "" {
+		name, ok := strings.CutPrefix(fs, "metadata.name=")
+		if !ok || strings.ContainsAny(name, ",=!") {
+			return filter{}, status.Errorf(codes.InvalidArgument, "fieldSelector %q: only metadata.name=x is supported by the fake", fs)
+		}
+		f.name = name
 	}
-	return filter{namespace: opts.GetNamespace(), sel: sel}, nil
+	return f, nil
 }
 
 func (f filter) match(m *metav1.ObjectMeta) bool {
 	if f.namespace != "" && m.GetNamespace() != f.namespace {
+		return false
+	}
+	if f.name != "" && m.GetName() != f.name {
 		return false
 	}
 	return f.sel.Matches(labels.Set(m.GetLabels()))

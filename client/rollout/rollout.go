@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -73,14 +72,14 @@ func history(ctx context.Context, cs *clientset.Set, d *appsv1.Deployment) ([]Re
 		if !ownedBy(rs.GetMetadata(), d.GetMetadata().GetUid()) {
 			continue
 		}
-		n, err := strconv.ParseInt(rs.GetMetadata().GetAnnotations()[RevisionAnnotation], 10, 64)
-		if err != nil {
+		n, ok := ParseRevision(rs.GetMetadata())
+		if !ok {
 			continue
 		}
 		out = append(out, Revision{
 			Number: n, ReplicaSet: rs.GetMetadata().GetName(),
 			ChangeCause: rs.GetMetadata().GetAnnotations()[ChangeCauseAnnotation],
-			Template:    withoutHash(rs.GetSpec().GetTemplate()),
+			Template:    WithoutHash(rs.GetSpec().GetTemplate()),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
@@ -94,17 +93,6 @@ func ownedBy(m *metav1.ObjectMeta, uid string) bool {
 		}
 	}
 	return false
-}
-
-func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	t = proto.Clone(t).(*corev1.PodTemplateSpec)
-	if t.Metadata != nil {
-		delete(t.Metadata.Labels, HashLabel)
-		if len(t.Metadata.Labels) == 0 {
-			t.Metadata.Labels = nil
-		}
-	}
-	return t
 }
 
 // UndoResult says what Undo did.
@@ -149,7 +137,7 @@ func undo(ctx context.Context, cs *clientset.Set, namespace, name string, toRevi
 	if err != nil {
 		return UndoResult{}, fmt.Errorf("deployment %s: %w", name, err)
 	}
-	if proto.Equal(withoutHash(d.GetSpec().GetTemplate()), target.Template) {
+	if proto.Equal(WithoutHash(d.GetSpec().GetTemplate()), target.Template) {
 		return UndoResult{Revision: target.Number, Skipped: true}, nil
 	}
 	upd := proto.Clone(d).(*appsv1.Deployment)
@@ -170,7 +158,7 @@ func pick(revs []Revision, d *appsv1.Deployment, want int64) (Revision, error) {
 		}
 		return Revision{}, fmt.Errorf("revision %d: %w", want, ErrRevisionNotFound)
 	}
-	cur, _ := strconv.ParseInt(d.GetMetadata().GetAnnotations()[RevisionAnnotation], 10, 64)
+	cur, _ := ParseRevision(d.GetMetadata())
 	var prev *Revision
 	for i := range revs {
 		if revs[i].Number < cur || cur == 0 && i < len(revs)-1 {

@@ -29,7 +29,7 @@ const maxMessageBytes = 64 << 20
 // sets of controllers.
 func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := cfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("controller-manager: %w", err)
 	}
 	obs := observe.NewServer()
 	if cfg.Registry != nil {
@@ -37,11 +37,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	kc, err := config.Load(cfg.Kubeconfig, "")
 	if err != nil {
-		return err
+		return fmt.Errorf("controller-manager: load kubeconfig %q: %w", cfg.Kubeconfig, err)
 	}
 	clientMetrics, err := config.NewMetrics(obs.Registry)
 	if err != nil {
-		return err
+		return fmt.Errorf("controller-manager: client metrics: %w", err)
 	}
 	grpcMetrics := obs.GRPCClientMetrics("controller_manager")
 	opts := append(clientMetrics.DialOptions(),
@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
 	conn, err := config.Dial(ctx, kc, opts...)
 	if err != nil {
-		return err
+		return fmt.Errorf("controller-manager: apiserver: %w", err)
 	}
 	defer conn.Close()
 	cs := clientset.New(conn)
@@ -61,14 +61,14 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	metrics, err := controller.NewMetrics(obs.Registry)
 	if err != nil {
-		return err
+		return fmt.Errorf("controller-manager: controller metrics: %w", err)
 	}
 	inf := newInformers(cs, log)
 	d := deps{cfg: cfg, cs: cs, inf: inf, metrics: metrics, log: log,
 		events: record.New(cs.Events(), "controller-manager", "", log.Named("events"))}
 	loops, err := build(d)
 	if err != nil {
-		return err
+		return fmt.Errorf("controller-manager: %w", err)
 	}
 	obs.AddReadyCheck("informers", inf.synced)
 

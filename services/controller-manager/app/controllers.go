@@ -65,7 +65,9 @@ var registry = map[string]func(d deps) (runner, error){
 		return job.New(d.cs, d.inf.jobs, d.inf.pods, d.cfg.JobBackoff, d.events, d.metrics, d.log.Named(job.Name))
 	},
 	namespace.Name: func(d deps) (runner, error) {
-		return namespace.New(d.cs, d.inf.namespaces, d.events, d.metrics, d.log.Named(namespace.Name))
+		return namespace.New(d.cs, d.inf.namespaces, namespace.Caches{
+			CronJobs: d.inf.cronJobs, Deployments: d.inf.deployments, Jobs: d.inf.jobs, ReplicaSets: d.inf.replicaSets, Pods: d.inf.pods,
+		}, d.events, d.metrics, d.log.Named(namespace.Name))
 	},
 	gc.Name: func(d deps) (runner, error) {
 		return gc.New([]gc.Kind{

@@ -16,6 +16,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
 	"go.uber.org/zap"
 )
 
@@ -85,12 +86,9 @@ func jobRef(j *batchv1.Job) *corev1.ObjectReference {
 	return &corev1.ObjectReference{ApiVersion: "batch/v1", Kind: "Job", Namespace: m.GetNamespace(), Name: m.GetName(), Uid: m.GetUid(), ResourceVersion: m.GetResourceVersion()}
 }
 
-// finished reports whether j has its Complete or Failed condition.
-func finished(j *batchv1.Job) (bool, bool) {
-	for _, c := range j.GetStatus().GetConditions() {
-		if c.GetStatus() == "True" && (c.GetType() == "Complete" || c.GetType() == "Failed") {
-			return true, c.GetType() == "Complete"
-		}
-	}
-	return false, false
+// finished reports whether j has its Complete or Failed condition, and
+// whether it succeeded.
+func finished(j *batchv1.Job) (done, succeeded bool) {
+	done, typ := job.Finished(j)
+	return done, typ == "Complete"
 }

@@ -60,14 +60,33 @@ func decide(cj *batchv1.CronJob, sched cron.Schedule, loc *time.Location, now ti
 		p.run = t
 		if n++; n > maxMissed {
 			p.many = true
-			// Jump to the latest time before now rather than walk
-			// every minute of a long absence.
-			for u := sched.Next(now.Add(-2 * time.Hour).In(loc)); !u.After(now); u = sched.Next(u) {
-				p.run = u
-			}
+			p.run = latest(sched, loc, earliest, now, sched.Next(t).Sub(t))
 			break
 		}
 	}
 	p.next = sched.Next(now.In(loc))
 	return p
+}
+
+// latest is the last schedule time in (earliest, now], one known to
+// exist, found without walking every time of a long absence: it walks
+// from now - maxMissed periods (period: the gap between two consecutive
+// times), widening the window while it holds none (a schedule's gaps can
+// differ: weekends, month ends).
+func latest(sched cron.Schedule, loc *time.Location, earliest, now time.Time, period time.Duration) time.Time {
+	window := time.Duration(maxMissed) * max(period, time.Minute)
+	for {
+		from := now.Add(-window)
+		if from.Before(earliest) {
+			from = earliest
+		}
+		var run time.Time
+		for u := sched.Next(from.In(loc)); !u.After(now); u = sched.Next(u) {
+			run = u
+		}
+		if !run.IsZero() || !from.After(earliest) {
+			return run
+		}
+		window *= 2
+	}
 }

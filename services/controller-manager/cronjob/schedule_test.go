@@ -50,6 +50,9 @@ func TestDecide(t *testing.T) {
 		{"within the starting deadline", cronJob("0 * * * *", "2026-01-01T10:01:00Z", "", nil, proto.Int32(300)), "2026-01-01T11:02:00Z", "2026-01-01T11:00:00Z", "2026-01-01T12:00:00Z", false},
 		{"time zone", cronJob("0 9 * * *", "2026-01-01T00:00:00Z", "", proto.String("Europe/Kyiv"), nil), "2026-01-01T07:00:00Z", "2026-01-01T07:00:00Z", "2026-01-02T07:00:00Z", false},
 		{"long absence", cronJob("* * * * *", "2026-01-01T00:00:00Z", "", nil, nil), "2026-01-03T00:00:30Z", "2026-01-03T00:00:00Z", "2026-01-03T00:01:00Z", true},
+		{"long absence, daily: the latest day runs", cronJob("@daily", "2026-01-01T00:00:00Z", "", nil, nil), "2026-05-01T05:00:00Z", "2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z", true},
+		{"long absence, weekdays across a weekend", cronJob("0 9 * * 1-5", "2025-06-01T00:00:00Z", "", nil, nil), "2026-01-04T12:00:00Z", "2026-01-02T09:00:00Z", "2026-01-05T09:00:00Z", true},
+		{"long absence, monthly", cronJob("@monthly", "2010-01-01T00:00:00Z", "", nil, nil), "2026-03-15T00:00:00Z", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sched, loc, err := Schedule(tc.cj)
@@ -99,3 +102,5 @@ func TestOlder(t *testing.T) {
 		t.Fatal("a manual job created at 05:00:10 does not come after the 04:00 job")
 	}
 }
+
+func timestampAt(s string) *timestamppb.Timestamp { return timestamppb.New(at(s)) }

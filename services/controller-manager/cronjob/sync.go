@@ -83,8 +83,10 @@ func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, st *batc
 	switch cj.GetSpec().GetConcurrencyPolicy() {
 	case "Forbid":
 		if len(active) > 0 {
+			// lastScheduleTime stays: the time is still due, and starts
+			// once the active Job finishes (its update requeues us), if
+			// still within startingDeadlineSeconds.
 			c.events.Eventf(ref(cj), record.Normal, "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid")
-			st.LastScheduleTime = timestamppb.New(p.run)
 			return nil
 		}
 	case "Replace":

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/client/rollout"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -23,42 +24,18 @@ import (
 // matches and releasing owned ones it no longer matches.
 func (c *Controller) claim(ctx context.Context, d *appsv1.Deployment, sel labels.Selector) ([]*appsv1.ReplicaSet, error) {
 	m := d.GetMetadata()
-	var owned []*appsv1.ReplicaSet
-	for _, rs := range c.rss.ListNamespace(m.GetNamespace(), nil) {
-		rm := rs.GetMetadata()
-		matches := sel.Matches(labels.Set(rm.GetLabels()))
-		r := controller.ControllerRef(rm)
-		switch {
-		case r != nil && r.GetUid() == m.GetUid():
-			if matches {
-				owned = append(owned, rs)
-				continue
-			}
-			next := proto.Clone(rs).(*appsv1.ReplicaSet)
-			next.Metadata.OwnerReferences = controller.WithoutOwner(rm, m.GetUid())
-			if _, err := c.cs.ReplicaSets().Update(ctx, next); err != nil && status.Code(err) != codes.NotFound {
-				return nil, fmt.Errorf("deployment %s: release replicaset %s: %w", m.GetName(), rm.GetName(), err)
-			}
-		case r == nil && matches && m.GetDeletionTimestamp() == nil && rm.GetDeletionTimestamp() == nil:
-			next := proto.Clone(rs).(*appsv1.ReplicaSet)
-			next.Metadata.OwnerReferences = append(next.Metadata.OwnerReferences, controller.NewControllerRef(m, "apps/v1", "Deployment"))
-			updated, err := c.cs.ReplicaSets().Update(ctx, next)
-			if status.Code(err) == codes.NotFound {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("deployment %s: adopt replicaset %s: %w", m.GetName(), rm.GetName(), err)
-			}
-			owned = append(owned, updated)
-		}
-	}
-	return owned, nil
+	return controller.Claim[*appsv1.ReplicaSet]{
+		Owner: m, APIVersion: "apps/v1", Kind: "Deployment", Selector: sel,
+		Update: func(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
+			return c.cs.ReplicaSets().Update(ctx, rs)
+		},
+	}.Run(ctx, c.rss.ListNamespace(m.GetNamespace(), nil))
 }
 
 // Hash is the pod-template-hash of a template: FNV-32a over its
 // deterministic encoding without the hash label, plus the collision count.
 func Hash(t *corev1.PodTemplateSpec, collisions int32) string {
-	t = withoutHash(t)
+	t = rollout.WithoutHash(t)
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(t)
 	h := fnv.New32a()
 	_, _ = h.Write(b)
@@ -68,23 +45,9 @@ func Hash(t *corev1.PodTemplateSpec, collisions int32) string {
 	return strconv.FormatUint(uint64(h.Sum32()), 36)
 }
 
-// withoutHash returns a copy of t without the pod-template-hash label.
-func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	t = proto.Clone(t).(*corev1.PodTemplateSpec)
-	if t.Metadata != nil {
-		delete(t.Metadata.Labels, HashLabel)
-		if len(t.Metadata.Labels) == 0 {
-			t.Metadata.Labels = nil
-		}
-	}
-	return t
-}
-
 // SameTemplate reports whether two templates are equal but for the
 // pod-template-hash label.
-func SameTemplate(a, b *corev1.PodTemplateSpec) bool {
-	return proto.Equal(withoutHash(a), withoutHash(b))
-}
+func SameTemplate(a, b *corev1.PodTemplateSpec) bool { return rollout.SameTemplate(a, b) }
 
 // findNew returns the ReplicaSet of d's current template, or nil; the
 // oldest one when several match.
@@ -114,7 +77,7 @@ func olds(rss []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) []*appsv1.ReplicaS
 // Revision reads a ReplicaSet's (or Deployment's) revision annotation; 0
 // when it has none.
 func Revision(m *metav1.ObjectMeta) int64 {
-	n, _ := strconv.ParseInt(m.GetAnnotations()[RevisionAnnotation], 10, 64)
+	n, _ := rollout.ParseRevision(m)
 	return n
 }
 

@@ -80,10 +80,16 @@ func (c *Controller) computeStatus(d *appsv1.Deployment, newRS *appsv1.ReplicaSe
 	complete := newRS != nil && st.UpdatedReplicas == replicas && st.Replicas == replicas && st.AvailableReplicas == replicas &&
 		newRS.GetStatus().GetObservedGeneration() >= newRS.GetMetadata().GetGeneration()
 	cur := condition(conds, Progressing)
+	// Kubernetes' isCompleteDeployment: a rollout that completed stays
+	// complete until a new one starts (a new template: updated replicas
+	// fall behind); an availability dip is not a rollout, neither
+	// progressing nor timing out.
+	settled := st.Replicas == st.UpdatedReplicas && cur != nil && cur.GetReason() == ReasonNewRSAvailable
 	deadline := time.Duration(d.GetSpec().GetProgressDeadlineSeconds()) * time.Second
 	switch {
 	case d.GetSpec().GetPaused():
 		conds = setCondition(conds, Progressing, "Unknown", ReasonPaused, "Deployment is paused", now)
+	case settled && !complete:
 	case complete:
 		conds = setCondition(conds, Progressing, "True", ReasonNewRSAvailable, fmt.Sprintf("ReplicaSet %q has successfully progressed.", newRS.GetMetadata().GetName()), now)
 	case cur != nil && cur.GetReason() == ReasonPaused:
@@ -99,7 +105,7 @@ func (c *Controller) computeStatus(d *appsv1.Deployment, newRS *appsv1.ReplicaSe
 	case d.GetSpec().ProgressDeadlineSeconds != nil && cur.GetLastUpdateTime().AsTime().Add(deadline).Before(now):
 		conds = setCondition(conds, Progressing, "False", ReasonDeadlineExceeded, fmt.Sprintf("Deployment %q has timed out progressing.", d.GetMetadata().GetName()), now)
 	}
-	if p := condition(conds, Progressing); !complete && p != nil && p.GetStatus() == "True" && d.GetSpec().ProgressDeadlineSeconds != nil {
+	if p := condition(conds, Progressing); !complete && !settled && p != nil && p.GetStatus() == "True" && d.GetSpec().ProgressDeadlineSeconds != nil {
 		left := p.GetLastUpdateTime().AsTime().Add(deadline).Sub(now)
 		c.EnqueueAfter(controller.Key(d.GetMetadata()), left+time.Second)
 	}

@@ -73,9 +73,21 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	now := c.now()
 	s := j.GetSpec()
-	if done, _ := Finished(j); done {
+	if done, typ := Finished(j); done {
+		// A Failed Job's running pods go, on every sync until they are
+		// gone: a delete that failed when the condition was written is
+		// retried here.
+		var delErr error
+		if typ == "Failed" && len(n.activePods) > 0 {
+			if delErr = c.deleteActive(ctx, j, n.activePods); delErr == nil {
+				n.active, n.ready = 0, 0
+			}
+		}
 		st.Active, st.Succeeded, st.Failed, st.Ready = n.active, n.succeeded, n.failed, proto.Int32(n.ready)
-		return c.writeStatus(ctx, j, st)
+		if err := c.writeStatus(ctx, j, st); err != nil {
+			return err
+		}
+		return delErr
 	}
 	if st.StartTime == nil && !s.GetSuspend() {
 		st.StartTime = timestamppb.New(now.Truncate(time.Second))
@@ -95,8 +107,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	var manageErr error
 	switch {
 	case failReason != "":
-		manageErr = c.deleteActive(ctx, j, n.activePods)
-		n.active = 0
+		if manageErr = c.deleteActive(ctx, j, n.activePods); manageErr == nil {
+			n.active, n.ready = 0, 0
+		}
 		setCondition(st, "Failed", failReason, failMsg, now)
 		c.events.Event(ref(j), record.Warning, failReason, failMsg)
 	case complete(s, n):
@@ -163,17 +176,7 @@ func (c *Controller) manage(ctx context.Context, j *batchv1.Job, n counts) error
 }
 
 func (c *Controller) createPod(ctx context.Context, j *batchv1.Job) error {
-	t := j.GetSpec().GetTemplate()
-	m := j.GetMetadata()
-	_, err := c.cs.Pods().Create(ctx, &corev1.Pod{
-		ApiVersion: "v1", Kind: "Pod",
-		Metadata: &metav1.ObjectMeta{
-			GenerateName: m.GetName() + "-", Namespace: m.GetNamespace(),
-			Labels: t.GetMetadata().GetLabels(), Annotations: t.GetMetadata().GetAnnotations(),
-			OwnerReferences: []*metav1.OwnerReference{controller.NewControllerRef(m, "batch/v1", "Job")},
-		},
-		Spec: t.GetSpec(),
-	})
+	_, err := c.cs.Pods().Create(ctx, controller.PodFromTemplate(j.GetSpec().GetTemplate(), j.GetMetadata(), "batch/v1", "Job"))
 	return err
 }
 

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -27,6 +29,9 @@ const Name = "nodeipam"
 
 // ErrFull: every block of the cluster CIDR is taken.
 var ErrFull = errors.New("no free pod CIDR left in the cluster CIDR")
+
+// ErrConflict: a node has a pod CIDR another node has too.
+var ErrConflict = errors.New("pod CIDR already in use")
 
 // Controller is the node IPAM controller.
 type Controller struct {
@@ -63,8 +68,17 @@ func New(cluster netip.Prefix, maskBits int, cs *clientset.Set, nodes *informer.
 func (c *Controller) observe(n *corev1.Node) {
 	name := n.GetMetadata().GetName()
 	if cidr := n.GetSpec().GetPodCidr(); cidr != "" {
-		if p, err := netip.ParsePrefix(cidr); err == nil {
-			c.alloc.Occupy(name, p)
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			c.log.Warn("node has an unparseable pod CIDR", zap.String("node", name), zap.String("podCIDR", cidr), zap.Error(err))
+			return
+		}
+		if err := c.alloc.Occupy(name, p); err != nil {
+			// Both nodes keep the block (it is theirs: IPAM does not
+			// rewrite a spec.podCIDR); it stays taken until both go.
+			c.log.Warn("pod CIDR conflict", zap.String("node", name), zap.String("podCIDR", p.String()), zap.Error(err))
+			c.events.Eventf(&corev1.ObjectReference{ApiVersion: "v1", Kind: "Node", Name: name, Uid: n.GetMetadata().GetUid()},
+				record.Warning, "CIDRNotAvailable", "Node %s: %v", name, err)
 		}
 		return
 	}
@@ -100,13 +114,15 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	return nil
 }
 
-// Allocator hands out the blocks of a cluster CIDR, one per node.
+// Allocator hands out the blocks of a cluster CIDR, one per node. It
+// tracks every node holding a block, so that a block two nodes claim
+// (their own spec.podCIDR) stays taken until both release it.
 type Allocator struct {
 	cluster netip.Prefix
 	bits    int
 	mu      sync.Mutex
 	byNode  map[string]netip.Prefix
-	used    map[netip.Prefix]string
+	holders map[netip.Prefix]map[string]bool
 }
 
 // NewAllocator splits cluster (IPv4) into blocks of bits.
@@ -115,21 +131,46 @@ func NewAllocator(cluster netip.Prefix, bits int) (*Allocator, error) {
 	if !cluster.Addr().Is4() || bits <= cluster.Bits() || bits > 30 {
 		return nil, fmt.Errorf("node pod CIDRs of /%d do not fit cluster CIDR %s (IPv4 only)", bits, cluster)
 	}
-	return &Allocator{cluster: cluster, bits: bits, byNode: map[string]netip.Prefix{}, used: map[netip.Prefix]string{}}, nil
+	return &Allocator{cluster: cluster, bits: bits, byNode: map[string]netip.Prefix{}, holders: map[netip.Prefix]map[string]bool{}}, nil
 }
 
 // Occupy records that node has block p (a kubelet's own, or allocated
-// before a restart).
-func (a *Allocator) Occupy(node string, p netip.Prefix) {
+// before a restart). When p is already another node's it is recorded all
+// the same (the nodes have it) and ErrConflict names the others; only a
+// node newly taking p reports it, not one observed again.
+func (a *Allocator) Occupy(node string, p netip.Prefix) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p = p.Masked()
-	if old, ok := a.byNode[node]; ok && old != p {
-		delete(a.used, old)
+	if old, ok := a.byNode[node]; ok {
+		if old == p {
+			return nil
+		}
+		a.drop(node, old)
 	}
 	a.byNode[node] = p
-	if _, taken := a.used[p]; !taken {
-		a.used[p] = node
+	set := a.holders[p]
+	if set == nil {
+		set = map[string]bool{}
+		a.holders[p] = set
+	}
+	var others []string
+	for n := range set {
+		others = append(others, n)
+	}
+	set[node] = true
+	if len(others) > 0 {
+		sort.Strings(others)
+		return fmt.Errorf("pod CIDR %s of node %s is also node %s's: %w", p, node, strings.Join(others, ", "), ErrConflict)
+	}
+	return nil
+}
+
+// drop removes node from p's holders; a.mu held.
+func (a *Allocator) drop(node string, p netip.Prefix) {
+	delete(a.holders[p], node)
+	if len(a.holders[p]) == 0 {
+		delete(a.holders, p)
 	}
 }
 
@@ -147,8 +188,8 @@ func (a *Allocator) Allocate(node string) (netip.Prefix, error) {
 	for i := range n {
 		v := start + uint32(i)*size
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), a.bits)
-		if _, taken := a.used[p]; !taken {
-			a.used[p] = node
+		if len(a.holders[p]) == 0 {
+			a.holders[p] = map[string]bool{node: true}
 			a.byNode[node] = p
 			return p, nil
 		}
@@ -156,14 +197,13 @@ func (a *Allocator) Allocate(node string) (netip.Prefix, error) {
 	return netip.Prefix{}, fmt.Errorf("%s: %w", a.cluster, ErrFull)
 }
 
-// Release frees node's block.
+// Release frees node's hold on its block; the block is free once no node
+// holds it.
 func (a *Allocator) Release(node string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if p, ok := a.byNode[node]; ok {
-		if a.used[p] == node {
-			delete(a.used, p)
-		}
+		a.drop(node, p)
 		delete(a.byNode, node)
 	}
 }

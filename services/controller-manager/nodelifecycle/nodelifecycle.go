@@ -6,7 +6,8 @@
 // NoExecute taint they do not tolerate are evicted once their toleration
 // runs out (DefaultTolerationSeconds when they have none for the
 // unreachable and not-ready taints), so that their owners replace them
-// on healthy nodes. The taints go when the node is Ready again.
+// on healthy nodes. The taints go when the node is Ready again. The pods
+// of a deleted node are deleted.
 package nodelifecycle
 
 import (
@@ -58,9 +59,11 @@ type Controller struct {
 	events *record.Recorder
 	log    *zap.Logger
 
-	// byNode indexes active pods by node, from the pod informer.
+	// byNode indexes active pods by node, from the pod informer; gone
+	// holds the nodes deleted whose pods are not all gone yet.
 	mu     sync.Mutex
 	byNode map[string]map[string]*corev1.Pod
+	gone   map[string]bool
 }
 
 // New returns the controller, fed by the Node, Lease and Pod informers.
@@ -73,14 +76,28 @@ func New(cfg Config, cs *clientset.Set, nodes *informer.Informer[*corev1.Node], 
 		cfg.MonitorPeriod = min(5*time.Second, cfg.GracePeriod/5)
 	}
 	c := &Controller{cfg: cfg, cs: cs, nodes: nodes.Lister(), leases: leases.Lister(), pods: pods.Lister(), events: events, log: log,
-		byNode: map[string]map[string]*corev1.Pod{}}
+		byNode: map[string]map[string]*corev1.Pod{}, gone: map[string]bool{}}
 	loop, err := controller.NewLoop(Name, c.sync, m, log)
 	if err != nil {
 		return nil, err
 	}
 	c.Loop = loop
 	enqueue := func(n *corev1.Node) { c.Enqueue(n.GetMetadata().GetName()) }
-	nodes.AddHandler(informer.HandlerFuncs[*corev1.Node]{AddFunc: enqueue, UpdateFunc: func(_, n *corev1.Node) { enqueue(n) }})
+	nodes.AddHandler(informer.HandlerFuncs[*corev1.Node]{
+		AddFunc: func(n *corev1.Node) {
+			c.mu.Lock()
+			delete(c.gone, n.GetMetadata().GetName())
+			c.mu.Unlock()
+			enqueue(n)
+		},
+		UpdateFunc: func(_, n *corev1.Node) { enqueue(n) },
+		DeleteFunc: func(n *corev1.Node) {
+			c.mu.Lock()
+			c.gone[n.GetMetadata().GetName()] = true
+			c.mu.Unlock()
+			enqueue(n)
+		},
+	})
 	pods.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
 		AddFunc:    c.podChanged,
 		UpdateFunc: func(_, p *corev1.Pod) { c.podChanged(p) },
@@ -98,7 +115,11 @@ func (c *Controller) podChanged(p *corev1.Pod) {
 	c.mu.Lock()
 	if !controller.Active(p) {
 		delete(c.byNode[node], k)
+		gone := c.gone[node]
 		c.mu.Unlock()
+		if gone {
+			c.Enqueue(node)
+		}
 		return
 	}
 	set := c.byNode[node]
@@ -115,9 +136,14 @@ func (c *Controller) podChanged(p *corev1.Pod) {
 }
 
 func (c *Controller) podDeleted(p *corev1.Pod) {
+	node := p.GetSpec().GetNodeName()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.byNode[p.GetSpec().GetNodeName()], controller.Key(p.GetMetadata()))
+	delete(c.byNode[node], controller.Key(p.GetMetadata()))
+	gone := c.gone[node]
+	c.mu.Unlock()
+	if gone {
+		c.Enqueue(node) // the last pod of a deleted node drops its index entry
+	}
 }
 
 // podsOn returns the active pods bound to node.

@@ -30,6 +30,12 @@ func TestEvictionTime(t *testing.T) {
 		{"wildcard toleration", pod(&corev1.Toleration{Operator: "Exists"}), []*corev1.Taint{unreachable, other}, 0, true},
 		{"other taint untolerated: now", pod(), []*corev1.Taint{unreachable, other}, 0, false},
 		{"other taint tolerated by value", pod(&corev1.Toleration{Key: "maintenance", Operator: "Equal", Value: "now", TolerationSeconds: proto.Int32(60)}), []*corev1.Taint{other}, 60 * time.Second, false},
+		{"mixed nil and finite seconds: the smallest finite", pod(
+			&corev1.Toleration{Key: TaintUnreachable, Operator: "Exists", Effect: "NoExecute"},
+			&corev1.Toleration{Key: TaintUnreachable, Operator: "Exists", TolerationSeconds: proto.Int32(90)},
+			&corev1.Toleration{Operator: "Exists", TolerationSeconds: proto.Int32(30)}), []*corev1.Taint{unreachable}, 30 * time.Second, false},
+		{"non-positive seconds: now", pod(&corev1.Toleration{Key: TaintUnreachable, Operator: "Exists", TolerationSeconds: proto.Int32(-5)}), []*corev1.Taint{unreachable}, 0, false},
+		{"empty key with Equal: every taint of that (empty) value, forever", pod(&corev1.Toleration{Operator: "Equal", Effect: "NoExecute"}), []*corev1.Taint{unreachable}, 0, true},
 		{"other taint, wrong value", pod(&corev1.Toleration{Key: "maintenance", Operator: "Equal", Value: "later"}), []*corev1.Taint{other}, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

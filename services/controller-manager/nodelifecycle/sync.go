@@ -9,6 +9,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/taints"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -20,7 +21,7 @@ import (
 func (c *Controller) sync(ctx context.Context, name string) error {
 	n, ok := c.nodes.Get("", name)
 	if !ok {
-		return nil
+		return c.cleanGone(ctx, name)
 	}
 	now := c.cfg.Now()
 	age := now.Sub(c.heartbeat(n))
@@ -34,11 +35,51 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	} else if age <= c.cfg.GracePeriod {
 		c.EnqueueAfter(name, c.cfg.GracePeriod-age+100*time.Millisecond)
 	}
+	var notReadyErr error
+	if ready == "Unknown" {
+		// On every sync, not only the transition: a pod update that
+		// failed, or a pod bound since, is marked too.
+		notReadyErr = c.markPodsNotReady(ctx, name, now)
+	}
 	n, err := c.syncTaints(ctx, n, ready, now)
 	if err != nil {
-		return err
+		return errors.Join(notReadyErr, err)
 	}
-	return c.evict(ctx, n, now)
+	return errors.Join(notReadyErr, c.evict(ctx, n, now))
+}
+
+// cleanGone deletes the pods still bound to a node that was deleted (as
+// Kubernetes' pod garbage collector does, at once: no kubelet will
+// confirm a graceful deletion) and drops the node from the pod index
+// once none is left.
+func (c *Controller) cleanGone(ctx context.Context, name string) error {
+	c.mu.Lock()
+	gone := c.gone[name]
+	c.mu.Unlock()
+	if !gone {
+		return nil
+	}
+	pods := c.podsOn(name)
+	if len(pods) == 0 {
+		c.mu.Lock()
+		if len(c.byNode[name]) == 0 {
+			delete(c.byNode, name)
+			delete(c.gone, name)
+		}
+		c.mu.Unlock()
+		return nil
+	}
+	var errs []error
+	for _, p := range pods {
+		m := p.GetMetadata()
+		_, err := c.cs.Pods().Delete(ctx, &metav1.DeleteOptions{Namespace: m.GetNamespace(), Name: m.GetName(), GracePeriodSeconds: proto.Int32(0),
+			Preconditions: &metav1.Preconditions{Uid: proto.String(m.GetUid())}})
+		if err != nil && status.Code(err) != codes.NotFound {
+			errs = append(errs, fmt.Errorf("delete pod %s of deleted node %s: %w", controller.Key(m), name, err))
+		}
+	}
+	c.log.Info("deleted the pods of a deleted node", zap.String("node", name), zap.Int("pods", len(pods)-len(errs)))
+	return errors.Join(errs...)
 }
 
 // heartbeat is the node's latest sign of life: its Lease's renewTime or
@@ -70,8 +111,7 @@ func readyStatus(n *corev1.Node) string {
 	return ""
 }
 
-// markUnknown sets the node's conditions to Unknown and its pods' Ready
-// conditions to False.
+// markUnknown sets the node's conditions to Unknown.
 func (c *Controller) markUnknown(ctx context.Context, n *corev1.Node, now time.Time) (*corev1.Node, error) {
 	upd := proto.Clone(n).(*corev1.Node)
 	if upd.Status == nil {
@@ -98,11 +138,18 @@ func (c *Controller) markUnknown(ctx context.Context, n *corev1.Node, now time.T
 	}
 	c.log.Info("node unreachable", zap.String("node", n.GetMetadata().GetName()))
 	c.events.Eventf(nodeRef(n), record.Normal, "NodeNotReady", "Node %s status is now: NodeNotReady", n.GetMetadata().GetName())
+	return out, nil
+}
+
+// markPodsNotReady sets the Ready condition of node's pods to False;
+// pods already not ready are left alone.
+func (c *Controller) markPodsNotReady(ctx context.Context, node string, now time.Time) error {
+	ts := timestamppb.New(now.Truncate(time.Second))
 	var errs []error
-	for _, p := range c.podsOn(n.GetMetadata().GetName()) {
+	for _, p := range c.podsOn(node) {
 		errs = append(errs, c.markPodNotReady(ctx, p, ts))
 	}
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func (c *Controller) markPodNotReady(ctx context.Context, p *corev1.Pod, ts *timestamppb.Timestamp) error {
@@ -223,44 +270,35 @@ func (c *Controller) evictionTime(p *corev1.Pod, taints []*corev1.Taint) (at tim
 }
 
 // tolerates says how many seconds p tolerates t (limited), or that it
-// tolerates it forever (!limited). A pod without a toleration of the
-// unreachable or not-ready taint gets DefaultTolerationSeconds; other
-// untolerated taints give 0.
+// tolerates it forever (!limited). As Kubernetes' getMinTolerationTime,
+// of the tolerations matching t the smallest tolerationSeconds counts (0
+// when not positive); t is tolerated forever only when none of them has
+// tolerationSeconds. A pod without a toleration of the unreachable or
+// not-ready taint gets DefaultTolerationSeconds; other untolerated taints
+// give 0.
 func (c *Controller) tolerates(p *corev1.Pod, t *corev1.Taint) (secs int64, limited bool) {
 	matched := false
 	for _, tol := range p.GetSpec().GetTolerations() {
-		if !matches(tol, t) {
+		if !taints.ToleratesTaint(tol, t) {
 			continue
 		}
+		matched = true
 		if tol.TolerationSeconds == nil {
-			return 0, false
+			continue
 		}
 		s := max(int64(tol.GetTolerationSeconds()), 0)
-		if !matched || s < secs {
+		if !limited || s < secs {
 			secs = s
 		}
-		matched = true
+		limited = true
 	}
 	if matched {
-		return secs, true
+		return secs, limited
 	}
 	if t.GetKey() == TaintUnreachable || t.GetKey() == TaintNotReady {
 		return int64(c.cfg.DefaultTolerationSeconds), true
 	}
 	return 0, true
-}
-
-func matches(tol *corev1.Toleration, t *corev1.Taint) bool {
-	if tol.GetEffect() != "" && tol.GetEffect() != t.GetEffect() {
-		return false
-	}
-	if tol.GetKey() == "" {
-		return tol.GetOperator() == "Exists"
-	}
-	if tol.GetKey() != t.GetKey() {
-		return false
-	}
-	return tol.GetOperator() == "Exists" || tol.GetValue() == t.GetValue()
 }
 
 func nodeRef(n *corev1.Node) *corev1.ObjectReference {

@@ -73,20 +73,7 @@ func (c *Controller) manage(ctx context.Context, rs *appsv1.ReplicaSet, active [
 }
 
 func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet) error {
-	t := rs.GetSpec().GetTemplate()
-	m := rs.GetMetadata()
-	pod := &corev1.Pod{
-		ApiVersion: "v1", Kind: "Pod",
-		Metadata: &metav1.ObjectMeta{
-			GenerateName:    m.GetName() + "-",
-			Namespace:       m.GetNamespace(),
-			Labels:          t.GetMetadata().GetLabels(),
-			Annotations:     t.GetMetadata().GetAnnotations(),
-			OwnerReferences: []*metav1.OwnerReference{controller.NewControllerRef(m, "apps/v1", "ReplicaSet")},
-		},
-		Spec: t.GetSpec(),
-	}
-	_, err := c.cs.Pods().Create(ctx, pod)
+	_, err := c.cs.Pods().Create(ctx, controller.PodFromTemplate(rs.GetSpec().GetTemplate(), rs.GetMetadata(), "apps/v1", "ReplicaSet"))
 	return err
 }
 

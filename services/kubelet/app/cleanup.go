@@ -28,6 +28,12 @@ func cleanup(ctx context.Context, cfg Config, log *zap.Logger) error {
 	var errs []error
 	if cfg.ManagedContainerd {
 		cc := cfg.containerdConfig()
+		if cfg.PodCIDR == "" {
+			// Without --pod-cidr (the node IPAM's block, unknown here) the
+			// config only lets containerd start and run CNI DEL, which
+			// releases addresses by container, whatever the range.
+			cfg.PodCIDR = placeholderPodCIDR(cfg.ClusterCIDR)
+		}
 		if err := cfg.writeCNIConfig(cc.CNIConfDir()); err != nil {
 			return err
 		}
@@ -82,4 +88,11 @@ func removeSandboxes(ctx context.Context, endpoint string, log *zap.Logger) erro
 		log.Info("sandbox removed", zap.String("sandbox", s.GetId()), zap.String("pod", s.GetMetadata().GetNamespace()+"/"+s.GetMetadata().GetName()))
 	}
 	return errors.Join(errs...)
+}
+
+// placeholderPodCIDR is the first /24 of the cluster CIDR (Validate has
+// parsed it).
+func placeholderPodCIDR(cluster string) string {
+	p := netip.MustParsePrefix(cluster).Masked()
+	return netip.PrefixFrom(p.Addr(), max(p.Bits(), 24)).String()
 }

@@ -33,15 +33,18 @@ type Config struct {
 	RootDir           string
 	ImageArchives     string // OCI archives served to the managed containerd
 	SandboxImage      string
-	PodCIDR           string
-	ClusterCIDR       string
-	ServiceCIDR       string
-	CNIBinDir         string
-	CNIConfDir        string // for an external runtime: where to write the CNI config
-	Labels            string
-	MetricsAddress    string
-	HollowNodes       int
-	HollowCapacity    string
+	// PodCIDR is this node's pod addresses. Empty: the Node registers
+	// without spec.podCIDR and the kubelet waits for the
+	// controller-manager's node IPAM to assign one.
+	PodCIDR        string
+	ClusterCIDR    string
+	ServiceCIDR    string
+	CNIBinDir      string
+	CNIConfDir     string // for an external runtime: where to write the CNI config
+	Labels         string
+	MetricsAddress string
+	HollowNodes    int
+	HollowCapacity string
 	// HollowBehaviors sets what the hollow nodes' containers do, by image
 	// ("" for every other image): exit after a while, print logs. No flag:
 	// for tests that need pods to finish (Jobs).
@@ -50,7 +53,10 @@ type Config struct {
 	Cleanup         bool
 }
 
-// DefaultConfig returns the defaults the flags show.
+// DefaultConfig returns the defaults the flags show, but for PodCIDR:
+// an in-process kubelet (tug up) gets 10.244.0.0/24, while --pod-cidr
+// starts empty, so that a kubelet binary takes its block from the node
+// IPAM unless the flag is given (AddFlags clears it).
 func DefaultConfig() Config {
 	host, _ := os.Hostname()
 	return Config{
@@ -82,7 +88,10 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.RootDir, "root-dir", c.RootDir, "kubelet state: pod logs, the managed containerd")
 	fs.StringVar(&c.ImageArchives, "image-archives", c.ImageArchives, "directory of OCI image archives (make images) served to the managed containerd as registry tugboat.local")
 	fs.StringVar(&c.SandboxImage, "pod-infra-container-image", c.SandboxImage, "sandbox (pause) image of the managed containerd")
-	fs.StringVar(&c.PodCIDR, "pod-cidr", c.PodCIDR, "this node's pod addresses (a slice of --cluster-cidr)")
+	// No default: only an explicit --pod-cidr is the node's; unset, the
+	// node IPAM assigns it (flag.Changed semantics through an empty
+	// default, which StringVar stores in c.PodCIDR).
+	fs.StringVar(&c.PodCIDR, "pod-cidr", "", "this node's pod addresses (a slice of --cluster-cidr); unset: register the Node without spec.podCIDR and wait for the controller-manager's node IPAM to assign one")
 	fs.StringVar(&c.ClusterCIDR, "cluster-cidr", c.ClusterCIDR, "all pods' addresses: guarded by a blackhole route")
 	fs.StringVar(&c.ServiceCIDR, "service-cidr", c.ServiceCIDR, "Service addresses: guarded by a blackhole route")
 	fs.StringVar(&c.CNIBinDir, "cni-bin-dir", c.CNIBinDir, "CNI plugin binaries (Debian's containernetworking-plugins)")
@@ -141,7 +150,7 @@ func parseLabels(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// validateCIDRs checks the pod, cluster and service ranges: private IPv4,
+// validateCIDRs checks the pod (when set), cluster and service ranges: private IPv4,
 // the guarded ones no wider than /12 (a wider blackhole could swallow the
 // host's own resolver), the pod range inside the cluster range, and the
 // cluster and service ranges apart.
@@ -151,6 +160,8 @@ func validateCIDRs(pod, cluster, service string) []error {
 	for _, f := range []struct{ name, v string }{{"--pod-cidr", pod}, {"--cluster-cidr", cluster}, {"--service-cidr", service}} {
 		p, err := netip.ParsePrefix(f.v)
 		switch {
+		case f.name == "--pod-cidr" && f.v == "":
+			// Unset: the node IPAM's block, checked when it comes.
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s %q: %w", f.name, f.v, err))
 		case !p.Addr().Is4() || !p.Addr().IsPrivate():

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"flag"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,38 @@ func TestParseLabels(t *testing.T) {
 	}
 	if len(got) != 3 || got["a"] != "b" || got["c"] != "d" || got["e"] != "" {
 		t.Errorf("got %v", got)
+	}
+}
+
+// --pod-cidr is the node's only when given: unset, the Config (whatever
+// DefaultConfig had, for in-process callers) is left without one, and
+// Validate accepts that.
+func TestPodCIDRFlagOnlyWhenGiven(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--pod-cidr", "10.244.5.0/24"}, "10.244.5.0/24"},
+	} {
+		c := DefaultConfig()
+		c.NodeName, c.ManagedContainerd = "n", true
+		fs := flag.NewFlagSet("kubelet", flag.ContinueOnError)
+		c.AddFlags(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if c.PodCIDR != tc.want {
+			t.Errorf("flags %v: PodCIDR = %q, want %q", tc.args, c.PodCIDR, tc.want)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("flags %v: Validate = %v", tc.args, err)
+		}
+	}
+	if c := DefaultConfig(); c.PodCIDR != "10.244.0.0/24" {
+		t.Errorf("DefaultConfig().PodCIDR = %q: an in-process kubelet (tug up) keeps 10.244.0.0/24", c.PodCIDR)
+	}
+	if got := placeholderPodCIDR("10.244.0.0/16"); got != "10.244.0.0/24" {
+		t.Errorf("placeholderPodCIDR = %s", got)
 	}
 }

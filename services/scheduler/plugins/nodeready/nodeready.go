@@ -6,6 +6,7 @@ package nodeready
 
 import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/taints"
 	"github.com/tugboat-sh/tugboat/services/scheduler/framework"
 	"github.com/tugboat-sh/tugboat/services/scheduler/plugins/tainttoleration"
 )
@@ -48,10 +49,10 @@ func (*NodeReady) Name() string { return Name }
 // Filter rejects a node that is not Ready or is cordoned.
 func (*NodeReady) Filter(_ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
 	tols := pod.Pod.GetSpec().GetTolerations()
-	if !Ready(node.Node) && !tainttoleration.TolerationsTolerate(tols, notReadyTaint) {
+	if !Ready(node.Node) && !taints.Tolerated(tols, notReadyTaint) {
 		return notReady
 	}
-	if node.Node.GetSpec().GetUnschedulable() && !tainttoleration.TolerationsTolerate(tols, unschedulableTaint) {
+	if node.Node.GetSpec().GetUnschedulable() && !taints.Tolerated(tols, unschedulableTaint) {
 		return unschedulable
 	}
 	return nil

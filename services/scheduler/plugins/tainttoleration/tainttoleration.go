@@ -4,7 +4,7 @@
 package tainttoleration
 
 import (
-	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/taints"
 	"github.com/tugboat-sh/tugboat/services/scheduler/framework"
 )
 
@@ -41,7 +41,7 @@ func (*TaintToleration) Filter(_ *framework.CycleState, pod *framework.PodInfo, 
 		if t.GetEffect() != EffectNoSchedule && t.GetEffect() != EffectNoExecute {
 			continue
 		}
-		if !TolerationsTolerate(tols, t) {
+		if !taints.Tolerated(tols, t) {
 			return framework.NewStatus(framework.UnschedulableAndUnresolvable,
 				"node(s) had untolerated taint {"+t.GetKey()+": "+t.GetValue()+"}")
 		}
@@ -55,7 +55,7 @@ func (*TaintToleration) Score(_ *framework.CycleState, pod *framework.PodInfo, n
 	tols := pod.Pod.GetSpec().GetTolerations()
 	var n int64
 	for _, t := range node.Node.GetSpec().GetTaints() {
-		if t.GetEffect() == EffectPreferNoSchedule && !TolerationsTolerate(tols, t) {
+		if t.GetEffect() == EffectPreferNoSchedule && !taints.Tolerated(tols, t) {
 			n++
 		}
 	}
@@ -67,34 +67,4 @@ func (*TaintToleration) Score(_ *framework.CycleState, pod *framework.PodInfo, n
 func (*TaintToleration) NormalizeScore(_ *framework.CycleState, _ *framework.PodInfo, scores []framework.NodeScore) *framework.Status {
 	framework.DefaultNormalizeScore(framework.MaxNodeScore, true, scores)
 	return nil
-}
-
-// Tolerates reports whether toleration t tolerates taint: same effect
-// (or none given), same key (or none given, with Exists), and with the
-// Equal operator (the default) the same value.
-func Tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.GetEffect() != "" && t.GetEffect() != taint.GetEffect() {
-		return false
-	}
-	if t.GetKey() != "" && t.GetKey() != taint.GetKey() {
-		return false
-	}
-	switch t.GetOperator() {
-	case "", "Equal":
-		return t.GetValue() == taint.GetValue()
-	case "Exists":
-		return true
-	default:
-		return false
-	}
-}
-
-// TolerationsTolerate reports whether any of tols tolerates taint.
-func TolerationsTolerate(tols []*corev1.Toleration, taint *corev1.Taint) bool {
-	for _, t := range tols {
-		if Tolerates(t, taint) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,30 +8,6 @@ import (
 	f "github.com/tugboat-sh/tugboat/services/scheduler/internal/fixture"
 )
 
-func TestTolerates(t *testing.T) {
-	taint := &corev1.Taint{Key: "dedicated", Value: "gpu", Effect: EffectNoSchedule}
-	for _, tc := range []struct {
-		name string
-		tol  *corev1.Toleration
-		want bool
-	}{
-		{"Equal, same key, value and effect", &corev1.Toleration{Key: "dedicated", Operator: "Equal", Value: "gpu", Effect: EffectNoSchedule}, true},
-		{"operator defaults to Equal", &corev1.Toleration{Key: "dedicated", Value: "gpu"}, true},
-		{"Equal, other value", &corev1.Toleration{Key: "dedicated", Operator: "Equal", Value: "cpu"}, false},
-		{"Exists ignores the value", &corev1.Toleration{Key: "dedicated", Operator: "Exists"}, true},
-		{"Exists without a key tolerates everything", &corev1.Toleration{Operator: "Exists"}, true},
-		{"other key", &corev1.Toleration{Key: "team", Operator: "Exists"}, false},
-		{"other effect", &corev1.Toleration{Key: "dedicated", Operator: "Exists", Effect: EffectNoExecute}, false},
-		{"unknown operator", &corev1.Toleration{Key: "dedicated", Operator: "Like", Value: "gpu"}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Tolerates(tc.tol, taint); got != tc.want {
-				t.Fatalf("Tolerates = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFilter(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
