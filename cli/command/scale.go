@@ -7,6 +7,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tugboat-sh/tugboat/cli/printer"
 	"github.com/tugboat-sh/tugboat/cli/resource"
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -56,8 +60,15 @@ func runScale(ctx context.Context, env *Env, args []string, replicas, current in
 			return fmt.Errorf("give the names of the %s to scale", t.kind.Resource)
 		}
 		c := resource.For(conn, t.kind)
+		sub := scaleSubresource(clientset.New(conn), t.kind.Kind)
 		for _, name := range t.names {
-			if err := scaleOne(ctx, c, ns, name, replicas, current); err != nil {
+			var err error
+			if sub != nil {
+				err = scaleThrough(ctx, sub, ns, name, replicas, current)
+			} else {
+				err = scaleOne(ctx, c, ns, name, replicas, current)
+			}
+			if err != nil {
 				failed = append(failed, err)
 				continue
 			}
@@ -67,7 +78,53 @@ func runScale(ctx context.Context, env *Env, args []string, replicas, current in
 	return reportAll(env, failed)
 }
 
-// scaleOne sets spec.replicas, retrying when another writer got there first.
+// scaler is the scale subresource of a kind (deployments/scale,
+// replicasets/scale).
+type scaler interface {
+	GetScale(ctx context.Context, in *metav1.GetOptions, opts ...grpc.CallOption) (*appsv1.Scale, error)
+	UpdateScale(ctx context.Context, in *appsv1.Scale, opts ...grpc.CallOption) (*appsv1.Scale, error)
+}
+
+// scaleSubresource is the scale subresource of kind, nil when it has none.
+func scaleSubresource(cs *clientset.Set, kind string) scaler {
+	switch kind {
+	case "Deployment":
+		return cs.Deployments()
+	case "ReplicaSet":
+		return cs.ReplicaSets()
+	}
+	return nil
+}
+
+// scaleThrough sets the replicas through the scale subresource; with a
+// --current-replicas precondition (current >= 0) the update carries the
+// resourceVersion read, so that it fails rather than overwrite a count
+// changed in between, and is tried again from a fresh read.
+func scaleThrough(ctx context.Context, sc scaler, ns, name string, replicas, current int32) error {
+	for attempt := 0; ; attempt++ {
+		s, err := sc.GetScale(ctx, &metav1.GetOptions{Namespace: ns, Name: name})
+		if err != nil {
+			return err
+		}
+		if current >= 0 && s.GetSpec().GetReplicas() != current {
+			return fmt.Errorf("Expected replicas to be %d, was %d", current, s.GetSpec().GetReplicas())
+		}
+		upd := &appsv1.Scale{
+			Metadata: &metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec:     &appsv1.ScaleSpec{Replicas: replicas},
+		}
+		if current >= 0 {
+			upd.Metadata.ResourceVersion = s.GetMetadata().GetResourceVersion()
+		}
+		_, err = sc.UpdateScale(ctx, upd)
+		if status.Code(err) == codes.Aborted && attempt < 5 {
+			continue
+		}
+		return err
+	}
+}
+
+// scaleOne sets spec.replicas of a kind without a scale subresource, retrying when another writer got there first.
 func scaleOne(ctx context.Context, c *resource.Client, ns, name string, replicas, current int32) error {
 	for attempt := 0; ; attempt++ {
 		obj, err := c.Get(ctx, ns, name)
