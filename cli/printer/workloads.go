@@ -105,6 +105,18 @@ func cronJobRow(obj proto.Message, now time.Time) ([]string, []string) {
 		tz = c.GetSpec().GetTimeZone()
 	}
 	jt := c.GetSpec().GetJobTemplate().GetSpec()
-	return []string{c.GetMetadata().GetName(), c.GetSpec().GetSchedule(), tz, fmt.Sprint(c.GetSpec().GetSuspend()), fmt.Sprint(len(c.GetStatus().GetActive())), last, Age(c.GetMetadata().GetCreationTimestamp(), now)},
+	return []string{c.GetMetadata().GetName(), c.GetSpec().GetSchedule(), tz, suspend(c.GetSpec()), fmt.Sprint(len(c.GetStatus().GetActive())), last, Age(c.GetMetadata().GetCreationTimestamp(), now)},
 		templateWide(jt.GetTemplate(), jt.GetSelector())
+}
+
+// suspend is a CronJob's SUSPEND as kubectl prints it: True, False, or
+// <unset> (the apiserver defaults it to false).
+func suspend(s *batchv1.CronJobSpec) string {
+	switch {
+	case s.Suspend == nil:
+		return "<unset>"
+	case s.GetSuspend():
+		return "True"
+	}
+	return "False"
 }
