@@ -127,7 +127,9 @@ func TestSeed004(t *testing.T) {
 	})
 
 	t.Run("logs-previous", func(t *testing.T) {
-		ok(t, "run", "crasher", "--image=tugboat.local/shell:latest", "--command", "--", "sh", "-c", "echo run $$; exit 1")
+		// The kubelet turns $$ into $ in a command (Kubernetes' $(VAR)
+		// expansion), so the shell's $$ is written $$$$.
+		ok(t, "run", "crasher", "--image=tugboat.local/shell:latest", "--command", "--", "sh", "-c", "echo run $$$$; exit 1")
 		out := waitFor(t, time.Minute, regexp.MustCompile(`(?m)^crasher\s+0/1\s+\S+\s+1 \(\S+ ago\)\s`), "get", "pods")
 		if !regexp.MustCompile(`(?m)^crasher\s+0/1\s+(CrashLoopBackOff|Error|Completed)\s`).MatchString(out) {
 			t.Errorf("a crashing pod's row:\n%s", out)
