@@ -147,8 +147,11 @@ func rolloutStatus(ctx context.Context, env *Env, cs *clientset.Set, ns, name st
 		defer cancel()
 	}
 	err := rollout.Wait(wctx, cs, ns, name, revision, env.Out)
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return fmt.Errorf("timed out waiting for the rollout of deployment %q after %v", name, timeout)
+	case errors.Is(err, context.Canceled):
+		return errors.New("interrupted")
 	}
 	return err
 }

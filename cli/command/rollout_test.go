@@ -164,6 +164,14 @@ func TestScaleThroughTheSubresource(t *testing.T) {
 		t.Errorf("scale with a wrong precondition: exit %d, stderr %q", r.code, r.err)
 	}
 	ok(t, "-n", ns, "scale", "rs/replicaset-x", "--replicas=2", "--current-replicas=1")
+	until(t, 10*time.Second, regexp.MustCompile(`(?m)^replicaset-x +2 +2 +0 `), "-n", ns, "get", "rs")
+	if got := ok(t, "-n", ns, "scale", "--replicas=0", "-f", seeds+"replicaset-x.yaml"); got != "replicaset.apps/replicaset-x scaled\n" {
+		t.Errorf("scale -f printed %q", got)
+	}
+	until(t, 10*time.Second, regexp.MustCompile(`(?m)^replicaset-x +0 +0 +0 `), "-n", ns, "get", "rs")
+	if r := tug(t, "-n", ns, "scale", "--replicas=1"); r.code == 0 || r.err != "error: give what to scale: -f FILENAME, TYPE NAME or TYPE/NAME\n" {
+		t.Errorf("scale of nothing: exit %d, stderr %q", r.code, r.err)
+	}
 	if r := tug(t, "-n", ns, "scale", "deployment/nothing-here", "--replicas=2"); r.code == 0 || !strings.HasPrefix(r.err, "Error from server (NotFound): ") {
 		t.Errorf("scale of a missing deployment: exit %d, stderr %q", r.code, r.err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,12 +20,13 @@ import (
 
 func newScale(env *Env) *cobra.Command {
 	var replicas, current int32
+	o := &fileOptions{}
 	cmd := &cobra.Command{
-		Use:   "scale --replicas=COUNT TYPE NAME | TYPE/NAME",
+		Use:   "scale --replicas=COUNT (-f FILENAME | TYPE NAME | TYPE/NAME)",
 		Short: "Set the number of replicas of a deployment or replica set",
 		Example: `  tug scale --replicas=1 rs replicaset-x
-  tug scale deployment/deployment-09 --replicas=3 --current-replicas=2`,
-		Args: cobra.MinimumNArgs(1),
+  tug scale deployment/deployment-09 --replicas=3 --current-replicas=2
+  tug scale --replicas=3 -f deployment-09.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("replicas") || replicas < 0 {
 				return fmt.Errorf("--replicas=COUNT is required, and COUNT must be 0 or more")
@@ -33,47 +35,82 @@ func newScale(env *Env) *cobra.Command {
 			if cmd.Flags().Changed("current-replicas") {
 				check = current
 			}
-			return runScale(cmd.Context(), env, args, replicas, check)
+			items, err := scaleItems(env, o, args)
+			if err != nil {
+				return err
+			}
+			return runScale(cmd.Context(), env, items, replicas, check)
 		},
 	}
 	cmd.Flags().Int32Var(&replicas, "replicas", 0, "the new number of replicas")
 	cmd.Flags().Int32Var(&current, "current-replicas", 0, "scale only if the object has this many replicas now")
+	o.addFlags(cmd, "of the objects to scale")
 	return cmd
 }
 
-func runScale(ctx context.Context, env *Env, args []string, replicas, current int32) error {
+// scaleItem is one object to scale.
+type scaleItem struct {
+	kind      scheme.Kind
+	namespace string
+	name      string
+}
+
+// scaleItems are the objects of -f, or of TYPE NAME... or TYPE/NAME....
+func scaleItems(env *Env, o *fileOptions, args []string) ([]scaleItem, error) {
+	var items []scaleItem
+	switch {
+	case len(o.files) > 0 && len(args) > 0:
+		return nil, fmt.Errorf("give either -f or TYPE NAME, not both")
+	case len(o.files) > 0:
+		objs, err := o.objects(env)
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range objs {
+			m := resource.Meta(obj.Obj)
+			items = append(items, scaleItem{obj.Kind, m.GetNamespace(), m.GetName()})
+		}
+		return items, nil
+	case len(args) == 0:
+		return nil, fmt.Errorf("give what to scale: -f FILENAME, TYPE NAME or TYPE/NAME")
+	}
 	targets, err := parseTargets(args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ns, _, err := env.NS()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	for _, t := range targets {
+		if len(t.names) == 0 {
+			return nil, fmt.Errorf("give the names of the %s to scale", t.kind.Resource)
+		}
+		for _, name := range t.names {
+			items = append(items, scaleItem{t.kind, ns, name})
+		}
+	}
+	return items, nil
+}
+
+func runScale(ctx context.Context, env *Env, items []scaleItem, replicas, current int32) error {
 	conn, err := env.Conn(ctx)
 	if err != nil {
 		return err
 	}
+	cs := clientset.New(conn)
 	var failed []error
-	for _, t := range targets {
-		if len(t.names) == 0 {
-			return fmt.Errorf("give the names of the %s to scale", t.kind.Resource)
+	for _, it := range items {
+		if sub := scaleSubresource(cs, it.kind.Kind); sub != nil {
+			err = scaleThrough(ctx, sub, it.namespace, it.name, replicas, current)
+		} else {
+			err = scaleOne(ctx, resource.For(conn, it.kind), it.namespace, it.name, replicas, current)
 		}
-		c := resource.For(conn, t.kind)
-		sub := scaleSubresource(clientset.New(conn), t.kind.Kind)
-		for _, name := range t.names {
-			var err error
-			if sub != nil {
-				err = scaleThrough(ctx, sub, ns, name, replicas, current)
-			} else {
-				err = scaleOne(ctx, c, ns, name, replicas, current)
-			}
-			if err != nil {
-				failed = append(failed, err)
-				continue
-			}
-			fmt.Fprintf(env.Out, "%s/%s scaled\n", printer.Resource(t.kind), name)
+		if err != nil {
+			failed = append(failed, err)
+			continue
 		}
+		fmt.Fprintf(env.Out, "%s/%s scaled\n", printer.Resource(it.kind), it.name)
 	}
 	return reportAll(env, failed)
 }
