@@ -47,7 +47,10 @@ func Create(ctx context.Context, conn grpc.ClientConnInterface, o Object) (proto
 // o sets over the stored object and updates it when that changes
 // anything. Map fields (labels, annotations, nodeSelector) are merged
 // key by key, so labels added by tug label survive a re-apply; lists and
-// scalars are replaced.
+// scalars are replaced. Only fields the manifest sets are laid over: a
+// field it leaves out (a Deployment's replicas after tug scale, say)
+// keeps the stored value rather than going back to its default. Lists
+// are taken defaulted, so a re-apply of the same list is unchanged.
 func Apply(ctx context.Context, conn grpc.ClientConnInterface, o Object) (string, proto.Message, error) {
 	c := resource.For(conn, o.Kind)
 	m := resource.Meta(o.Obj)
@@ -66,7 +69,7 @@ func Apply(ctx context.Context, conn grpc.ClientConnInterface, o Object) (string
 	want := proto.Clone(o.Obj)
 	defaults.Apply(want)
 	merged := proto.Clone(cur)
-	overlay(merged.ProtoReflect(), want.ProtoReflect())
+	overlay(merged.ProtoReflect(), want.ProtoReflect(), o.Obj.ProtoReflect())
 	if proto.Equal(merged, cur) {
 		return Unchanged, cur, nil
 	}
@@ -74,11 +77,13 @@ func Apply(ctx context.Context, conn grpc.ClientConnInterface, o Object) (string
 	return Configured, out, err
 }
 
-// overlay sets every populated field of src on dst: messages recursively,
-// maps key by key, everything else replaced. Status is the server's and
-// is left alone.
-func overlay(dst, src protoreflect.Message) {
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+// overlay sets on dst every field populated in set (the manifest as
+// written), taking its value from src (the same manifest defaulted):
+// messages recursively, maps key by key, everything else replaced.
+// Status is the server's and is left alone.
+func overlay(dst, src, set protoreflect.Message) {
+	set.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		v := src.Get(fd)
 		switch {
 		case fd.Name() == "status" && dst.Descriptor().Fields().ByName("metadata") != nil:
 		case fd.IsMap():
@@ -90,7 +95,7 @@ func overlay(dst, src protoreflect.Message) {
 		case fd.IsList():
 			dst.Set(fd, v)
 		case fd.Message() != nil && !isWellKnown(fd.Message()):
-			overlay(dst.Mutable(fd).Message(), v.Message())
+			overlay(dst.Mutable(fd).Message(), v.Message(), set.Get(fd).Message())
 		default:
 			dst.Set(fd, v)
 		}

@@ -86,9 +86,11 @@ func stopProcess(ctx context.Context, pid int) error {
 }
 
 // FileLogger logs to the data dir's tug.log (for tug down's cleanup).
+// Without a data dir there is no cluster and nothing to log: it gives a
+// logger that drops everything rather than creating the dir.
 func FileLogger(c Config) (*zap.Logger, func(), error) {
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("data dir: %w", err)
+	if _, err := os.Stat(c.DataDir); errors.Is(err, os.ErrNotExist) {
+		return zap.NewNop(), func() {}, nil
 	}
 	f, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {

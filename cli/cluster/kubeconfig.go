@@ -2,13 +2,9 @@ package cluster
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/tugboat-sh/tugboat/client/config"
-	"sigs.k8s.io/yaml"
 )
 
 // Merge puts a cluster, user and context named name, reaching server, into
@@ -27,30 +23,7 @@ func Merge(path, name, server string) error {
 	f.Users = replace(f.Users, config.NamedUser{Name: name}, func(u config.NamedUser) string { return u.Name })
 	f.Contexts = replace(f.Contexts, config.NamedContext{Name: name, Context: config.Context{Cluster: name, User: name}}, func(c config.NamedContext) string { return c.Name })
 	f.CurrentContext = name
-	data, err := yaml.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
-	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	return nil
+	return config.WriteFile(path, *f)
 }
 
 // replace swaps the entry named like v for v, or appends v.

@@ -14,7 +14,8 @@ import (
 )
 
 // Run runs the cluster in this process until ctx ends or a component
-// fails: it writes the pid file, starts the components in order (the
+// fails: it locks the data dir (a second Run on it fails at once, before
+// touching anything of the first), writes the pid file, starts the components in order (the
 // later ones once the first is ready), writes the kubeconfigs, and on the
 // way out stops them all and removes the pid file. What the pods run
 // keeps running in containerd's shims until tug down.
@@ -24,6 +25,11 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	unlock, err := lockDataDir(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := stopStaleContainerd(c); err != nil {
 		return err
 	}
@@ -70,7 +76,7 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 			}
 		}
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if parent.Err() != nil {
 		log.Info("cluster stopped")
 		return nil

@@ -48,6 +48,13 @@ func Write(path string, spec KubeconfigSpec) error {
 		Contexts:       []NamedContext{{Name: name, Context: Context{Cluster: name, User: name, Namespace: spec.Namespace}}},
 		CurrentContext: name,
 	}
+	return WriteFile(path, f)
+}
+
+// WriteFile writes f as a kubeconfig at path with 0600 permissions,
+// creating its directory (0700) when missing. The file is replaced
+// atomically, so readers never see half of it.
+func WriteFile(path string, f File) error {
 	data, err := yaml.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w", path, err)
