@@ -68,20 +68,7 @@ func jobRow(obj proto.Message, now time.Time) ([]string, []string) {
 			completions = fmt.Sprintf("%d/1", st.GetSucceeded())
 		}
 	}
-	status := "Running"
-	for _, c := range st.GetConditions() {
-		if c.GetStatus() != "True" {
-			continue
-		}
-		switch c.GetType() {
-		case "Complete":
-			status = "Complete"
-		case "Failed":
-			status = "Failed"
-		case "Suspended":
-			status = "Suspended"
-		}
-	}
+	status := jobStatus(j)
 	dur := ""
 	if start := st.GetStartTime(); start != nil {
 		end := now
@@ -119,4 +106,33 @@ func suspend(s *batchv1.CronJobSpec) string {
 		return "True"
 	}
 	return "False"
+}
+
+// jobStatus is a Job's STATUS as kubectl 1.30 prints it: the first of
+// Complete, Failed, Terminating (being deleted), Suspended,
+// FailureTarget and SuccessCriteriaMet that holds, else Running.
+func jobStatus(j *batchv1.Job) string {
+	has := func(t string) bool {
+		for _, c := range j.GetStatus().GetConditions() {
+			if c.GetType() == t && c.GetStatus() == "True" {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("Complete"):
+		return "Complete"
+	case has("Failed"):
+		return "Failed"
+	case j.GetMetadata().GetDeletionTimestamp() != nil:
+		return "Terminating"
+	case has("Suspended"):
+		return "Suspended"
+	case has("FailureTarget"):
+		return "FailureTarget"
+	case has("SuccessCriteriaMet"):
+		return "SuccessCriteriaMet"
+	}
+	return "Running"
 }
