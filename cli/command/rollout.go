@@ -89,6 +89,9 @@ func newRollout(env *Env) *cobra.Command {
 			func(ctx context.Context, cs *clientset.Set, ns, name string) error {
 				return rollout.Restart(ctx, cs, ns, name, time.Now())
 			}))
+	for _, sub := range cmd.Commands() {
+		sub.ValidArgs = []string{"deployment"} // completion of TYPE
+	}
 	return cmd
 }
 
