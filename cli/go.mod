@@ -9,6 +9,7 @@ replace (
 	github.com/tugboat-sh/tugboat/images => ../images
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 	github.com/tugboat-sh/tugboat/services/apiserver => ../services/apiserver
+	github.com/tugboat-sh/tugboat/services/controller-manager => ../services/controller-manager
 	github.com/tugboat-sh/tugboat/services/kubelet => ../services/kubelet
 	github.com/tugboat-sh/tugboat/services/scheduler => ../services/scheduler
 )
@@ -21,6 +22,7 @@ require (
 	github.com/tugboat-sh/tugboat/gen v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	github.com/tugboat-sh/tugboat/services/apiserver v0.0.0-00010101000000-000000000000
+	github.com/tugboat-sh/tugboat/services/controller-manager v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/services/kubelet v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/services/scheduler v0.0.0-00010101000000-000000000000
 	go.uber.org/zap v1.28.0

@@ -58,24 +58,36 @@ func Apply(ctx context.Context, conn grpc.ClientConnInterface, o Object) (string
 		out, err := c.Create(ctx, o.Obj)
 		return Created, out, err
 	}
-	cur, err := c.Get(ctx, m.GetNamespace(), m.GetName())
-	if status.Code(err) == codes.NotFound {
-		out, err := c.Create(ctx, o.Obj)
-		return Created, out, err
-	}
-	if err != nil {
-		return "", nil, err
-	}
 	want := proto.Clone(o.Obj)
 	defaults.Apply(want)
-	merged := proto.Clone(cur)
-	overlay(merged.ProtoReflect(), want.ProtoReflect(), o.Obj.ProtoReflect())
-	if proto.Equal(merged, cur) {
-		return Unchanged, cur, nil
+	for attempt := 1; ; attempt++ {
+		cur, err := c.Get(ctx, m.GetNamespace(), m.GetName())
+		if status.Code(err) == codes.NotFound {
+			out, err := c.Create(ctx, o.Obj)
+			return Created, out, err
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		merged := proto.Clone(cur)
+		overlay(merged.ProtoReflect(), want.ProtoReflect(), o.Obj.ProtoReflect())
+		if proto.Equal(merged, cur) {
+			return Unchanged, cur, nil
+		}
+		out, err := c.Update(ctx, merged)
+		// A controller that wrote the object since it was read (a
+		// Deployment's revision, say) is a conflict: lay the manifest
+		// over the newer object, as kubectl's patch would have.
+		if status.Code(err) == codes.Aborted && attempt < conflictRetries {
+			continue
+		}
+		return Configured, out, err
 	}
-	out, err := c.Update(ctx, merged)
-	return Configured, out, err
 }
+
+// conflictRetries bounds the attempts of an update that keeps meeting a
+// newer object.
+const conflictRetries = 5
 
 // overlay sets on dst every field populated in set (the manifest as
 // written), taking its value from src (the same manifest defaulted):

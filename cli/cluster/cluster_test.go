@@ -62,8 +62,10 @@ func TestComponentsStartWithTheAPIServer(t *testing.T) {
 		}
 		names[c.Name] = true
 	}
-	if !names["scheduler"] || !names["kubelet"] {
-		t.Errorf("components %v lack the scheduler or the kubelet", names)
+	for _, want := range []string{"scheduler", "controller-manager", "kubelet"} {
+		if !names[want] {
+			t.Errorf("components %v lack the %s", names, want)
+		}
 	}
 }
 

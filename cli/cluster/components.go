@@ -5,6 +5,7 @@ import (
 	"net"
 
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
+	controllermanager "github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	kubelet "github.com/tugboat-sh/tugboat/services/kubelet/app"
 	scheduler "github.com/tugboat-sh/tugboat/services/scheduler/app"
 	"go.uber.org/zap"
@@ -23,14 +24,15 @@ type Component struct {
 	Cleanup func(ctx context.Context, c Config, log *zap.Logger) error
 }
 
-// Components are the parts of the cluster, in start order. The
-// controller-manager, the proxy and DNS join here as they land: Run builds
-// their app.Config with c.internalConfig() as its kubeconfig and calls
-// their app.Run; the proxy's Cleanup removes its nftables table.
+// Components are the parts of the cluster, in start order. The proxy and
+// DNS join here as they land: Run builds their app.Config with
+// c.internalConfig() as its kubeconfig and calls their app.Run; the
+// proxy's Cleanup removes its nftables table.
 func Components() []Component {
 	return []Component{
 		{Name: "apiserver", Run: runAPIServer, First: true},
 		{Name: "scheduler", Run: runScheduler},
+		{Name: "controller-manager", Run: runControllerManager},
 		{Name: "kubelet", Run: runKubelet, Cleanup: cleanKubelet},
 	}
 }
@@ -50,6 +52,17 @@ func runScheduler(ctx context.Context, c Config, ready func(), log *zap.Logger) 
 	cfg.MetricsAddress = ""
 	cfg.OnReady = ready
 	return scheduler.Run(ctx, cfg, log)
+}
+
+// runControllerManager runs every controller, without leader election
+// (one replica) and with the node IPAM's defaults, whose first block is
+// the kubelet's default --pod-cidr. It makes nothing on the host.
+func runControllerManager(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
+	cfg := controllermanager.DefaultConfig()
+	cfg.Kubeconfig = c.internalConfig()
+	cfg.MetricsAddress = ""
+	cfg.OnReady = ready
+	return controllermanager.Run(ctx, cfg, log)
 }
 
 func kubeletConfig(c Config) kubelet.Config {

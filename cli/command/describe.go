@@ -8,9 +8,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tugboat-sh/tugboat/cli/describe"
 	"github.com/tugboat-sh/tugboat/cli/resource"
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
+	"github.com/tugboat-sh/tugboat/machinery/selector"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
@@ -94,6 +97,12 @@ func describeOne(ctx context.Context, env *Env, conn grpc.ClientConnInterface, k
 		return describe.Node(env.Out, o, pods, events, now)
 	case *corev1.Secret:
 		return describe.Secret(env.Out, o, events, now)
+	case *appsv1.Deployment:
+		rss, err := replicaSetsOf(ctx, conn, o)
+		if err != nil {
+			return err
+		}
+		return describe.Deployment(env.Out, o, rss, events, now)
 	}
 	return describe.Generic(env.Out, obj, meta, events, now)
 }
@@ -118,6 +127,27 @@ func eventsFor(ctx context.Context, conn grpc.ClientConnInterface, k scheme.Kind
 	out := make([]*corev1.Event, len(items))
 	for i, it := range items {
 		out[i] = it.(*corev1.Event)
+	}
+	return out, nil
+}
+
+// replicaSetsOf lists the ReplicaSets d controls.
+func replicaSetsOf(ctx context.Context, conn grpc.ClientConnInterface, d *appsv1.Deployment) ([]*appsv1.ReplicaSet, error) {
+	sel, err := selector.ToString(d.GetSpec().GetSelector())
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s: selector: %w", d.GetMetadata().GetName(), err)
+	}
+	list, err := clientset.New(conn).ReplicaSets().List(ctx, &metav1.ListOptions{Namespace: d.GetMetadata().GetNamespace(), LabelSelector: sel})
+	if err != nil {
+		return nil, err
+	}
+	var out []*appsv1.ReplicaSet
+	for _, rs := range list.GetItems() {
+		for _, r := range rs.GetMetadata().GetOwnerReferences() {
+			if r.GetController() && r.GetUid() == d.GetMetadata().GetUid() {
+				out = append(out, rs)
+			}
+		}
 	}
 	return out, nil
 }

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/config"
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
+	controllermanager "github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	"go.uber.org/zap"
 )
 
@@ -66,12 +68,49 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	stopControllers()
 	cancel()
 	if err := <-done; err != nil {
 		fmt.Fprintln(os.Stderr, "apiserver:", err)
 		return 1
 	}
 	return code
+}
+
+var (
+	controllersOnce sync.Once
+	stopControllers = func() {}
+	controllersErr  error
+)
+
+// controllers runs a controller-manager against the test apiserver, once
+// for the tests that need one (ReplicaSets, rollouts); it stops after
+// them all. No kubelet runs, so pods are made but never ready.
+func controllers(t *testing.T) {
+	t.Helper()
+	controllersOnce.Do(func() {
+		cfg := controllermanager.DefaultConfig()
+		cfg.Kubeconfig = kubeconfig
+		cfg.MetricsAddress = ""
+		ready := make(chan struct{})
+		var once sync.Once
+		cfg.OnReady = func() { once.Do(func() { close(ready) }) }
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- controllermanager.Run(ctx, cfg, zap.NewNop()) }()
+		stopControllers = func() { cancel(); <-done }
+		select {
+		case <-ready:
+		case err := <-done:
+			controllersErr = fmt.Errorf("controller-manager exited: %v", err)
+			done <- err
+		case <-time.After(30 * time.Second):
+			controllersErr = fmt.Errorf("controller-manager not ready after 30s")
+		}
+	})
+	if controllersErr != nil {
+		t.Fatal(controllersErr)
+	}
 }
 
 // result is what one tug command printed and its exit code.

@@ -90,3 +90,24 @@ func TestGeneric(t *testing.T) {
 	}
 	golden.Check(t, "deployment", b.Bytes())
 }
+
+func TestDeployment(t *testing.T) {
+	objs := load(t, "deployment-09.yaml")
+	d := objs[0].(*appsv1.Deployment)
+	rss := []*appsv1.ReplicaSet{objs[1].(*appsv1.ReplicaSet), objs[2].(*appsv1.ReplicaSet)}
+	var b bytes.Buffer
+	if err := Deployment(&b, d, rss, []*corev1.Event{objs[3].(*corev1.Event)}, now); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "deployment-09", b.Bytes())
+	for _, want := range []string{
+		"Replicas:               2 desired | 2 updated | 3 total | 2 available | 1 unavailable\n",
+		"RollingUpdateStrategy:  0% max unavailable, 1 max surge\n",
+		"OldReplicaSets:  deployment-09-7f9c4d8b5 (1/1 replicas created)\n",
+		"NewReplicaSet:   deployment-09-5d8b7c6f9 (2/2 replicas created)\n",
+	} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("description lacks %q", want)
+		}
+	}
+}

@@ -67,10 +67,10 @@ func Pod(out io.Writer, p *corev1.Pod, events []*corev1.Event, now time.Time) er
 			w.line(1, "%s\t%s", c.GetType(), c.GetStatus())
 		}
 	}
-	volumes(w, sp.GetVolumes())
+	volumes(w, 0, sp.GetVolumes())
 	w.line(0, "QoS Class:\t%s", orDefault(st.GetQosClass(), "BestEffort"))
 	w.mapLines(0, "Node-Selectors", sp.GetNodeSelector())
-	tolerations(w, sp.GetTolerations())
+	tolerations(w, 0, sp.GetTolerations())
 	w.events(events, now)
 	return w.flush()
 }
@@ -206,36 +206,36 @@ func probe(p *corev1.Probe) string {
 		p.GetInitialDelaySeconds(), p.GetTimeoutSeconds(), p.GetPeriodSeconds(), p.GetSuccessThreshold(), p.GetFailureThreshold())
 }
 
-func volumes(w *writer, vs []*corev1.Volume) {
+func volumes(w *writer, level int, vs []*corev1.Volume) {
 	if len(vs) == 0 {
-		w.line(0, "Volumes:\t<none>")
+		w.line(level, "Volumes:\t<none>")
 		return
 	}
-	w.line(0, "Volumes:")
+	w.line(level, "Volumes:")
 	for _, v := range vs {
-		w.line(1, "%s:", v.GetName())
+		w.line(level+1, "%s:", v.GetName())
 		switch {
 		case v.GetEmptyDir() != nil:
-			w.line(2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)")
-			w.line(2, "Medium:\t%s", v.GetEmptyDir().GetMedium())
+			w.line(level+2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)")
+			w.line(level+2, "Medium:\t%s", v.GetEmptyDir().GetMedium())
 		case v.GetSecret() != nil:
-			w.line(2, "Type:\tSecret (a volume populated by a Secret)")
-			w.line(2, "SecretName:\t%s", v.GetSecret().GetSecretName())
-			w.line(2, "Optional:\t%t", v.GetSecret().GetOptional())
+			w.line(level+2, "Type:\tSecret (a volume populated by a Secret)")
+			w.line(level+2, "SecretName:\t%s", v.GetSecret().GetSecretName())
+			w.line(level+2, "Optional:\t%t", v.GetSecret().GetOptional())
 		case v.GetConfigMap() != nil:
-			w.line(2, "Type:\tConfigMap (a volume populated by a ConfigMap)")
-			w.line(2, "Name:\t%s", v.GetConfigMap().GetName())
-			w.line(2, "Optional:\t%t", v.GetConfigMap().GetOptional())
+			w.line(level+2, "Type:\tConfigMap (a volume populated by a ConfigMap)")
+			w.line(level+2, "Name:\t%s", v.GetConfigMap().GetName())
+			w.line(level+2, "Optional:\t%t", v.GetConfigMap().GetOptional())
 		case v.GetHostPath() != nil:
-			w.line(2, "Type:\tHostPath (bare host directory volume)")
-			w.line(2, "Path:\t%s", v.GetHostPath().GetPath())
+			w.line(level+2, "Type:\tHostPath (bare host directory volume)")
+			w.line(level+2, "Path:\t%s", v.GetHostPath().GetPath())
 		}
 	}
 }
 
-func tolerations(w *writer, ts []*corev1.Toleration) {
+func tolerations(w *writer, level int, ts []*corev1.Toleration) {
 	if len(ts) == 0 {
-		w.line(0, "Tolerations:\t<none>")
+		w.line(level, "Tolerations:\t<none>")
 		return
 	}
 	lines := make([]string, len(ts))
@@ -259,9 +259,9 @@ func tolerations(w *writer, ts []*corev1.Toleration) {
 	sort.Strings(lines)
 	for i, l := range lines {
 		if i == 0 {
-			w.line(0, "Tolerations:\t%s", l)
+			w.line(level, "Tolerations:\t%s", l)
 		} else {
-			w.line(0, "\t%s", l)
+			w.line(level, "\t%s", l)
 		}
 	}
 }

@@ -178,6 +178,8 @@ func TestSeed004(t *testing.T) {
 		}
 	})
 
+	t.Run("deployment", deployment)
+
 	t.Run("delete", func(t *testing.T) {
 		if out := ok(t, "delete", "pod", "first-pod"); out != "pod \"first-pod\" deleted\n" {
 			t.Errorf("delete printed %q", out)

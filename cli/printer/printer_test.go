@@ -45,6 +45,7 @@ func TestTables(t *testing.T) {
 	objs := load(t, "objects.yaml")
 	nodes := load(t, "nodes.yaml")
 	others := load(t, "others.yaml")
+	workloads := load(t, "workloads.yaml")
 	cases := []struct {
 		name string
 		kind string
@@ -65,6 +66,12 @@ func TestTables(t *testing.T) {
 		{"deployments", "deploy", others["Deployment"], Options{}},
 		{"replicasets-wide", "rs", others["ReplicaSet"], Options{Wide: true}},
 		{"jobs", "jobs", others["Job"], Options{}},
+		{"jobs-more", "job", workloads["Job"], Options{}},
+		{"jobs-wide", "job", workloads["Job"], Options{Wide: true}},
+		{"cronjobs", "cronjob", workloads["CronJob"], Options{}},
+		{"cronjobs-wide", "cj", workloads["CronJob"], Options{Wide: true}},
+		{"replicasets", "rs", others["ReplicaSet"], Options{}},
+		{"deployments-wide", "deploy", append(others["Deployment"], workloads["Deployment"]...), Options{Wide: true}},
 		{"secrets", "secrets", others["Secret"], Options{}},
 		{"configmaps", "cm", others["ConfigMap"], Options{}},
 		{"events", "ev", others["Event"], Options{}},

@@ -68,20 +68,7 @@ func jobRow(obj proto.Message, now time.Time) ([]string, []string) {
 			completions = fmt.Sprintf("%d/1", st.GetSucceeded())
 		}
 	}
-	status := "Running"
-	for _, c := range st.GetConditions() {
-		if c.GetStatus() != "True" {
-			continue
-		}
-		switch c.GetType() {
-		case "Complete":
-			status = "Complete"
-		case "Failed":
-			status = "Failed"
-		case "Suspended":
-			status = "Suspended"
-		}
-	}
+	status := jobStatus(j)
 	dur := ""
 	if start := st.GetStartTime(); start != nil {
 		end := now
@@ -105,6 +92,47 @@ func cronJobRow(obj proto.Message, now time.Time) ([]string, []string) {
 		tz = c.GetSpec().GetTimeZone()
 	}
 	jt := c.GetSpec().GetJobTemplate().GetSpec()
-	return []string{c.GetMetadata().GetName(), c.GetSpec().GetSchedule(), tz, fmt.Sprint(c.GetSpec().GetSuspend()), fmt.Sprint(len(c.GetStatus().GetActive())), last, Age(c.GetMetadata().GetCreationTimestamp(), now)},
+	return []string{c.GetMetadata().GetName(), c.GetSpec().GetSchedule(), tz, suspend(c.GetSpec()), fmt.Sprint(len(c.GetStatus().GetActive())), last, Age(c.GetMetadata().GetCreationTimestamp(), now)},
 		templateWide(jt.GetTemplate(), jt.GetSelector())
+}
+
+// suspend is a CronJob's SUSPEND as kubectl prints it: True, False, or
+// <unset> (the apiserver defaults it to false).
+func suspend(s *batchv1.CronJobSpec) string {
+	switch {
+	case s.Suspend == nil:
+		return "<unset>"
+	case s.GetSuspend():
+		return "True"
+	}
+	return "False"
+}
+
+// jobStatus is a Job's STATUS as kubectl 1.30 prints it: the first of
+// Complete, Failed, Terminating (being deleted), Suspended,
+// FailureTarget and SuccessCriteriaMet that holds, else Running.
+func jobStatus(j *batchv1.Job) string {
+	has := func(t string) bool {
+		for _, c := range j.GetStatus().GetConditions() {
+			if c.GetType() == t && c.GetStatus() == "True" {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("Complete"):
+		return "Complete"
+	case has("Failed"):
+		return "Failed"
+	case j.GetMetadata().GetDeletionTimestamp() != nil:
+		return "Terminating"
+	case has("Suspended"):
+		return "Suspended"
+	case has("FailureTarget"):
+		return "FailureTarget"
+	case has("SuccessCriteriaMet"):
+		return "SuccessCriteriaMet"
+	}
+	return "Running"
 }

@@ -37,6 +37,13 @@ var (
 	ErrRevisionNotFound = errors.New("revision not found")
 	// ErrPaused: a paused Deployment is not rolled back; resume it first.
 	ErrPaused = errors.New("cannot roll back a paused deployment; resume it first")
+	// ErrAlreadyPaused: Pause of a paused Deployment.
+	ErrAlreadyPaused = errors.New("is already paused")
+	// ErrNotPaused: Resume of a Deployment that is not paused.
+	ErrNotPaused = errors.New("is not paused")
+	// ErrRestartPaused: a paused Deployment does not roll, so it is not
+	// restarted; resume it first.
+	ErrRestartPaused = errors.New("is paused and cannot be restarted; resume it first")
 )
 
 // Revision is one entry of a Deployment's history.
@@ -171,24 +178,39 @@ func pick(revs []Revision, d *appsv1.Deployment, want int64) (Revision, error) {
 	return *prev, nil
 }
 
-// Pause stops the Deployment's rollouts until Resume.
+// Pause stops the Deployment's rollouts until Resume; a paused one is
+// ErrAlreadyPaused.
 func Pause(ctx context.Context, cs *clientset.Set, namespace, name string) error {
 	return setPaused(ctx, cs, namespace, name, true)
 }
 
-// Resume lets a paused Deployment roll out again.
+// Resume lets a paused Deployment roll out again; one that is not paused
+// is ErrNotPaused.
 func Resume(ctx context.Context, cs *clientset.Set, namespace, name string) error {
 	return setPaused(ctx, cs, namespace, name, false)
 }
 
 func setPaused(ctx context.Context, cs *clientset.Set, namespace, name string, paused bool) error {
-	return mutate(ctx, cs, namespace, name, func(d *appsv1.Deployment) { d.Spec.Paused = paused })
+	return mutate(ctx, cs, namespace, name, func(d *appsv1.Deployment) error {
+		switch {
+		case paused && d.Spec.Paused:
+			return ErrAlreadyPaused
+		case !paused && !d.Spec.Paused:
+			return ErrNotPaused
+		}
+		d.Spec.Paused = paused
+		return nil
+	})
 }
 
 // Restart rolls every pod of the Deployment by stamping its template
-// with the time (kubectl.kubernetes.io/restartedAt).
+// with the time (kubectl.kubernetes.io/restartedAt); a paused one is
+// ErrRestartPaused.
 func Restart(ctx context.Context, cs *clientset.Set, namespace, name string, now time.Time) error {
-	return mutate(ctx, cs, namespace, name, func(d *appsv1.Deployment) {
+	return mutate(ctx, cs, namespace, name, func(d *appsv1.Deployment) error {
+		if d.Spec.Paused {
+			return ErrRestartPaused
+		}
 		if d.Spec.Template.Metadata == nil {
 			d.Spec.Template.Metadata = &metav1.ObjectMeta{}
 		}
@@ -196,6 +218,7 @@ func Restart(ctx context.Context, cs *clientset.Set, namespace, name string, now
 			d.Spec.Template.Metadata.Annotations = map[string]string{}
 		}
 		d.Spec.Template.Metadata.Annotations[RestartedAtAnnotation] = now.UTC().Format(time.RFC3339)
+		return nil
 	})
 }
 
@@ -214,11 +237,11 @@ func retryOnConflict(fn func() error) error {
 	return err
 }
 
-func mutate(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment)) error {
+func mutate(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment) error) error {
 	return retryOnConflict(func() error { return mutateOnce(ctx, cs, namespace, name, fn) })
 }
 
-func mutateOnce(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment)) error {
+func mutateOnce(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment) error) error {
 	d, err := cs.Deployments().Get(ctx, &metav1.GetOptions{Namespace: namespace, Name: name})
 	if err != nil {
 		return fmt.Errorf("deployment %s: %w", name, err)
@@ -227,7 +250,9 @@ func mutateOnce(ctx context.Context, cs *clientset.Set, namespace, name string, 
 	if upd.Spec == nil || upd.Spec.Template == nil {
 		return fmt.Errorf("deployment %s has no pod template", name)
 	}
-	fn(upd)
+	if err := fn(upd); err != nil {
+		return fmt.Errorf("deployment %q %w", name, err)
+	}
 	if _, err := cs.Deployments().Update(ctx, upd); err != nil {
 		return fmt.Errorf("deployment %s: %w", name, err)
 	}

@@ -7,6 +7,8 @@ import (
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/selector"
 	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -37,24 +39,37 @@ func (s *scaler[T, L, E]) GetScale(ctx context.Context, opts *metav1.GetOptions)
 
 // UpdateScale sets spec.replicas through a regular update, so validation
 // (a negative count), generation and compare-and-swap apply as they do to
-// the object itself. An empty resourceVersion overwrites.
+// the object itself. An empty resourceVersion overwrites: a write that
+// lands between this read and this update (a controller's status) is a
+// conflict only for the update, which is then made again from a fresh
+// read, as Kubernetes' GuaranteedUpdate does.
 func (s *scaler[T, L, E]) UpdateScale(ctx context.Context, sc *appsv1.Scale) (*appsv1.Scale, error) {
 	m := sc.GetMetadata()
-	obj, err := s.Get(ctx, &metav1.GetOptions{Namespace: m.GetNamespace(), Name: m.GetName()})
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		obj, err := s.Get(ctx, &metav1.GetOptions{Namespace: m.GetNamespace(), Name: m.GetName()})
+		if err != nil {
+			return nil, err
+		}
+		rv := m.GetResourceVersion()
+		if rv != "" && rv != obj.GetMetadata().GetResourceVersion() {
+			return nil, apierr.StaleWrite(s.res.Kind.Resource, m.GetName())
+		}
+		next := proto.Clone(obj).(T)
+		s.setReplicas(next, sc.GetSpec().GetReplicas())
+		updated, err := s.Update(ctx, next)
+		if rv == "" && status.Code(err) == codes.Aborted && attempt < scaleRetries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.scaleOf(updated)
 	}
-	if rv := m.GetResourceVersion(); rv != "" && rv != obj.GetMetadata().GetResourceVersion() {
-		return nil, apierr.StaleWrite(s.res.Kind.Resource, m.GetName())
-	}
-	next := proto.Clone(obj).(T)
-	s.setReplicas(next, sc.GetSpec().GetReplicas())
-	updated, err := s.Update(ctx, next)
-	if err != nil {
-		return nil, err
-	}
-	return s.scaleOf(updated)
 }
+
+// scaleRetries bounds the attempts of an unconditional UpdateScale that
+// keeps meeting newer writes.
+const scaleRetries = 10
 
 func (s *scaler[T, L, E]) scaleOf(obj T) (*appsv1.Scale, error) {
 	want, have, sel := s.read(obj)
