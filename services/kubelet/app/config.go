@@ -9,11 +9,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/tugboat-sh/tugboat/services/kubelet/fakeruntime"
 )
 
 // Version is what the node reports as its kubelet version.
