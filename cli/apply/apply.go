@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tugboat-sh/tugboat/cli/resource"
+	"github.com/tugboat-sh/tugboat/client/retry"
 	"github.com/tugboat-sh/tugboat/machinery/defaults"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -60,34 +61,41 @@ func Apply(ctx context.Context, conn grpc.ClientConnInterface, o Object) (string
 	}
 	want := proto.Clone(o.Obj)
 	defaults.Apply(want)
-	for attempt := 1; ; attempt++ {
-		cur, err := c.Get(ctx, m.GetNamespace(), m.GetName())
-		if status.Code(err) == codes.NotFound {
-			out, err := c.Create(ctx, o.Obj)
-			return Created, out, err
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		merged := proto.Clone(cur)
-		overlay(merged.ProtoReflect(), want.ProtoReflect(), o.Obj.ProtoReflect())
-		if proto.Equal(merged, cur) {
-			return Unchanged, cur, nil
-		}
-		out, err := c.Update(ctx, merged)
-		// A controller that wrote the object since it was read (a
-		// Deployment's revision, say) is a conflict: lay the manifest
-		// over the newer object, as kubectl's patch would have.
-		if status.Code(err) == codes.Aborted && attempt < conflictRetries {
-			continue
-		}
-		return Configured, out, err
-	}
+	// A controller that wrote the object since it was read (a
+	// Deployment's revision, say) is a conflict: lay the manifest over
+	// the newer object, as kubectl's patch would have.
+	var (
+		result string
+		out    proto.Message
+	)
+	err := retry.OnConflict(func() error {
+		var err error
+		result, out, err = applyOnce(ctx, c, o, want)
+		return err
+	})
+	return result, out, err
 }
 
-// conflictRetries bounds the attempts of an update that keeps meeting a
-// newer object.
-const conflictRetries = 5
+// applyOnce reads the stored object and updates it with want laid over
+// (or creates it when it is gone).
+func applyOnce(ctx context.Context, c *resource.Client, o Object, want proto.Message) (string, proto.Message, error) {
+	m := resource.Meta(o.Obj)
+	cur, err := c.Get(ctx, m.GetNamespace(), m.GetName())
+	if status.Code(err) == codes.NotFound {
+		out, err := c.Create(ctx, o.Obj)
+		return Created, out, err
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	merged := proto.Clone(cur)
+	overlay(merged.ProtoReflect(), want.ProtoReflect(), o.Obj.ProtoReflect())
+	if proto.Equal(merged, cur) {
+		return Unchanged, cur, nil
+	}
+	out, err := c.Update(ctx, merged)
+	return Configured, out, err
+}
 
 // overlay sets on dst every field populated in set (the manifest as
 // written), taking its value from src (the same manifest defaulted):

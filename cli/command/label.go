@@ -8,10 +8,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tugboat-sh/tugboat/cli/printer"
 	"github.com/tugboat-sh/tugboat/cli/resource"
+	"github.com/tugboat-sh/tugboat/client/retry"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/names"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -121,33 +120,37 @@ func runLabel(ctx context.Context, env *Env, o *labelOptions, args []string) err
 
 // relabel applies the changes to one object, retrying when another
 // writer got there first.
-func relabel(ctx context.Context, c *resource.Client, ns, name string, set map[string]string, remove []string, overwrite bool) (bool, error) {
-	for attempt := 0; ; attempt++ {
-		obj, err := c.Get(ctx, ns, name)
-		if err != nil {
-			return false, err
-		}
-		before := proto.Clone(obj)
-		m := resource.Meta(obj)
-		for k, v := range set {
-			if old, ok := m.GetLabels()[k]; ok && old != v && !overwrite {
-				return false, fmt.Errorf("'%s' already has a value (%s), and --overwrite is false", k, old)
-			}
-			if m.Labels == nil {
-				m.Labels = map[string]string{}
-			}
-			m.Labels[k] = v
-		}
-		for _, k := range remove {
-			delete(m.Labels, k)
-		}
-		if proto.Equal(before, obj) {
-			return false, nil
-		}
-		_, err = c.Update(ctx, obj)
-		if status.Code(err) == codes.Aborted && attempt < 5 {
-			continue
-		}
-		return err == nil, err
+func relabel(ctx context.Context, c *resource.Client, ns, name string, set map[string]string, remove []string, overwrite bool) (changed bool, err error) {
+	err = retry.OnConflict(func() error {
+		changed, err = relabelOnce(ctx, c, ns, name, set, remove, overwrite)
+		return err
+	})
+	return changed, err
+}
+
+// relabelOnce reads the object and writes the changed labels back.
+func relabelOnce(ctx context.Context, c *resource.Client, ns, name string, set map[string]string, remove []string, overwrite bool) (bool, error) {
+	obj, err := c.Get(ctx, ns, name)
+	if err != nil {
+		return false, err
 	}
+	before := proto.Clone(obj)
+	m := resource.Meta(obj)
+	for k, v := range set {
+		if old, ok := m.GetLabels()[k]; ok && old != v && !overwrite {
+			return false, fmt.Errorf("'%s' already has a value (%s), and --overwrite is false", k, old)
+		}
+		if m.Labels == nil {
+			m.Labels = map[string]string{}
+		}
+		m.Labels[k] = v
+	}
+	for _, k := range remove {
+		delete(m.Labels, k)
+	}
+	if proto.Equal(before, obj) {
+		return false, nil
+	}
+	_, err = c.Update(ctx, obj)
+	return err == nil, err
 }

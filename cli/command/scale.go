@@ -8,12 +8,11 @@ import (
 	"github.com/tugboat-sh/tugboat/cli/printer"
 	"github.com/tugboat-sh/tugboat/cli/resource"
 	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/retry"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -138,7 +137,7 @@ func scaleSubresource(cs *clientset.Set, kind string) scaler {
 // resourceVersion read, so that it fails rather than overwrite a count
 // changed in between, and is tried again from a fresh read.
 func scaleThrough(ctx context.Context, sc scaler, ns, name string, replicas, current int32) error {
-	for attempt := 0; ; attempt++ {
+	return retry.OnConflict(func() error {
 		s, err := sc.GetScale(ctx, &metav1.GetOptions{Namespace: ns, Name: name})
 		if err != nil {
 			return err
@@ -154,16 +153,13 @@ func scaleThrough(ctx context.Context, sc scaler, ns, name string, replicas, cur
 			upd.Metadata.ResourceVersion = s.GetMetadata().GetResourceVersion()
 		}
 		_, err = sc.UpdateScale(ctx, upd)
-		if status.Code(err) == codes.Aborted && attempt < 5 {
-			continue
-		}
 		return err
-	}
+	})
 }
 
 // scaleOne sets spec.replicas of a kind without a scale subresource, retrying when another writer got there first.
 func scaleOne(ctx context.Context, c *resource.Client, ns, name string, replicas, current int32) error {
-	for attempt := 0; ; attempt++ {
+	return retry.OnConflict(func() error {
 		obj, err := c.Get(ctx, ns, name)
 		if err != nil {
 			return err
@@ -181,11 +177,8 @@ func scaleOne(ctx context.Context, c *resource.Client, ns, name string, replicas
 		}
 		spec.Set(fd, protoreflect.ValueOfInt32(replicas))
 		_, err = c.Update(ctx, obj)
-		if status.Code(err) == codes.Aborted && attempt < 5 {
-			continue
-		}
 		return err
-	}
+	})
 }
 
 // replicasField finds obj's spec and its replicas field.

@@ -14,12 +14,11 @@ import (
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/retry"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/selector"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -117,7 +116,7 @@ type UndoResult struct {
 // retried on a conflict (the controller writes the Deployment too).
 func Undo(ctx context.Context, cs *clientset.Set, namespace, name string, toRevision int64) (UndoResult, error) {
 	var res UndoResult
-	err := retryOnConflict(func() error {
+	err := retry.OnConflict(func() error {
 		var err error
 		res, err = undo(ctx, cs, namespace, name, toRevision)
 		return err
@@ -222,23 +221,9 @@ func Restart(ctx context.Context, cs *clientset.Set, namespace, name string, now
 	})
 }
 
-// conflictRetries bounds the attempts of a read-modify-write that keeps
-// meeting a newer Deployment (its controller writes it too).
-const conflictRetries = 5
-
-// retryOnConflict runs fn again while it fails with a conflict (Aborted).
-func retryOnConflict(fn func() error) error {
-	var err error
-	for range conflictRetries {
-		if err = fn(); status.Code(err) != codes.Aborted {
-			return err
-		}
-	}
-	return err
-}
-
 func mutate(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment) error) error {
-	return retryOnConflict(func() error { return mutateOnce(ctx, cs, namespace, name, fn) })
+	// The Deployment controller writes it too: a conflict is retried.
+	return retry.OnConflict(func() error { return mutateOnce(ctx, cs, namespace, name, fn) })
 }
 
 func mutateOnce(ctx context.Context, cs *clientset.Set, namespace, name string, fn func(*appsv1.Deployment) error) error {

@@ -2,13 +2,10 @@ package rollout
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 func TestPick(t *testing.T) {
@@ -35,24 +32,5 @@ func TestPick(t *testing.T) {
 				t.Fatalf("pick(current %s, to %d) = %d, %v; want %d, %v", tc.current, tc.want, got.Number, err, tc.pick, tc.err)
 			}
 		})
-	}
-}
-
-func TestRetryOnConflict(t *testing.T) {
-	calls := 0
-	err := retryOnConflict(func() error {
-		calls++
-		if calls < 3 {
-			return fmt.Errorf("deployment web: %w", status.Error(codes.Aborted, "the object has been modified"))
-		}
-		return nil
-	})
-	if err != nil || calls != 3 {
-		t.Fatalf("retryOnConflict = %v after %d calls; want success on the third", err, calls)
-	}
-	calls = 0
-	err = retryOnConflict(func() error { calls++; return status.Error(codes.NotFound, "gone") })
-	if status.Code(err) != codes.NotFound || calls != 1 {
-		t.Fatalf("retryOnConflict on NotFound = %v after %d calls; want it returned at once", err, calls)
 	}
 }

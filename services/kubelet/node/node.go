@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/retry"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -90,16 +91,18 @@ func (a *Agent) Register(ctx context.Context) error {
 	a.log.Info("node registered", zap.String("node", a.cfg.Name), zap.String("uid", a.uid))
 	// The controller-manager may write the new Node meanwhile (its pod
 	// CIDR, taints): a conflict is retried on a fresh copy.
-	for range 5 {
-		err = a.updateStatus(ctx, n, true)
-		if status.Code(err) != codes.Aborted {
-			return err
+	fresh := n
+	return retry.OnConflict(func() error {
+		if fresh == nil {
+			var err error
+			if fresh, err = a.cs.Nodes().Get(ctx, &metav1.GetOptions{Name: a.cfg.Name}); err != nil {
+				return fmt.Errorf("register node %s: %w", a.cfg.Name, err)
+			}
 		}
-		if n, err = a.cs.Nodes().Get(ctx, &metav1.GetOptions{Name: a.cfg.Name}); err != nil {
-			return fmt.Errorf("register node %s: %w", a.cfg.Name, err)
-		}
-	}
-	return fmt.Errorf("register node %s: status update kept conflicting", a.cfg.Name)
+		err := a.updateStatus(ctx, fresh, true)
+		fresh = nil
+		return err
+	})
 }
 
 // adopt updates an existing Node's labels and pod CIDR to this kubelet's.
