@@ -13,7 +13,9 @@ import (
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"google.golang.org/grpc"
 )
 
 // Start runs "tug <args>" (up --foreground with the same flags) in the
@@ -49,50 +51,109 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, error) 
 	go func() { exited <- cmd.Wait() }()
 	ctx, cancel := context.WithTimeout(ctx, c.Wait)
 	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if ready, _ := nodeReady(ctx, c, begin); ready {
+	ready := make(chan error, 1)
+	go func() { ready <- waitNodeReady(ctx, c, begin) }()
+	select {
+	case err := <-ready:
+		if err == nil {
 			_ = cmd.Process.Release()
 			return time.Since(begin), nil
 		}
-		select {
-		case err := <-exited:
-			return 0, fmt.Errorf("the cluster process exited (%v); the end of %s:\n%s", err, c.logFile(), tail(c.logFile(), offset, 20))
-		case <-ctx.Done():
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			return 0, fmt.Errorf("node %s was not Ready within %v; it is stopping, see %s:\n%s", c.NodeName, c.Wait, c.logFile(), tail(c.logFile(), offset, 20))
-		case <-tick.C:
+		// waitNodeReady fails only when ctx ends: the deadline passed.
+	case err := <-exited:
+		return 0, fmt.Errorf("the cluster process exited (%v); the end of %s:\n%s", err, c.logFile(), tail(c.logFile(), offset, 20))
+	case <-ctx.Done():
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	return 0, fmt.Errorf("node %s was not Ready within %v; it is stopping, see %s:\n%s", c.NodeName, c.Wait, c.logFile(), tail(c.logFile(), offset, 20))
+}
+
+// retryEvery is the pause between attempts while the apiserver starts.
+const retryEvery = 50 * time.Millisecond
+
+// waitNodeReady waits until the node is Ready as reported by a kubelet of
+// this run: after a crash the stored Node says Ready until the new
+// kubelet reports. It reads the kubeconfig once the cluster process has
+// written it (the apiserver is then up), keeps one connection, and
+// watches the Node. It retries until ctx ends, and then returns ctx.Err().
+func waitNodeReady(ctx context.Context, c Config, since time.Time) error {
+	var conn *grpc.ClientConn
+	for conn == nil {
+		kc, err := config.Load(c.internalConfig(), "")
+		if err == nil {
+			conn, err = config.Dial(ctx, kc)
+		}
+		if err != nil && !sleep(ctx, retryEvery) {
+			return ctx.Err()
+		}
+	}
+	defer conn.Close()
+	nodes := clientset.New(conn).Nodes()
+	for {
+		// Not ready yet when the stream ended or a call failed: again.
+		if ready, _ := watchNodeReady(ctx, nodes, c.NodeName, since); ready {
+			return nil
+		}
+		if !sleep(ctx, retryEvery) {
+			return ctx.Err()
 		}
 	}
 }
 
-// nodeReady asks the apiserver, once its kubeconfig is written, whether
-// the node is Ready, as reported by a kubelet of this run: after a crash
-// the stored Node says Ready until the new kubelet reports.
-func nodeReady(ctx context.Context, c Config, since time.Time) (bool, error) {
-	kc, err := config.Load(c.internalConfig(), "")
+// watchNodeReady lists the node, then watches it from the list's
+// resourceVersion until it is fresh and Ready (true), the stream ends or
+// a call fails.
+func watchNodeReady(ctx context.Context, nodes corev1.NodeServiceClient, name string, since time.Time) (bool, error) {
+	sel := "metadata.name=" + name
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	list, err := nodes.List(lctx, &metav1.ListOptions{FieldSelector: sel})
+	cancel()
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("list node %s: %w", name, err)
 	}
-	conn, err := config.Dial(ctx, kc)
-	if err != nil {
-		return false, err
+	for _, n := range list.GetItems() {
+		if nodeReady(n, since) {
+			return true, nil
+		}
 	}
-	defer conn.Close()
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n, err := clientset.New(conn).Nodes().Get(cctx, &metav1.GetOptions{Name: c.NodeName})
+	st, err := nodes.Watch(wctx, &metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.GetMetadata().GetResourceVersion()})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("watch node %s: %w", name, err)
 	}
+	for {
+		ev, err := st.Recv()
+		if err != nil {
+			return false, fmt.Errorf("watch node %s: %w", name, err)
+		}
+		if ev.GetType() != "DELETED" && nodeReady(ev.GetObject(), since) {
+			return true, nil
+		}
+	}
+}
+
+// nodeReady says n is Ready with a heartbeat from since on.
+func nodeReady(n *corev1.Node, since time.Time) bool {
 	for _, cond := range n.GetStatus().GetConditions() {
 		if cond.GetType() == "Ready" {
 			fresh := !cond.GetLastHeartbeatTime().AsTime().Before(since.Truncate(time.Second))
-			return cond.GetStatus() == "True" && fresh, nil
+			return cond.GetStatus() == "True" && fresh
 		}
 	}
-	return false, nil
+	return false
+}
+
+// sleep waits d, or less when ctx ends first (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // tail returns the last n lines written to path after offset.

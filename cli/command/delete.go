@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -140,23 +141,55 @@ func runDelete(ctx context.Context, env *Env, o *deleteOptions, args []string, g
 	return reportAll(env, failed)
 }
 
-// waitGone polls until the object is gone or the timeout passes.
+// errGone ends a watch once the object is deleted.
+var errGone = errors.New("gone")
+
+// waitGone watches the object until it is gone or the timeout passes. A
+// Get gives the resourceVersion the watch starts from, so a deletion
+// between the two is still seen; when the stream ends early (the server
+// closed it, or the version is too old) it gets and watches again.
 func waitGone(ctx context.Context, d toDelete, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	timedOut := func() error {
+		return fmt.Errorf("timed out after %v waiting for %s %q to be deleted", timeout, d.c.Kind.Singular, d.name)
+	}
 	for {
-		_, err := d.c.Get(ctx, d.ns, d.name)
-		if status.Code(err) == codes.NotFound {
+		obj, err := d.c.Get(wctx, d.ns, d.name)
+		switch {
+		case status.Code(err) == codes.NotFound:
 			return nil
-		}
-		if err != nil {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() != nil:
+			return timedOut()
+		case err != nil:
 			return err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %v waiting for %s %q to be deleted", timeout, d.c.Kind.Singular, d.name)
+		opts := &metav1.ListOptions{Namespace: d.ns, FieldSelector: "metadata.name=" + d.name, ResourceVersion: resource.Meta(obj).GetResourceVersion()}
+		err = d.c.Watch(wctx, opts, func(ev resource.Event) error {
+			if ev.Type == "DELETED" {
+				return errGone
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errGone):
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() != nil:
+			return timedOut()
+		case err != nil && status.Code(err) != codes.OutOfRange:
+			return fmt.Errorf("watch %s %q: %w", d.c.Kind.Singular, d.name, err)
 		}
+		// The stream ended or its version expired: get and watch again,
+		// after a pause so a server that keeps closing streams is not hammered.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-wctx.Done():
+			return timedOut()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
