@@ -80,12 +80,16 @@ func TestUnknownNodeMarksPodsNotReadyOnEverySync(t *testing.T) {
 	if got := podReady(t, env, "late"); got != "False" {
 		t.Fatalf("pod on a Ready=Unknown node: Ready = %q, want False", got)
 	}
-	// Idempotent: a second sync writes nothing.
-	rev := env.Srv.Pods.Revision()
-	testenv.Eventually(t, "the pod's update is in the cache", func() bool {
-		p, _ := c.pods.Get("default", "late")
-		return p.GetStatus().GetConditions()[0].GetStatus() == "False"
+	// Idempotent: a second sync, once the cache holds every write of the
+	// first, writes nothing.
+	// (The node's pod index is filled by the informer's handlers, after
+	// its store: wait on the index itself.)
+	testenv.Eventually(t, "the node's pod index holds the pod as stored", func() bool {
+		stored, err := env.Srv.Pods.Get("default", "late")
+		pods := c.podsOn("n1")
+		return err == nil && len(pods) == 1 && pods[0].GetMetadata().GetResourceVersion() == stored.GetMetadata().GetResourceVersion()
 	})
+	rev := env.Srv.Pods.Revision()
 	if err := c.sync(env.Ctx, "n1"); err != nil {
 		t.Fatal(err)
 	}
