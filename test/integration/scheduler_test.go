@@ -393,6 +393,12 @@ func TestPodsOfAnotherSchedulerAreLeftAlone(t *testing.T) {
 	if n := c.getPod("theirs").GetSpec().GetNodeName(); n != "" {
 		t.Fatalf("pod of another scheduler bound to %s", n)
 	}
+	// The attempt is counted once its binding returns, which can be just
+	// after the pod shows bound: wait for it, then it must be exactly one.
+	harness.Poll(t, waitTimeout, "the scheduled attempt is counted", func() (bool, string) {
+		n := c.counter("tugboat_scheduler_schedule_attempts_total", map[string]string{"result": "scheduled"})
+		return n >= 1, fmt.Sprintf("schedule_attempts_total{result=scheduled} = %v", n)
+	})
 	if n := c.counter("tugboat_scheduler_schedule_attempts_total", map[string]string{"result": "scheduled"}); n != 1 {
 		t.Fatalf("schedule_attempts_total{result=scheduled} = %v, want 1", n)
 	}
