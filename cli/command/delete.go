@@ -141,6 +141,14 @@ func runDelete(ctx context.Context, env *Env, o *deleteOptions, args []string, g
 	return reportAll(env, failed)
 }
 
+// expired says whether the wait's deadline passed: its context says so,
+// or the call came back DeadlineExceeded (the server enforces the
+// deadline the client sent, and can answer a moment before the client's
+// own timer fires).
+func expired(wctx context.Context, err error) bool {
+	return wctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
+}
+
 // errGone ends a watch once the object is deleted.
 var errGone = errors.New("gone")
 
@@ -161,7 +169,7 @@ func waitGone(ctx context.Context, d toDelete, timeout time.Duration) error {
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case wctx.Err() != nil:
+		case expired(wctx, err):
 			return timedOut()
 		case err != nil:
 			return err
@@ -178,7 +186,7 @@ func waitGone(ctx context.Context, d toDelete, timeout time.Duration) error {
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case wctx.Err() != nil:
+		case expired(wctx, err):
 			return timedOut()
 		case err != nil && status.Code(err) != codes.OutOfRange:
 			return fmt.Errorf("watch %s %q: %w", d.c.Kind.Singular, d.name, err)
