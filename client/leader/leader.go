@@ -5,9 +5,13 @@ package leader
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"time"
 
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
@@ -39,7 +43,9 @@ type Config struct {
 	ReleaseOnCancel bool
 
 	// OnStartedLeading runs in its own goroutine once leading; its ctx is
-	// cancelled when leadership ends. Required.
+	// cancelled when leadership ends, and Run returns (and releases the
+	// lease) only after it has returned, so the work it does never
+	// overlaps the next leader's. Required.
 	OnStartedLeading func(ctx context.Context)
 	// OnStoppedLeading is called when a leader stops leading.
 	OnStoppedLeading func()
@@ -48,6 +54,15 @@ type Config struct {
 	OnNewLeader func(identity string)
 
 	Logger *zap.Logger
+}
+
+// DefaultIdentity is hostname_random: unique among the replicas of a
+// component, and readable in the Lease.
+func DefaultIdentity() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = crand.Read(b)
+	return host + "_" + hex.EncodeToString(b)
 }
 
 // ErrLeadershipLost is returned by Run when the lease could not be renewed.
@@ -95,9 +110,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	leadCtx, cancel := context.WithCancel(ctx)
-	go cfg.OnStartedLeading(leadCtx)
+	var leading sync.WaitGroup
+	leading.Go(func() { cfg.OnStartedLeading(leadCtx) })
 	err := e.renew(ctx)
 	cancel()
+	leading.Wait()
 	if ctx.Err() != nil && cfg.ReleaseOnCancel {
 		e.release()
 	}

@@ -239,3 +239,36 @@ func mustAtoi(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// Run returns only after OnStartedLeading has returned, so the leader's
+// work never outlives its leadership.
+func TestRunWaitsForTheLeaderWork(t *testing.T) {
+	_, client := startFake(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	var workDone atomic.Bool
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Run(ctx, Config{Client: client, Namespace: "default", Name: "wait", Identity: "a",
+			LeaseDuration: time.Second, RenewDeadline: 500 * time.Millisecond, RetryPeriod: 100 * time.Millisecond,
+			OnStartedLeading: func(lctx context.Context) {
+				close(started)
+				<-lctx.Done()
+				// Work still finishing after leadership ended.
+				time.Sleep(200 * time.Millisecond)
+				workDone.Store(true)
+			}})
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("never led")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !workDone.Load() {
+		t.Fatal("Run returned before OnStartedLeading did")
+	}
+}

@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -57,7 +54,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 
 	identity := cfg.Identity
 	if identity == "" {
-		identity = defaultIdentity()
+		identity = leader.DefaultIdentity()
 	}
 	metrics, err := controller.NewMetrics(obs.Registry)
 	if err != nil {
@@ -111,16 +108,6 @@ func runLoops(ctx context.Context, cfg Config, inf *informers, loops []loop, log
 // lead campaigns for the lease and runs the controllers while it leads.
 // Losing the lease is an error, which Run returns.
 func lead(ctx context.Context, cfg Config, cs *clientset.Set, identity string, start func(context.Context), log *zap.Logger) error {
-	leading := make(chan context.Context, 1)
-	finished := make(chan struct{})
-	var running sync.WaitGroup
-	running.Go(func() {
-		select {
-		case lctx := <-leading:
-			start(lctx)
-		case <-finished:
-		}
-	})
 	err := leader.Run(ctx, leader.Config{
 		Client:           cs.Leases(),
 		Namespace:        cfg.LeaseNamespace,
@@ -130,22 +117,12 @@ func lead(ctx context.Context, cfg Config, cs *clientset.Set, identity string, s
 		RenewDeadline:    cfg.RenewDeadline,
 		RetryPeriod:      cfg.RetryPeriod,
 		ReleaseOnCancel:  true,
-		OnStartedLeading: func(lctx context.Context) { leading <- lctx },
+		OnStartedLeading: start,
 		OnNewLeader:      func(id string) { log.Info("controller-manager leader observed", zap.String("leader", id)) },
 		Logger:           log.Named("leader"),
 	})
-	close(finished)
-	running.Wait()
 	if err != nil {
 		return fmt.Errorf("controller-manager: %w", err)
 	}
 	return nil
-}
-
-// defaultIdentity is hostname_random, unique among replicas.
-func defaultIdentity() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return host + "_" + hex.EncodeToString(b)
 }

@@ -2,11 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
@@ -54,7 +50,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 
 	identity := cfg.Identity
 	if identity == "" {
-		identity = defaultIdentity()
+		identity = leader.DefaultIdentity()
 	}
 	s, err := newScheduler(cfg, cs, obs.Registry, identity, log)
 	if err != nil {
@@ -83,16 +79,6 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 // lead campaigns for the lease and runs the scheduling loop while it
 // leads. Losing the lease is an error, which Run returns.
 func lead(ctx context.Context, cfg Config, cs *clientset.Set, identity string, s *scheduler, log *zap.Logger) error {
-	leading := make(chan context.Context, 1)
-	finished := make(chan struct{})
-	var loop sync.WaitGroup
-	loop.Go(func() {
-		select {
-		case lctx := <-leading:
-			s.run(lctx)
-		case <-finished:
-		}
-	})
 	err := leader.Run(ctx, leader.Config{
 		Client:           cs.Leases(),
 		Namespace:        cfg.LeaseNamespace,
@@ -102,22 +88,12 @@ func lead(ctx context.Context, cfg Config, cs *clientset.Set, identity string, s
 		RenewDeadline:    cfg.RenewDeadline,
 		RetryPeriod:      cfg.RetryPeriod,
 		ReleaseOnCancel:  true,
-		OnStartedLeading: func(lctx context.Context) { leading <- lctx },
+		OnStartedLeading: s.run,
 		OnNewLeader:      func(id string) { log.Info("scheduler leader observed", zap.String("leader", id)) },
 		Logger:           log.Named("leader"),
 	})
-	close(finished)
-	loop.Wait()
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	return nil
-}
-
-// defaultIdentity is hostname_random, unique among replicas.
-func defaultIdentity() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return host + "_" + hex.EncodeToString(b)
 }
