@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,15 +44,8 @@ func StartControllerManager(t testing.TB, api *APIServer, opts ControllerManager
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	ready := make(chan struct{})
-	var once sync.Once
-	onReady := cfg.OnReady
-	cfg.OnReady = func() {
-		if onReady != nil {
-			onReady()
-		}
-		once.Do(func() { close(ready) })
-	}
+	var ready <-chan struct{}
+	cfg.OnReady, ready = signalReady(cfg.OnReady)
 	c := run(t, "controller-manager", func(ctx context.Context, log *zap.Logger) error { return app.Run(ctx, cfg, log) })
 	cm := &ControllerManager{Config: cfg, Registry: cfg.Registry, Stop: func() { c.stop(t) }, Leading: ready}
 	if opts.Standby {

@@ -102,3 +102,16 @@ func (s *sink) close() {
 	defer s.mu.Unlock()
 	s.closed = true
 }
+
+// signalReady wraps a component's OnReady hook (which may be nil) so that
+// it also closes the returned channel, once.
+func signalReady(onReady func()) (func(), <-chan struct{}) {
+	ready := make(chan struct{})
+	var once sync.Once
+	return func() {
+		if onReady != nil {
+			onReady()
+		}
+		once.Do(func() { close(ready) })
+	}, ready
+}

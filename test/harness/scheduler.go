@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,15 +41,8 @@ func StartScheduler(t testing.TB, api *APIServer, opts SchedulerOptions) *Schedu
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	ready := make(chan struct{})
-	var once sync.Once
-	onReady := cfg.OnReady
-	cfg.OnReady = func() {
-		if onReady != nil {
-			onReady()
-		}
-		once.Do(func() { close(ready) })
-	}
+	var ready <-chan struct{}
+	cfg.OnReady, ready = signalReady(cfg.OnReady)
 	c := run(t, "scheduler", func(ctx context.Context, log *zap.Logger) error { return app.Run(ctx, cfg, log) })
 	select {
 	case <-ready:
