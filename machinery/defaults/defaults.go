@@ -8,6 +8,7 @@ import (
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,5 +36,9 @@ func Apply(obj proto.Message) {
 		job(o)
 	case *batchv1.CronJob:
 		cronJob(o)
+	case *rbacv1.RoleBinding:
+		subjects(o.GetSubjects())
+	case *rbacv1.ClusterRoleBinding:
+		subjects(o.GetSubjects())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"github.com/tugboat-sh/tugboat/machinery/validation"
 	"google.golang.org/protobuf/proto"
@@ -55,6 +56,12 @@ func minimalObjects() []proto.Message {
 		&batchv1.Job{Metadata: &metav1.ObjectMeta{Name: "pi", Namespace: "default", Uid: "0f1e"}, Spec: proto.Clone(jobSpec).(*batchv1.JobSpec)},
 		&batchv1.CronJob{Metadata: meta("nightly"), Spec: &batchv1.CronJobSpec{Schedule: "0 3 * * *",
 			JobTemplate: &batchv1.JobTemplateSpec{Spec: proto.Clone(jobSpec).(*batchv1.JobSpec)}}},
+		&rbacv1.Role{Metadata: meta("pod-reader"), Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, ApiGroups: []string{""}, Resources: []string{"pods"}}}},
+		&rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "system:reader"}, Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceUrls: []string{"/healthz"}}}},
+		&rbacv1.RoleBinding{Metadata: meta("read-pods"), RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "Role", Name: "pod-reader"},
+			Subjects: []*rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}}},
+		&rbacv1.ClusterRoleBinding{Metadata: &metav1.ObjectMeta{Name: "readers"}, RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "ClusterRole", Name: "system:reader"},
+			Subjects: []*rbacv1.Subject{{Kind: "Group", ApiGroup: scheme.RBACGroup, Name: "system:authenticated"}}},
 	}
 }
 

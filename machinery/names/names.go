@@ -65,3 +65,16 @@ func ConfigMapKey(s string) []string { return validation.IsConfigMapKey(s) }
 
 // Join turns a list of reasons into one message.
 func Join(reasons []string) string { return strings.Join(reasons, "; ") }
+
+// PathSegment checks a name that only has to be safe in a URL path (RBAC
+// roles and bindings, which use names like system:kube-scheduler): not "."
+// or "..", without "/" or "%", as Kubernetes' ValidatePathSegmentName.
+func PathSegment(s string) []string {
+	switch {
+	case s == "." || s == "..":
+		return []string{`may not be '.' or '..'`}
+	case strings.ContainsAny(s, "/%"):
+		return []string{`may not contain '/' or '%'`}
+	}
+	return nil
+}

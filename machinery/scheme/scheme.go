@@ -10,6 +10,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -83,7 +84,18 @@ var kinds = []Kind{
 		New: func() proto.Message { return &batchv1.Job{} }, NewList: func() proto.Message { return &batchv1.JobList{} }},
 	{Group: "batch", Version: "v1", Kind: "CronJob", Resource: "cronjobs", ShortNames: []string{"cj"}, Namespaced: true, HasStatus: true,
 		New: func() proto.Message { return &batchv1.CronJob{} }, NewList: func() proto.Message { return &batchv1.CronJobList{} }},
+	{Group: RBACGroup, Version: "v1", Kind: "Role", Resource: "roles", Namespaced: true,
+		New: func() proto.Message { return &rbacv1.Role{} }, NewList: func() proto.Message { return &rbacv1.RoleList{} }},
+	{Group: RBACGroup, Version: "v1", Kind: "ClusterRole", Resource: "clusterroles",
+		New: func() proto.Message { return &rbacv1.ClusterRole{} }, NewList: func() proto.Message { return &rbacv1.ClusterRoleList{} }},
+	{Group: RBACGroup, Version: "v1", Kind: "RoleBinding", Resource: "rolebindings", Namespaced: true,
+		New: func() proto.Message { return &rbacv1.RoleBinding{} }, NewList: func() proto.Message { return &rbacv1.RoleBindingList{} }},
+	{Group: RBACGroup, Version: "v1", Kind: "ClusterRoleBinding", Resource: "clusterrolebindings",
+		New: func() proto.Message { return &rbacv1.ClusterRoleBinding{} }, NewList: func() proto.Message { return &rbacv1.ClusterRoleBindingList{} }},
 }
+
+// RBACGroup is the API group of roles and bindings.
+const RBACGroup = "rbac.authorization.k8s.io"
 
 func init() {
 	for i := range kinds {

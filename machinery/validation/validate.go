@@ -5,6 +5,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -39,6 +40,14 @@ func Validate(obj proto.Message) List {
 		return validateJob(o)
 	case *batchv1.CronJob:
 		return validateCronJob(o)
+	case *rbacv1.Role:
+		return validateRole(o)
+	case *rbacv1.ClusterRole:
+		return validateClusterRole(o)
+	case *rbacv1.RoleBinding:
+		return validateRoleBinding(o)
+	case *rbacv1.ClusterRoleBinding:
+		return validateClusterRoleBinding(o)
 	}
 	return unknownKind(obj)
 }
@@ -80,6 +89,14 @@ func ValidateUpdate(newObj, oldObj proto.Message) List {
 		o := oldObj.(*appsv1.Deployment)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
 		errs = append(errs, immutable("spec.selector", n.GetSpec().GetSelector(), o.GetSpec().GetSelector())...)
+	case *rbacv1.RoleBinding:
+		o := oldObj.(*rbacv1.RoleBinding)
+		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
+		errs = append(errs, immutable("roleRef", n.GetRoleRef(), o.GetRoleRef())...)
+	case *rbacv1.ClusterRoleBinding:
+		o := oldObj.(*rbacv1.ClusterRoleBinding)
+		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
+		errs = append(errs, immutable("roleRef", n.GetRoleRef(), o.GetRoleRef())...)
 	case *batchv1.Job:
 		o := oldObj.(*batchv1.Job)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)

@@ -8,6 +8,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"google.golang.org/grpc"
 )
 
@@ -33,4 +34,8 @@ var gateways = []gateway{
 	{"apps", "deployments", appsv1.RegisterDeploymentServiceHandler},
 	{"batch", "jobs", batchv1.RegisterJobServiceHandler},
 	{"batch", "cronjobs", batchv1.RegisterCronJobServiceHandler},
+	{"rbac.authorization.k8s.io", "roles", rbacv1.RegisterRoleServiceHandler},
+	{"rbac.authorization.k8s.io", "clusterroles", rbacv1.RegisterClusterRoleServiceHandler},
+	{"rbac.authorization.k8s.io", "rolebindings", rbacv1.RegisterRoleBindingServiceHandler},
+	{"rbac.authorization.k8s.io", "clusterrolebindings", rbacv1.RegisterClusterRoleBindingServiceHandler},
 }
