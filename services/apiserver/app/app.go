@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/soheilhy/cmux"
@@ -13,6 +15,8 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authz"
 	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
@@ -59,12 +63,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := bootstrap(ctx, reg); err != nil {
 		return err
 	}
+	sec, err := setupSecurity(&cfg, reg, obs.Registry, log)
+	if err != nil {
+		return err
+	}
+	defer sec.audit.Close()
 	obs.AddHealthCheck("etcd", func(ctx context.Context) error {
 		_, err := store.CurrentRevision(ctx)
 		return err
 	})
 
 	grpcMetrics := obs.GRPCServerMetrics("apiserver")
+	secUnary, secStream := sec.interceptors()
 	gs := grpc.NewServer(
 		server.CodecOption(),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
@@ -74,8 +84,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		// was 6% of the CPU of a create. Beyond the pool (long watches
 		// hold workers) grpc-go starts goroutines as usual.
 		grpc.NumStreamWorkers(streamWorkers),
-		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor(), server.ErrorUnary),
-		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor(), server.ErrorStream),
+		grpc.Creds(authn.ServerCredentials()),
+		grpc.ChainUnaryInterceptor(append(append([]grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()}, secUnary...), server.ErrorUnary)...),
+		grpc.ChainStreamInterceptor(append(append([]grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()}, secStream...), server.ErrorStream)...),
 	)
 	// The kubelets' connections carry the client metrics; closing the pool
 	// at shutdown ends the log and exec streams that would hold it up.
@@ -91,16 +102,41 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	server.Register(gs, reg, kubelets)
 	grpcMetrics.InitializeMetrics(gs)
 
-	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	// The security caches (RBAC, pods for the node authoriser, bootstrap
+	// tokens) are loaded before anything is served.
+	secCtx, stopSec := context.WithCancel(ctx)
+	defer stopSec()
+	var secDone sync.WaitGroup
+	defer secDone.Wait()
+	defer stopSec()
+	for _, run := range sec.run {
+		secDone.Go(func() { run(secCtx) })
+	}
+	for _, synced := range sec.synced {
+		if !synced(ctx) {
+			return ctx.Err()
+		}
+	}
+
+	rawLn, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
+	}
+	ln := rawLn
+	if sec.tls != nil {
+		ln = tls.NewListener(rawLn, sec.tls)
 	}
 	mux := cmux.New(ln)
 	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.
 	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	httpL := mux.Match(cmux.Any())
 
-	conn, err := grpc.NewClient(ln.Addr().String(),
+	// The REST gateway reaches the gRPC server in memory: the user the
+	// HTTP layer authenticated travels as metadata trusted on this
+	// connection only.
+	inProc := authn.NewInProcess()
+	conn, err := grpc.NewClient("passthrough:///apiserver",
+		grpc.WithContextDialer(inProc.Dial),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
 	if err != nil {
@@ -108,7 +144,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return fmt.Errorf("dial own gRPC for the gateway: %w", err)
 	}
 	defer conn.Close()
-	restHandler, err := rest.NewHandler(ctx, conn, rest.Options{ServerAddress: ln.Addr().String(), Logger: log.Named("rest")})
+	restOpts := rest.Options{ServerAddress: ln.Addr().String(), Logger: log.Named("rest")}
+	if sec.authn != nil {
+		restOpts.Metadata = authn.GatewayMetadata
+	}
+	restHandler, err := rest.NewHandler(ctx, conn, restOpts)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("build REST gateway: %w", err)
@@ -119,10 +159,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		httpMux.Handle(p, obsHandler)
 	}
 	httpMux.Handle("/", restHandler)
-	hs := &http.Server{Handler: httpMux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20}
+	var handler http.Handler = httpMux
+	if sec.guard != nil {
+		handler = sec.guard.Middleware(handler)
+	}
+	if sec.authn != nil {
+		handler = sec.authn.Middleware(handler)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20, ConnContext: authn.ConnContext}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveGRPC(gs, grpcL) })
+	g.Go(func() error { return serveGRPC(gs, inProc.Listener()) })
 	g.Go(func() error { return serveHTTP(hs, httpL) })
 	g.Go(func() error { return serveMux(mux) })
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
@@ -134,7 +182,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		shutdown(gs, hs, mux, kubelets, log)
 		return nil
 	})
-	log.Info("apiserver serving", zap.String("address", ln.Addr().String()), zap.String("etcd", db.ClientURL), zap.Bool("embeddedEtcd", len(cfg.EtcdServers) == 0))
+	log.Info("apiserver serving", zap.String("address", ln.Addr().String()), zap.String("etcd", db.ClientURL), zap.Bool("embeddedEtcd", len(cfg.EtcdServers) == 0),
+		zap.Bool("tls", sec.tls != nil), zap.Bool("authentication", sec.authn != nil), zap.Strings("authorizationModes", cfg.Security.AuthorizationModes), zap.Bool("audit", sec.audit != nil))
 	if cfg.OnReady != nil {
 		cfg.OnReady(ln.Addr())
 	}
@@ -145,7 +194,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	return err
 }
 
-// bootstrap creates the system namespaces when they are missing.
+// bootstrap creates the system namespaces and the default cluster roles
+// and bindings when they are missing.
 func bootstrap(ctx context.Context, reg *registry.Registry) error {
 	ns := reg.Resource("namespaces")
 	for _, name := range systemNamespaces {
@@ -154,7 +204,7 @@ func bootstrap(ctx context.Context, reg *registry.Registry) error {
 			return fmt.Errorf("create namespace %s: %w", name, err)
 		}
 	}
-	return nil
+	return authz.EnsureDefaults(ctx, reg)
 }
 
 func serveGRPC(gs *grpc.Server, l net.Listener) error {

@@ -29,8 +29,9 @@ type Config struct {
 	// ObjectCountInterval is how often the objects-per-resource gauge is
 	// refreshed (tests shorten it; it has no flag).
 	ObjectCountInterval time.Duration
-	// TLS: a later issue makes TLS the default; the place for its files is here.
-	TLSCertFile, TLSKeyFile, ClientCAFile string
+	// Security (security.go): all off by default for now; the next step of
+	// the security issue turns them on.
+	Security Security
 	// EncryptionKeyFile holds the keys secrets are encrypted with at rest;
 	// empty means <DataDir>/encryption-keys. It is created on first start.
 	EncryptionKeyFile string
@@ -48,6 +49,10 @@ func DefaultConfig() Config {
 		CompactionInterval:  5 * time.Minute,
 		BookmarkInterval:    time.Minute,
 		ObjectCountInterval: 30 * time.Second,
+		Security: Security{
+			AuthorizationModes: []string{ModeAlwaysAllow},
+			AuditLogMaxSizeMB:  100, AuditLogMaxBackups: 10,
+		},
 	}
 }
 
@@ -70,9 +75,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CompactionInterval, "compaction-interval", c.CompactionInterval, "how often etcd history is compacted (0: never)")
 	fs.DurationVar(&c.BookmarkInterval, "bookmark-interval", c.BookmarkInterval, "how often watches that allow bookmarks get one")
 	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", c.EncryptionKeyFile, "keys that encrypt secrets at rest, one <id>:<base64 32 bytes> a line, the first encrypts (default <data-dir>/encryption-keys, created mode 0600 on first start)")
-	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "serving certificate (TLS arrives with the security issue)")
-	fs.StringVar(&c.TLSKeyFile, "tls-private-key-file", c.TLSKeyFile, "serving key (TLS arrives with the security issue)")
-	fs.StringVar(&c.ClientCAFile, "client-ca-file", c.ClientCAFile, "CA of client certificates (TLS arrives with the security issue)")
+	c.Security.addFlags(fs)
 }
 
 // Validate checks the configuration.
@@ -86,8 +89,8 @@ func (c *Config) Validate() error {
 	if c.EncryptionKeyFile == "" && c.DataDir == "" {
 		return fmt.Errorf("--encryption-key-file is required when there is no --data-dir")
 	}
-	if c.TLSCertFile != "" || c.TLSKeyFile != "" || c.ClientCAFile != "" {
-		return fmt.Errorf("--tls-cert-file, --tls-private-key-file and --client-ca-file are not supported yet: TLS arrives with the security issue")
+	if err := c.Security.validate(); err != nil {
+		return err
 	}
 	if c.BookmarkInterval <= 0 {
 		c.BookmarkInterval = time.Minute

@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -22,6 +23,9 @@ type Options struct {
 	ServerAddress string
 	// Logger receives internal errors; nil means no logging.
 	Logger *zap.Logger
+	// Metadata, when set, adds gRPC metadata to every call from the request
+	// (the authenticated user, for the in-process connection).
+	Metadata func(context.Context, *http.Request) metadata.MD
 }
 
 // NewHandler returns the REST handler: discovery documents and /version
@@ -35,14 +39,18 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	}
 	log := opts.Logger
 	m := newMarshaler()
-	mux := runtime.NewServeMux(
+	muxOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler(log)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
 		runtime.WithForwardResponseOption(startStream),
 		runtime.WithForwardResponseOption(created),
 		runtime.WithDisableChunkedEncoding(),
-	)
+	}
+	if opts.Metadata != nil {
+		muxOpts = append(muxOpts, runtime.WithMetadata(opts.Metadata))
+	}
+	mux := runtime.NewServeMux(muxOpts...)
 	for _, g := range gateways {
 		if err := g.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register REST gateway for %s: %w", g.resource, err)

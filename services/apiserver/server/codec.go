@@ -40,3 +40,7 @@ var _ encoding.CodecV2 = codec{}
 
 // errNotProto is a programming error: a service message that is not protobuf.
 func errNotProto(m any) error { return fmt.Errorf("server: request %T is not a protobuf message", m) }
+
+// Bytes are the undecoded request; the authoriser's stream interceptor,
+// which runs before the service decodes, reads the first request from them.
+func (r *rawMessage) Bytes() []byte { return r.data }

@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tugboat-sh/tugboat/component/pki"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/services/apiserver/audit"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authz"
+	"github.com/tugboat-sh/tugboat/services/apiserver/cache"
+	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+)
+
+// saKeyName is the service-account signing key under --cert-dir.
+const saKeyName = "sa.key"
+
+// security is what setupSecurity built; nil fields are off.
+type security struct {
+	tls   *tls.Config
+	authn *authn.Authenticator
+	guard *authz.Guard
+	audit *audit.Logger
+	// run are the caches the authenticator and authorisers read.
+	run []func(ctx context.Context)
+	// synced waits for their first lists.
+	synced []func(ctx context.Context) bool
+}
+
+// setupSecurity loads the certificates and keys, builds the authenticator
+// chain, the authorisers and the audit log.
+func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Registerer, log *zap.Logger) (*security, error) {
+	s := &cfg.Security
+	sec := &security{}
+	var ca *pki.CA
+	if s.CertDir != "" {
+		dir := pki.Dir(s.CertDir)
+		var err error
+		if ca, err = dir.LoadOrCreateCA(); err != nil {
+			return nil, err
+		}
+		dns, ips := s.extraSANs()
+		names := pki.APIServerNames(dns, append(ips, pki.HostIPs()...))
+		if host, err := os.Hostname(); err == nil {
+			names = pki.APIServerNames(append(dns, host), names.IPs)
+		}
+		kp, err := dir.LoadOrCreateServing(ca, pki.APIServerName, "tug-apiserver", names)
+		if err != nil {
+			return nil, err
+		}
+		if s.ClientCAFile == "" {
+			s.ClientCAFile = dir.CertPath(pki.CAName)
+		}
+		if s.ServiceAccountKeyFile == "" {
+			if s.ServiceAccountKeyFile, err = ensureSAKey(s.CertDir); err != nil {
+				return nil, err
+			}
+		}
+		sec.tls = serverTLS(kp.TLSCertificate())
+	} else if s.TLSCertFile != "" {
+		if err := pki.CheckKeyFile(s.TLSKeyFile); err != nil {
+			return nil, fmt.Errorf("--tls-private-key-file: %w", err)
+		}
+		cert, err := tls.LoadX509KeyPair(s.TLSCertFile, s.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load --tls-cert-file and --tls-private-key-file: %w", err)
+		}
+		sec.tls = serverTLS(cert)
+	}
+
+	a := &authn.Authenticator{}
+	if s.ClientCAFile != "" {
+		pool, err := authn.LoadClientCA(s.ClientCAFile)
+		if err != nil {
+			return nil, err
+		}
+		a.Certs = authn.NewCertAuthenticator(pool)
+	}
+	if s.TokenAuthFile != "" {
+		tf, err := authn.LoadTokenFile(s.TokenAuthFile)
+		if err != nil {
+			return nil, err
+		}
+		a.Tokens = append(a.Tokens, tf)
+	}
+	if s.ServiceAccountKeyFile != "" {
+		sa, err := authn.LoadServiceAccountKey(s.ServiceAccountKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		a.Tokens = append(a.Tokens, sa)
+	}
+	if s.BootstrapTokenAuth {
+		secrets := cache.New(reg.Resource("secrets"), &metav1.ListOptions{Namespace: bootstraptoken.Namespace, FieldSelector: "type=" + bootstraptoken.SecretType}, nil, log.Named("bootstrap-tokens"))
+		sec.run = append(sec.run, secrets.Run)
+		sec.synced = append(sec.synced, secrets.WaitSynced)
+		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
+	}
+	if a.Enabled() {
+		sec.authn = a
+		if sec.tls == nil {
+			log.Warn("bearer tokens are accepted over plaintext: anyone on the network can read them; serve TLS with --cert-dir or --tls-cert-file")
+		}
+	}
+
+	if !s.alwaysAllow() {
+		chain := authz.Chain{authz.Masters{}}
+		for _, m := range s.AuthorizationModes {
+			switch m {
+			case ModeNode:
+				n := authz.NewNode(reg, log.Named("node-authorizer"))
+				sec.run = append(sec.run, n.Run)
+				sec.synced = append(sec.synced, n.WaitSynced)
+				chain = append(chain, n)
+			case ModeRBAC:
+				r := authz.NewRBAC(reg, log.Named("rbac"))
+				sec.run = append(sec.run, r.Run)
+				sec.synced = append(sec.synced, r.WaitSynced)
+				chain = append(chain, r)
+			}
+		}
+		sec.guard = authz.NewGuard(chain, promReg)
+	}
+
+	if path := auditPath(cfg); path != "" {
+		if path != "-" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return nil, fmt.Errorf("audit log directory: %w", err)
+			}
+		}
+		l, err := audit.New(audit.Options{Path: path, MaxSizeMB: s.AuditLogMaxSizeMB, MaxBackups: s.AuditLogMaxBackups, MaxAgeDays: s.AuditLogMaxAge}, promReg)
+		if err != nil {
+			return nil, err
+		}
+		sec.audit = l
+	}
+	if sec.tls == nil {
+		log.Warn("serving plaintext: no --cert-dir or --tls-cert-file; anyone who reaches the port talks to the API unencrypted")
+	}
+	return sec, nil
+}
+
+// auditPath is where audit lines go, "" for nowhere.
+func auditPath(cfg *Config) string {
+	switch p := cfg.Security.AuditLogPath; p {
+	case "none":
+		return ""
+	case "":
+		if cfg.DataDir == "" {
+			return ""
+		}
+		return filepath.Join(cfg.DataDir, "audit.log")
+	default:
+		return p
+	}
+}
+
+// ensureSAKey loads or creates the service-account key under dir.
+func ensureSAKey(dir string) (string, error) {
+	path := filepath.Join(dir, saKeyName)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	ca, err := pki.NewCA("service-accounts")
+	if err != nil {
+		return "", err
+	}
+	pem, err := pki.EncodeKey(ca.Key)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, pem, pki.KeyMode); err != nil {
+		return "", fmt.Errorf("write service account key: %w", err)
+	}
+	return path, nil
+}
+
+// serverTLS asks for client certificates (verified by the authenticator,
+// so a foreign one is a 401 with a reason, not a handshake failure) and
+// prefers HTTP/1.1 for clients that offer it: REST clients get HTTP/1.1,
+// gRPC clients (which offer only h2) get HTTP/2, and cmux splits them.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequestClientCert,
+		NextProtos:   []string{"http/1.1", "h2"},
+	}
+}
+
+// interceptors are the security interceptors, in order: audit (so refused
+// credentials are logged), authentication, authorisation.
+func (s *security) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	var u []grpc.UnaryServerInterceptor
+	var st []grpc.StreamServerInterceptor
+	if s.audit != nil {
+		u, st = append(u, s.audit.UnaryServerInterceptor()), append(st, s.audit.StreamServerInterceptor())
+	}
+	if s.authn != nil {
+		u, st = append(u, s.authn.UnaryServerInterceptor()), append(st, s.authn.StreamServerInterceptor())
+	}
+	if s.guard != nil {
+		u, st = append(u, s.guard.UnaryServerInterceptor()), append(st, s.guard.StreamServerInterceptor())
+	}
+	return slices.Clip(u), slices.Clip(st)
+}

@@ -1,0 +1,79 @@
+package authn
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"strings"
+)
+
+// ErrNoCredentials means the request carried neither a client certificate
+// nor a bearer token.
+var ErrNoCredentials = errors.New("no client certificate or bearer token was presented")
+
+// Credentials are what a request presents.
+type Credentials struct {
+	// PeerCertificates are the client's certificates as sent (leaf first),
+	// not yet verified.
+	PeerCertificates []*x509.Certificate
+	// Token is the bearer token, without "Bearer ".
+	Token string
+}
+
+// TokenAuthenticator authenticates a bearer token. ok false means the token
+// is not one of its kind (the next one is asked); an error means it is and
+// was refused.
+type TokenAuthenticator interface {
+	AuthenticateToken(ctx context.Context, token string) (u *User, ok bool, err error)
+}
+
+// Authenticator is the chain: the client certificate first, then each
+// token authenticator in turn.
+type Authenticator struct {
+	// Certs verifies client certificates; nil refuses them.
+	Certs *CertAuthenticator
+	// Tokens are asked in order.
+	Tokens []TokenAuthenticator
+}
+
+// Enabled reports whether any credential can be authenticated.
+func (a *Authenticator) Enabled() bool { return a != nil && (a.Certs != nil || len(a.Tokens) > 0) }
+
+// Authenticate returns the request's user, or an error that says why the
+// credentials were refused (a missing or unknown credential, an expired
+// token, a certificate of another CA).
+func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*User, error) {
+	if len(c.PeerCertificates) > 0 {
+		if a.Certs == nil {
+			return nil, errors.New("client certificates are not accepted: the apiserver has no --client-ca-file")
+		}
+		u, err := a.Certs.Authenticate(c.PeerCertificates)
+		if err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	if c.Token == "" {
+		return nil, ErrNoCredentials
+	}
+	for _, t := range a.Tokens {
+		u, ok, err := t.AuthenticateToken(ctx, c.Token)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return withAuthenticated(u), nil
+		}
+	}
+	return nil, errors.New("invalid bearer token")
+}
+
+// BearerToken returns the token of an Authorization header value, "" if
+// it is not a bearer token.
+func BearerToken(header string) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
