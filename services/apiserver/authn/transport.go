@@ -44,7 +44,9 @@ func NewInProcess() *InProcess { return &InProcess{l: bufconn.Listen(inProcessBu
 func (p *InProcess) Listener() net.Listener { return inProcessListener{p.l} }
 
 // Dial connects to it (a grpc.WithContextDialer dialer).
-func (p *InProcess) Dial(ctx context.Context, _ string) (net.Conn, error) { return p.l.DialContext(ctx) }
+func (p *InProcess) Dial(ctx context.Context, _ string) (net.Conn, error) {
+	return p.l.DialContext(ctx)
+}
 
 type inProcessListener struct{ *bufconn.Listener }
 

@@ -39,6 +39,15 @@ func (a Attributes) resourceString() string {
 	return a.Resource
 }
 
+// urlName is the name as Kubernetes' authorisers see it: from the URL, so
+// none for a create of a resource (its name is in the body).
+func (a Attributes) urlName() string {
+	if a.Verb == "create" && a.Subresource == "" {
+		return ""
+	}
+	return a.Name
+}
+
 // Decision is an authoriser's answer.
 type Decision int
 
@@ -102,8 +111,8 @@ func ForbiddenMessage(a Attributes, reason string) string {
 		msg = fmt.Sprintf("forbidden: User %q cannot %s path %q", user, a.Verb, a.Path)
 	} else {
 		subject := a.resourceString()
-		if a.Name != "" {
-			subject = fmt.Sprintf("%s %q", subject, a.Name)
+		if name := a.urlName(); name != "" {
+			subject = fmt.Sprintf("%s %q", subject, name)
 		}
 		scope := "at the cluster scope"
 		if a.Namespace != "" {

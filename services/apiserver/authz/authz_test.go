@@ -208,3 +208,14 @@ func TestDefaultPolicyIsValid(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateIgnoresResourceNames(t *testing.T) {
+	r := &rbacv1.PolicyRule{Verbs: []string{"create"}, ApiGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"a"}}
+	a := Attributes{Verb: "create", ResourceRequest: true, Resource: "configmaps", Namespace: "x", Name: "a", User: &authn.User{Name: "u"}}
+	if ruleAllows(r, a) {
+		t.Fatal("resourceNames granted a create, which Kubernetes never does")
+	}
+	if got := ForbiddenMessage(a, ""); !strings.HasPrefix(got, "configmaps is forbidden") {
+		t.Fatalf("create message names the object: %s", got)
+	}
+}

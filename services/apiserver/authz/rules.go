@@ -30,7 +30,8 @@ func ruleAllows(r *rbacv1.PolicyRule, a Attributes) bool {
 	if len(r.GetResourceNames()) == 0 {
 		return true
 	}
-	return a.Name != "" && slices.Contains(r.GetResourceNames(), a.Name)
+	name := a.urlName()
+	return name != "" && slices.Contains(r.GetResourceNames(), name)
 }
 
 func matchAny(list []string, v string) bool {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/services/apiserver/app"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -32,6 +34,12 @@ type options struct {
 	objectCountInterval time.Duration
 	// metricsAddress is Config.MetricsAddress.
 	metricsAddress string
+	// secure serves TLS from a --cert-dir under the data dir, with
+	// client certificates, bootstrap tokens and Node,RBAC authorisation;
+	// the server's clients are then a system:masters admin (secure_test.go).
+	secure bool
+	// tokenFile is --token-auth-file.
+	tokenFile string
 }
 
 // server is one running apiserver.
@@ -44,6 +52,9 @@ type server struct {
 	cs      *clientset.Set
 	conn    *grpc.ClientConn
 	http    *http.Client
+
+	// ca is the cluster CA of a secure server.
+	ca *pki.CA
 
 	etcdOnce   sync.Once
 	etcdClient *clientv3.Client
@@ -74,6 +85,12 @@ func start(t *testing.T, o options) *server {
 	if o.objectCountInterval > 0 {
 		cfg.ObjectCountInterval = o.objectCountInterval
 	}
+	if o.secure {
+		cfg.Security.CertDir = filepath.Join(o.dataDir, "pki")
+		cfg.Security.AuthorizationModes = []string{app.ModeNode, app.ModeRBAC}
+		cfg.Security.BootstrapTokenAuth = true
+		cfg.Security.TokenAuthFile = o.tokenFile
+	}
 	if len(o.etcdServers) > 0 {
 		cfg.EtcdServers = o.etcdServers
 		s.etcdURL = o.etcdServers[0]
@@ -102,9 +119,13 @@ func start(t *testing.T, o options) *server {
 	}
 	s.base = "http://" + s.addr
 	s.http = &http.Client{Timeout: 30 * time.Second}
+	clientCfg := &config.Config{Server: s.base}
+	if o.secure {
+		clientCfg = s.secureClients(t, cfg.Security.CertDir)
+	}
 	s.waitReady(t)
 
-	conn, err := config.Dial(context.Background(), &config.Config{Server: s.base},
+	conn, err := config.Dial(context.Background(), clientCfg,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20), grpc.MaxCallSendMsgSize(16<<20)))
 	if err != nil {
 		t.Fatalf("dial apiserver: %v", err)
