@@ -42,6 +42,10 @@ func TestQuickRun(t *testing.T) {
 		"LIST 10 pods (REST JSON)",
 		"LIST 30 pods (gRPC)",
 		"watch delivery, 3 watchers, 50 creates/s",
+		"pod creates/s, 2 clients, TLS + client certificate + Node,RBAC (gRPC)",
+		"pod creates/s, 2 clients, TLS + client certificate + Node,RBAC + audit log (gRPC)",
+		"pod creates/s, 4 clients, TLS + client certificate + Node,RBAC (gRPC)",
+		"pod creates/s, 4 clients, TLS + client certificate + Node,RBAC + audit log (gRPC)",
 	}
 	if len(rows) != len(want) {
 		t.Errorf("report has %d rows, want %d", len(rows), len(want))

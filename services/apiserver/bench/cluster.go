@@ -14,6 +14,7 @@ import (
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/app"
@@ -30,9 +31,13 @@ const maxRecvBytes = 64 << 20
 // cluster is an in-process apiserver, a gRPC client of it and a raw etcd
 // client of its datastore.
 type cluster struct {
-	addr    string // host:port serving gRPC and REST
-	runID   string // makes this run's namespaces and raw keys unique
-	rawRoot string // raw baseline keys live under it, outside /registry/
+	mode    secMode
+	addr    string         // host:port serving gRPC and REST
+	client  *config.Config // the admin's client config
+	ca      *pki.CA        // the cluster CA of a secure cluster
+	secDir  string         // its certificates and audit log
+	runID   string         // makes this run's namespaces and raw keys unique
+	rawRoot string         // raw baseline keys live under it, outside /registry/
 	cs      *clientset.Set
 	conn    *grpc.ClientConn
 	etcd    *clientv3.Client
@@ -40,14 +45,19 @@ type cluster struct {
 	stop    func() error
 }
 
-// startCluster runs the apiserver until stop is called.
-func startCluster(ctx context.Context, o options, logw io.Writer) (*cluster, error) {
-	c := &cluster{runID: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
+// startCluster runs the apiserver until stop is called. mode chooses its
+// security (secure.go); plain is the foundation's: plaintext, no
+// authentication, AlwaysAllow, no audit.
+func startCluster(ctx context.Context, o options, mode secMode, logw io.Writer) (*cluster, error) {
+	c := &cluster{mode: mode, runID: strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	c.rawRoot = "/bench/raw/" + c.runID + "/"
 	cfg := app.DefaultConfig()
 	cfg.ListenAddress = "127.0.0.1:0"
 	cfg.EtcdServers = o.etcdServers
 	cfg.UnsafeNoFsync = o.noFsync
+	if err := c.configureSecurity(&cfg); err != nil {
+		return nil, err
+	}
 	var dataDir string
 	if len(o.etcdServers) == 0 {
 		var err error
@@ -78,6 +88,9 @@ func startCluster(ctx context.Context, o options, logw io.Writer) (*cluster, err
 		if dataDir != "" {
 			_ = os.RemoveAll(dataDir)
 		}
+		if c.secDir != "" {
+			_ = os.RemoveAll(c.secDir)
+		}
 	}
 	select {
 	case a := <-ready:
@@ -91,6 +104,12 @@ func startCluster(ctx context.Context, o options, logw io.Writer) (*cluster, err
 		<-errc
 		cleanupDir()
 		return nil, ctx.Err()
+	}
+	if err := c.secureClient(); err != nil {
+		cancel()
+		<-errc
+		cleanupDir()
+		return nil, err
 	}
 	var once sync.Once
 	var stopErr error
@@ -127,10 +146,15 @@ func startCluster(ctx context.Context, o options, logw io.Writer) (*cluster, err
 	return c, nil
 }
 
-// dial opens a new gRPC connection to the apiserver through the client module.
+// dial opens a new gRPC connection to the apiserver through the client
+// module, as the admin.
 func (c *cluster) dial(ctx context.Context) (*grpc.ClientConn, error) {
-	return config.Dial(ctx, &config.Config{Server: c.addr},
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)))
+	return c.dialAs(ctx, c.client)
+}
+
+// dialAs opens a new gRPC connection with cfg.
+func (c *cluster) dialAs(ctx context.Context, cfg *config.Config) (*grpc.ClientConn, error) {
+	return config.Dial(ctx, cfg, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)))
 }
 
 // namespace creates a namespace of this run and returns its name.

@@ -85,7 +85,7 @@ func (r *results) rows() []row {
 		met:       yesNo(w.apiFromSend.p99 < targetWatchP99),
 		values:    []float64{ms(w.apiFromSend.p50), ms(w.apiFromSend.p99), ms(w.rawFromSend.p50), ms(w.rawFromSend.p99)},
 	})
-	return rows
+	return append(rows, r.securityRows()...)
 }
 
 // table is the markdown results table.
@@ -117,6 +117,7 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "- The baseline is the same etcd, reached directly with `go.etcd.io/etcd/client/v3` over its client URL, with keys under `/bench/raw/` (deleted afterwards).\n")
 	fmt.Fprintf(&b, "- Pod creates: a representative pod (labels, annotations, one container with args, a port, env, resources and a readiness probe; %d bytes as stored), %s per side and concurrency level, closed loop: each client sends its next create when the previous returns, all clients on one shared connection. The raw baseline puts those same stored bytes at the same concurrency. Both clients send prepared wire bytes and leave the answers undecoded (the pod's request is a marshalled template plus its name; the run checks it stores the same pod as the typed client), so the client's share of the shared cores is alike on both sides. Each level alternates %d slices of each side (raw, apiserver, apiserver, raw, ...) so that the growing database and etcd's periodic work fall on both alike.\n", r.podBytes, o.duration, sliceCount)
 	fmt.Fprintf(&b, "- GET and LIST: one client, back to back, about %s each; a LIST reads the whole namespace in one response. The baseline is a linearizable etcd get of the pod's key, or range of the namespace's prefix.\n", o.readTime)
+	b.WriteString(r.securitySetup())
 	fmt.Fprintf(&b, "- Watch: %d gRPC watch streams (one connection each) on a namespace while %d pods are created at %d/s; latency runs from the create being sent to each watcher receiving the ADDED event (%d deliveries). Watchers read the event type and pod name from the wire bytes rather than decoding whole pods, to keep client work off the apiserver's cores. The baseline is %d etcd watches of puts of the same bytes at the same rate.\n\n", r.watch.watchers, r.watch.creates, r.watch.rate, r.watch.creates*r.watch.watchers, r.watch.watchers)
 	b.WriteString("## Results\n\n")
 	b.WriteString(r.table())
@@ -135,6 +136,7 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "- Pod creates at %d clients reach %.2f of raw etcd's puts/s (target at least %.1f): %s.\n", c.clients, c.ratio(), targetCreateRatio, metWord(c.ratio() >= targetCreateRatio))
 	}
 	fmt.Fprintf(&b, "- Watch delivery p99 with %d watchers is %s (target under %d ms): %s.\n", r.watch.watchers, msStr(r.watch.apiFromSend.p99), targetWatchP99.Milliseconds(), metWord(r.watch.apiFromSend.p99 < targetWatchP99))
+	b.WriteString(r.securityTargets())
 	if o.quick || o.noFsync || len(o.etcdServers) > 0 {
 		b.WriteString("\nThis run was not the default one (-quick, -no-fsync or -etcd-servers): its figures do not compare with the reference.\n")
 	}

@@ -18,13 +18,14 @@ type results struct {
 	creates  []createResult
 	reads    []readResult
 	watch    watchResult
+	security []securityResult
 }
 
 // run starts the apiserver, measures, and stops it. Progress goes to log.
 func run(ctx context.Context, o options, log io.Writer) (res *results, err error) {
 	res = &results{opts: o, machine: readMachine(), started: time.Now()}
 	fmt.Fprintln(log, "bench: starting the apiserver")
-	c, err := startCluster(ctx, o, log)
+	c, err := startCluster(ctx, o, plain, log)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +47,9 @@ func run(ctx context.Context, o options, log io.Writer) (res *results, err error
 		return nil, err
 	}
 	if res.watch, err = measureWatch(ctx, c, o, value, log); err != nil {
+		return nil, err
+	}
+	if res.security, err = measureSecurity(ctx, c, o, log); err != nil {
 		return nil, err
 	}
 	res.elapsed = time.Since(res.started)
