@@ -102,13 +102,22 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	server.Register(gs, reg, kubelets)
 	grpcMetrics.InitializeMetrics(gs)
 
-	// The security caches (RBAC, pods for the node authoriser, bootstrap
-	// tokens) are loaded before anything is served.
+	// The watch caches and the security caches (RBAC, pods for the node
+	// authoriser, bootstrap tokens) run until Run returns; the security
+	// caches are loaded before anything is served.
 	secCtx, stopSec := context.WithCancel(ctx)
 	defer stopSec()
 	var secDone sync.WaitGroup
 	defer secDone.Wait()
 	defer stopSec()
+	// The registry's watch caches run first: the security caches' watches,
+	// started from their lists' revisions, are then served by them rather
+	// than by etcd watches of their own, which would decode every change
+	// again.
+	secDone.Go(func() { reg.RunCaches(secCtx) })
+	if len(sec.run) > 0 && !reg.WaitCaches(ctx, sec.resources...) {
+		return ctx.Err()
+	}
 	for _, run := range sec.run {
 		secDone.Go(func() { run(secCtx) })
 	}
@@ -176,7 +185,6 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
-	g.Go(func() error { reg.RunCaches(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, kubelets, log)

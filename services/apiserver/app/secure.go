@@ -34,6 +34,8 @@ type security struct {
 	run []func(ctx context.Context)
 	// synced waits for their first lists.
 	synced []func(ctx context.Context) bool
+	// resources are what they mirror.
+	resources []string
 }
 
 // setupSecurity loads the certificates and keys, builds the authenticator
@@ -101,7 +103,7 @@ func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Regis
 	}
 	if s.BootstrapTokenAuth {
 		secrets := cache.New(reg.Resource("secrets"), &metav1.ListOptions{Namespace: bootstraptoken.Namespace, FieldSelector: "type=" + bootstraptoken.SecretType}, nil, log.Named("bootstrap-tokens"))
-		sec.run = append(sec.run, secrets.Run)
+		sec.run, sec.resources = append(sec.run, secrets.Run), append(sec.resources, "secrets")
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
 	}
@@ -118,12 +120,12 @@ func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Regis
 			switch m {
 			case ModeNode:
 				n := authz.NewNode(reg, log.Named("node-authorizer"))
-				sec.run = append(sec.run, n.Run)
+				sec.run, sec.resources = append(sec.run, n.Run), append(sec.resources, "pods")
 				sec.synced = append(sec.synced, n.WaitSynced)
 				chain = append(chain, n)
 			case ModeRBAC:
 				r := authz.NewRBAC(reg, log.Named("rbac"))
-				sec.run = append(sec.run, r.Run)
+				sec.run, sec.resources = append(sec.run, r.Run), append(sec.resources, "roles", "clusterroles", "rolebindings", "clusterrolebindings")
 				sec.synced = append(sec.synced, r.WaitSynced)
 				chain = append(chain, r)
 			}

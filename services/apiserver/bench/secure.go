@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -96,6 +97,26 @@ func (c *cluster) userConfig(user string, groups ...string) (*config.Config, err
 type securityResult struct {
 	clients int
 	sides   [3]throughput // by secMode
+	// cpu is the process's CPU time (user + system: the apiservers, their
+	// etcds and the clients) during each mode's slices: CPU per create is
+	// steadier than creates/s when other work shares the machine.
+	cpu [3]time.Duration
+}
+
+// cpuPerCreate is the process's CPU time per create of mode m.
+func (r securityResult) cpuPerCreate(m secMode) time.Duration {
+	if r.sides[m].ops == 0 {
+		return 0
+	}
+	return r.cpu[m] / time.Duration(r.sides[m].ops)
+}
+
+// cpuRatio is m's CPU per create over the plain side's.
+func (r securityResult) cpuRatio(m secMode) float64 {
+	if r.cpuPerCreate(plain) == 0 {
+		return 0
+	}
+	return float64(r.cpuPerCreate(m)) / float64(r.cpuPerCreate(plain))
 }
 
 func (r securityResult) ratio(m secMode) float64 {
@@ -158,10 +179,12 @@ func measureSecurity(ctx context.Context, p *cluster, o options, log io.Writer) 
 				order = []secMode{audited, secured, plain}
 			}
 			for _, m := range order {
+				before := processCPU()
 				t, err := closedLoop(ctx, n, slice, op(&sides[m], fmt.Sprintf("c%d-r%d", n, round)))
 				if err != nil {
 					return nil, fmt.Errorf("%s: pod creates at %d clients: %w", m, n, err)
 				}
+				r.cpu[m] += processCPU() - before
 				r.sides[m].add(t)
 			}
 		}
@@ -226,7 +249,7 @@ func (r *results) securityRows() []row {
 				figure:    fmt.Sprintf("pod creates/s, %d clients, %s (gRPC)", s.clients, m),
 				tugboat:   rate(s.sides[m]),
 				baseline:  "security off " + rate(s.sides[plain]),
-				vs:        fmt.Sprintf("%.2f of security off", s.ratio(m)),
+				vs:        fmt.Sprintf("%.2f of security off; CPU per create %s vs %s (%.2fx)", s.ratio(m), usStr(s.cpuPerCreate(m)), usStr(s.cpuPerCreate(plain)), s.cpuRatio(m)),
 				reference: "-",
 				target:    target,
 				met:       met,
@@ -237,17 +260,31 @@ func (r *results) securityRows() []row {
 	return rows
 }
 
+// processCPU is the CPU time (user + system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// usStr prints a duration in microseconds.
+func usStr(d time.Duration) string {
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+}
+
 // securitySetup is the set-up line of the security comparison.
 func (r *results) securitySetup() string {
-	return fmt.Sprintf("- Security: the same pod creates on three apiservers in one run, each on its own embedded etcd: the one above (%s: plaintext, no authentication, AlwaysAllow, no audit log); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); and the same with the audit log on. %s per side and concurrency level, in %d rounds of slices (off, secure, audited, then audited, secure, off), each side on its own new connection.\n", plain, r.opts.duration, sliceCount)
+	return fmt.Sprintf("- Security: the same pod creates on three apiservers in one run, each on its own embedded etcd: the one above (%s: plaintext, no authentication, AlwaysAllow, no audit log); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); and the same with the audit log on. %s per side and concurrency level, in %d rounds of slices (off, secure, audited, then audited, secure, off), each side on its own new connection. Creates/s move with whatever else shares the machine, so the process's CPU time per create (user + system over each side's slices: the apiservers, their etcds and the clients, all in this process) is reported too.\n", plain, r.opts.duration, sliceCount)
 }
 
 // securityTargets are the target lines of the security comparison.
 func (r *results) securityTargets() string {
 	var out string
 	for _, s := range r.security {
-		out += fmt.Sprintf("- With TLS and Node,RBAC, pod creates at %d clients reach %.2f of the same run's creates with security off (target at least %.1f, at most 10%% overhead): %s; with the audit log too, %.2f.\n",
-			s.clients, s.ratio(secured), targetSecureRatio, metWord(s.ratio(secured) >= targetSecureRatio), s.ratio(audited))
+		out += fmt.Sprintf("- With TLS and Node,RBAC, pod creates at %d clients reach %.2f of the same run's creates/s with security off (target at least %.1f, at most 10%% overhead): %s; the process spends %.2fx the CPU per create. With the audit log too: %.2f of the creates/s, %.2fx the CPU.\n",
+			s.clients, s.ratio(secured), targetSecureRatio, metWord(s.ratio(secured) >= targetSecureRatio), s.cpuRatio(secured), s.ratio(audited), s.cpuRatio(audited))
 	}
 	return out
 }

@@ -49,6 +49,31 @@ func (r *Registry) RunCaches(ctx context.Context) {
 	wg.Wait()
 }
 
+// WaitCaches waits until the watch caches of resources serve watches, so
+// that a watch started after it (from a list's revision) is served by the
+// cache rather than by an etcd watch of its own. It returns false when ctx
+// ends first.
+func (r *Registry) WaitCaches(ctx context.Context, resources ...string) bool {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ready := true
+		for _, name := range resources {
+			if c := r.caches[name]; c != nil && !c.Ready() {
+				ready = false
+			}
+		}
+		if ready {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
 // cachedNamespace returns the namespace from the cache when it is there and
 // active; false means ask etcd.
 func (r *Registry) cachedNamespace(name string) bool {

@@ -227,6 +227,13 @@ func (c *Cache) closeWatchersLocked() {
 	clear(c.watchers)
 }
 
+// Ready reports whether the cache serves watches.
+func (c *Cache) Ready() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready
+}
+
 // Revision is the latest revision the cache has seen.
 func (c *Cache) Revision() int64 {
 	c.mu.Lock()
