@@ -7,6 +7,7 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"google.golang.org/grpc"
 )
 
@@ -26,6 +27,11 @@ type Set struct {
 	deployments appsv1.DeploymentServiceClient
 	jobs        batchv1.JobServiceClient
 	cronJobs    batchv1.CronJobServiceClient
+
+	roles               rbacv1.RoleServiceClient
+	clusterRoles        rbacv1.ClusterRoleServiceClient
+	roleBindings        rbacv1.RoleBindingServiceClient
+	clusterRoleBindings rbacv1.ClusterRoleBindingServiceClient
 }
 
 // New returns the clients of every kind over conn.
@@ -45,6 +51,11 @@ func New(conn grpc.ClientConnInterface) *Set {
 		deployments: appsv1.NewDeploymentServiceClient(conn),
 		jobs:        batchv1.NewJobServiceClient(conn),
 		cronJobs:    batchv1.NewCronJobServiceClient(conn),
+
+		roles:               rbacv1.NewRoleServiceClient(conn),
+		clusterRoles:        rbacv1.NewClusterRoleServiceClient(conn),
+		roleBindings:        rbacv1.NewRoleBindingServiceClient(conn),
+		clusterRoleBindings: rbacv1.NewClusterRoleBindingServiceClient(conn),
 	}
 }
 
@@ -89,3 +100,17 @@ func (s *Set) Jobs() batchv1.JobServiceClient { return s.jobs }
 
 // CronJobs returns the client of batch/v1 CronJobs.
 func (s *Set) CronJobs() batchv1.CronJobServiceClient { return s.cronJobs }
+
+// Roles is the client of rbac.authorization.k8s.io/v1 Roles.
+func (s *Set) Roles() rbacv1.RoleServiceClient { return s.roles }
+
+// ClusterRoles is the client of ClusterRoles.
+func (s *Set) ClusterRoles() rbacv1.ClusterRoleServiceClient { return s.clusterRoles }
+
+// RoleBindings is the client of RoleBindings.
+func (s *Set) RoleBindings() rbacv1.RoleBindingServiceClient { return s.roleBindings }
+
+// ClusterRoleBindings is the client of ClusterRoleBindings.
+func (s *Set) ClusterRoleBindings() rbacv1.ClusterRoleBindingServiceClient {
+	return s.clusterRoleBindings
+}

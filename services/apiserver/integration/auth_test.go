@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -321,7 +323,7 @@ func TestSecureGRPC(t *testing.T) {
 		wantGRPC(t, err, codes.PermissionDenied, `User "bob" cannot watch resource "pods" in API group "" in the namespace "default"`)
 	})
 	t.Run("RBAC over gRPC", func(t *testing.T) {
-		rb := rbacv1.NewRoleBindingServiceClient(s.conn)
+		rb := s.cs.RoleBindings()
 		if _, err := rb.Create(ctx(t), &rbacv1.RoleBinding{Metadata: &metav1.ObjectMeta{Name: "bob-edit", Namespace: "default"},
 			RoleRef:  &rbacv1.RoleRef{ApiGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "edit"},
 			Subjects: []*rbacv1.Subject{{Kind: "User", Name: "bob"}}}); err != nil {
@@ -364,4 +366,66 @@ func TestSecureTLSOnly(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("ca.key mode %v, %v", st.Mode(), err)
 	}
+}
+
+// TestSecureKubeconfig dials a TLS apiserver through the client module from
+// a kubeconfig file that references its CA, certificate and key by relative
+// paths, and from one with a bearer token.
+func TestSecureKubeconfig(t *testing.T) {
+	t.Parallel()
+	tokenFile := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(tokenFile, []byte("dave-token,dave,1004\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, options{secure: true, tokenFile: tokenFile})
+	dir := t.TempDir()
+	admin := s.issue(t, s.ca, adminUser, pki.GroupMasters)
+	for name, data := range map[string][]byte{"ca.crt": s.ca.CertPEM(), "admin.crt": admin.cert, "admin.key": admin.key} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kc := `apiVersion: v1
+kind: Config
+clusters:
+- name: tugboat
+  cluster:
+    server: https://` + s.addr + `
+    certificate-authority: ca.crt
+users:
+- name: admin
+  user:
+    client-certificate: admin.crt
+    client-key: admin.key
+- name: dave
+  user:
+    token: dave-token
+contexts:
+- name: admin
+  context: {cluster: tugboat, user: admin}
+- name: dave
+  context: {cluster: tugboat, user: dave, namespace: team-b}
+current-context: admin
+`
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dial := func(context string) *clientset.Set {
+		cfg, err := config.Load(path, context)
+		if err != nil {
+			t.Fatalf("load %s: %v", context, err)
+		}
+		conn, err := config.Dial(ctx(t), cfg)
+		if err != nil {
+			t.Fatalf("dial %s: %v", context, err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return clientset.New(conn)
+	}
+	if _, err := dial("admin").Nodes().List(ctx(t), &metav1.ListOptions{}); err != nil {
+		t.Fatalf("admin from a kubeconfig file: %v", err)
+	}
+	_, err := dial("dave").Pods().List(ctx(t), &metav1.ListOptions{Namespace: "team-b"})
+	wantGRPC(t, err, codes.PermissionDenied, `User "dave" cannot list resource "pods" in API group "" in the namespace "team-b"`)
 }
