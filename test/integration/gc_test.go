@@ -7,6 +7,7 @@ import (
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"github.com/tugboat-sh/tugboat/test/harness"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -90,6 +91,15 @@ func TestNamespaceDeletion(t *testing.T) {
 	if _, err := cs.Secrets().Create(ctx, &corev1.Secret{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "s"}, StringData: map[string]string{"a": "b"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cs.Roles().Create(ctx, &rbacv1.Role{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "r"},
+		Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, ApiGroups: []string{""}, Resources: []string{"pods"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RoleBindings().Create(ctx, &rbacv1.RoleBinding{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "rb"},
+		RoleRef:  &rbacv1.RoleRef{ApiGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "r"},
+		Subjects: []*rbacv1.Subject{{Kind: "User", Name: "u"}}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cs.Pods().Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "bare"},
 		Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "app", Image: hollowImage}}}}); err != nil {
 		t.Fatal(err)
@@ -124,6 +134,14 @@ func TestNamespaceDeletion(t *testing.T) {
 		},
 		"pods": func() (int, error) {
 			l, err := cs.Pods().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"roles": func() (int, error) {
+			l, err := cs.Roles().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"rolebindings": func() (int, error) {
+			l, err := cs.RoleBindings().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
 			return len(l.GetItems()), err
 		},
 	} {

@@ -79,6 +79,8 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 			rule(all, "apps", "*"),
 			rule(all, "batch", "*"),
 			rule(all, coordinationAPI, "leases"),
+			// The namespace controller and the garbage collector delete roles and bindings.
+			rule([]string{"get", "list", "watch", "delete", "deletecollection"}, scheme.RBACGroup, "roles", "rolebindings"),
 		},
 		"system:node-proxier": {
 			rule(read, "", "services", "endpoints", "nodes"),

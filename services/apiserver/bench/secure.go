@@ -37,6 +37,11 @@ func (m secMode) String() string {
 	return [...]string{"security off", "TLS + client certificate + Node,RBAC", "TLS + client certificate + Node,RBAC + audit log"}[m]
 }
 
+// secRounds is how many rounds of slices each concurrency level of the
+// security comparison is split into: short slices spread bursts of other
+// work on the machine over the three sides.
+const secRounds = 10
+
 // targetSecureRatio: TLS and authorisation may cost at most 10% of creates/s.
 const targetSecureRatio = 0.9
 
@@ -169,11 +174,11 @@ func measureSecurity(ctx context.Context, p *cluster, o options, log io.Writer) 
 			return nil, fmt.Errorf("%s: warm-up creates: %w", secMode(m), err)
 		}
 	}
-	slice := o.duration / sliceCount
+	slice := o.duration / secRounds
 	for _, n := range o.clients {
 		r := securityResult{clients: n}
 		fmt.Fprintf(log, "bench: pod creates with security off and on, %d clients, %s each\n", n, o.duration)
-		for round := range sliceCount {
+		for round := range secRounds {
 			order := []secMode{plain, secured, audited}
 			if round%2 == 1 {
 				order = []secMode{audited, secured, plain}
@@ -276,7 +281,7 @@ func usStr(d time.Duration) string {
 
 // securitySetup is the set-up line of the security comparison.
 func (r *results) securitySetup() string {
-	return fmt.Sprintf("- Security: the same pod creates on three apiservers in one run, each on its own embedded etcd: the one above (%s: plaintext, no authentication, AlwaysAllow, no audit log); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); and the same with the audit log on. %s per side and concurrency level, in %d rounds of slices (off, secure, audited, then audited, secure, off), each side on its own new connection. Creates/s move with whatever else shares the machine, so the process's CPU time per create (user + system over each side's slices: the apiservers, their etcds and the clients, all in this process) is reported too.\n", plain, r.opts.duration, sliceCount)
+	return fmt.Sprintf("- Security: the same pod creates on three apiservers in one run, each on its own embedded etcd: the one above (%s: plaintext, no authentication, AlwaysAllow, no audit log); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); and the same with the audit log on. %s per side and concurrency level, in %d rounds of slices (off, secure, audited, then audited, secure, off), each side on its own new connection. Creates/s move with whatever else shares the machine, so the process's CPU time per create (user + system over each side's slices: the apiservers, their etcds and the clients, all in this process) is reported too.\n", plain, r.opts.duration, secRounds)
 }
 
 // securityTargets are the target lines of the security comparison.

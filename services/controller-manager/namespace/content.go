@@ -102,6 +102,8 @@ func contents(cs *clientset.Set, caches Caches, deleted func(*metav1.ObjectMeta)
 		kind("configmaps", cs.ConfigMaps()),
 		kind("secrets", cs.Secrets()),
 		kind("leases", cs.Leases()),
+		kind("rolebindings", cs.RoleBindings()),
+		kind("roles", cs.Roles()),
 		kind("events", cs.Events()),
 	}
 }
