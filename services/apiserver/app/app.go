@@ -47,6 +47,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return err
 	}
 	obs := observe.NewServer()
+	sec, err := setupSecurity(&cfg, obs.Registry)
+	if err != nil {
+		return err
+	}
+	defer sec.audit.Close()
 	db, err := etcd.Open(ctx, etcd.Options{
 		Servers: cfg.EtcdServers, DataDir: cfg.DataDir,
 		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
@@ -63,11 +68,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := bootstrap(ctx, reg); err != nil {
 		return err
 	}
-	sec, err := setupSecurity(&cfg, reg, obs.Registry, log)
-	if err != nil {
-		return err
-	}
-	defer sec.audit.Close()
+	sec.attach(&cfg, reg, obs.Registry, log)
 	obs.AddHealthCheck("etcd", func(ctx context.Context) error {
 		_, err := store.CurrentRevision(ctx)
 		return err

@@ -38,23 +38,23 @@ type security struct {
 	resources []string
 }
 
-// setupSecurity loads the certificates and keys, builds the authenticator
-// chain, the authorisers and the audit log.
-func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Registerer, log *zap.Logger) (*security, error) {
+// setupSecurity loads the certificates, keys and token file and opens the
+// audit log, before etcd is opened: a bad file stops the start with nothing
+// written. attach adds what reads the registry.
+func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error) {
 	s := &cfg.Security
-	sec := &security{}
-	var ca *pki.CA
+	sec := &security{authn: &authn.Authenticator{}}
 	if s.CertDir != "" {
 		dir := pki.Dir(s.CertDir)
-		var err error
-		if ca, err = dir.LoadOrCreateCA(); err != nil {
+		ca, err := dir.LoadOrCreateCA()
+		if err != nil {
 			return nil, err
 		}
 		dns, ips := s.extraSANs()
-		names := pki.APIServerNames(dns, append(ips, pki.HostIPs()...))
 		if host, err := os.Hostname(); err == nil {
-			names = pki.APIServerNames(append(dns, host), names.IPs)
+			dns = append(dns, host)
 		}
+		names := pki.APIServerNames(dns, append(ips, pki.HostIPs()...))
 		kp, err := dir.LoadOrCreateServing(ca, pki.APIServerName, "tug-apiserver", names)
 		if err != nil {
 			return nil, err
@@ -79,7 +79,7 @@ func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Regis
 		sec.tls = serverTLS(cert)
 	}
 
-	a := &authn.Authenticator{}
+	a := sec.authn
 	if s.ClientCAFile != "" {
 		pool, err := authn.LoadClientCA(s.ClientCAFile)
 		if err != nil {
@@ -101,17 +101,37 @@ func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Regis
 		}
 		a.Tokens = append(a.Tokens, sa)
 	}
+
+	if path := auditPath(cfg); path != "" {
+		if path != "-" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return nil, fmt.Errorf("audit log directory: %w", err)
+			}
+		}
+		l, err := audit.New(audit.Options{Path: path, MaxSizeMB: s.AuditLogMaxSizeMB, MaxBackups: s.AuditLogMaxBackups, MaxAgeDays: s.AuditLogMaxAge}, promReg)
+		if err != nil {
+			return nil, err
+		}
+		sec.audit = l
+	}
+	return sec, nil
+}
+
+// attach adds the parts that read the registry: the bootstrap tokens'
+// Secret cache and the authorisers with their mirrors.
+func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometheus.Registerer, log *zap.Logger) {
+	s := &cfg.Security
+	a := sec.authn
 	if s.BootstrapTokenAuth {
 		secrets := cache.New(reg.Resource("secrets"), &metav1.ListOptions{Namespace: bootstraptoken.Namespace, FieldSelector: "type=" + bootstraptoken.SecretType}, nil, log.Named("bootstrap-tokens"))
 		sec.run, sec.resources = append(sec.run, secrets.Run), append(sec.resources, "secrets")
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
 	}
-	if a.Enabled() {
-		sec.authn = a
-		if sec.tls == nil {
-			log.Warn("bearer tokens are accepted over plaintext: anyone on the network can read them; serve TLS with --cert-dir or --tls-cert-file")
-		}
+	if !a.Enabled() {
+		sec.authn = nil
+	} else if sec.tls == nil {
+		log.Warn("bearer tokens are accepted over plaintext: anyone on the network can read them; serve TLS with --cert-dir or --tls-cert-file")
 	}
 
 	if !s.alwaysAllow() {
@@ -132,23 +152,9 @@ func setupSecurity(cfg *Config, reg *registry.Registry, promReg prometheus.Regis
 		}
 		sec.guard = authz.NewGuard(chain, promReg)
 	}
-
-	if path := auditPath(cfg); path != "" {
-		if path != "-" {
-			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-				return nil, fmt.Errorf("audit log directory: %w", err)
-			}
-		}
-		l, err := audit.New(audit.Options{Path: path, MaxSizeMB: s.AuditLogMaxSizeMB, MaxBackups: s.AuditLogMaxBackups, MaxAgeDays: s.AuditLogMaxAge}, promReg)
-		if err != nil {
-			return nil, err
-		}
-		sec.audit = l
-	}
 	if sec.tls == nil {
 		log.Warn("serving plaintext: no --cert-dir or --tls-cert-file; anyone who reaches the port talks to the API unencrypted")
 	}
-	return sec, nil
 }
 
 // auditPath is where audit lines go, "" for nowhere.
