@@ -49,7 +49,7 @@ func run(ctx context.Context, o options, log io.Writer) (res *results, err error
 	if res.watch, err = measureWatch(ctx, c, o, value, log); err != nil {
 		return nil, err
 	}
-	if res.security, err = measureSecurity(ctx, c, o, log); err != nil {
+	if res.security, err = measureSecurity(ctx, o, log); err != nil {
 		return nil, err
 	}
 	res.elapsed = time.Since(res.started)
