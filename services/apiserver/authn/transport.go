@@ -71,6 +71,12 @@ func (serverCreds) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, 
 		return c, gatewayInfo{credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}, nil
 	}
 	if tc := TLSConn(c); tc != nil {
+		// Behind cmux the handshake is done (cmux read the first bytes);
+		// on a bare TLS listener it happens here, within the deadline
+		// grpc-go sets for the handshake.
+		if err := tc.Handshake(); err != nil {
+			return nil, nil, err
+		}
 		return c, credentials.TLSInfo{State: tc.ConnectionState(), CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}, nil
 	}
 	return c, plainInfo{credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}}, nil

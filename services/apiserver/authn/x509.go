@@ -13,13 +13,15 @@ import (
 const certCacheSize = 4096
 
 // CertAuthenticator verifies client certificates against a CA pool: the
-// user is the leaf's CN, the groups its O. Verifications are cached by the
-// certificate's hash until the certificate expires, so a connection's
-// requests verify its chain once.
+// user is the leaf's CN, the groups its O. Verifications are cached until
+// the certificate expires: by the parsed certificate (a connection's
+// requests share it, so they verify its chain once) and by the
+// certificate's hash (new connections with the same certificate).
 type CertAuthenticator struct {
-	roots *x509.CertPool
-	mu    sync.Mutex
-	cache map[[32]byte]certResult
+	roots  *x509.CertPool
+	mu     sync.RWMutex
+	byCert map[*x509.Certificate]certResult
+	byHash map[[32]byte]certResult
 }
 
 type certResult struct {
@@ -29,7 +31,7 @@ type certResult struct {
 
 // NewCertAuthenticator trusts roots.
 func NewCertAuthenticator(roots *x509.CertPool) *CertAuthenticator {
-	return &CertAuthenticator{roots: roots, cache: map[[32]byte]certResult{}}
+	return &CertAuthenticator{roots: roots, byCert: map[*x509.Certificate]certResult{}, byHash: map[[32]byte]certResult{}}
 }
 
 // LoadClientCA reads a PEM bundle of CA certificates (--client-ca-file).
@@ -51,32 +53,39 @@ func (a *CertAuthenticator) Pool() *x509.CertPool { return a.roots }
 // Authenticate verifies chain (leaf first) for client authentication.
 func (a *CertAuthenticator) Authenticate(chain []*x509.Certificate) (*User, error) {
 	leaf := chain[0]
-	key := sha256.Sum256(leaf.Raw)
 	now := time.Now()
-	a.mu.Lock()
-	r, ok := a.cache[key]
-	a.mu.Unlock()
+	a.mu.RLock()
+	r, ok := a.byCert[leaf]
+	a.mu.RUnlock()
 	if ok && now.Before(r.notAfter) {
 		return r.user, nil
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
+	key := sha256.Sum256(leaf.Raw)
+	a.mu.RLock()
+	r, ok = a.byHash[key]
+	a.mu.RUnlock()
+	if !ok || !now.Before(r.notAfter) {
+		inter := x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: a.roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, CurrentTime: now}); err != nil {
+			return nil, fmt.Errorf("client certificate %q: %w", leaf.Subject.CommonName, verifyReason(err))
+		}
+		if leaf.Subject.CommonName == "" {
+			return nil, fmt.Errorf("client certificate has no common name: the user is the CN")
+		}
+		r = certResult{user: withAuthenticated(&User{Name: leaf.Subject.CommonName, Groups: append([]string(nil), leaf.Subject.Organization...)}), notAfter: leaf.NotAfter}
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: a.roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, CurrentTime: now}); err != nil {
-		return nil, fmt.Errorf("client certificate %q: %w", leaf.Subject.CommonName, verifyReason(err))
-	}
-	if leaf.Subject.CommonName == "" {
-		return nil, fmt.Errorf("client certificate has no common name: the user is the CN")
-	}
-	u := withAuthenticated(&User{Name: leaf.Subject.CommonName, Groups: append([]string(nil), leaf.Subject.Organization...)})
 	a.mu.Lock()
-	if len(a.cache) >= certCacheSize {
-		clear(a.cache)
+	if len(a.byCert) >= certCacheSize || len(a.byHash) >= certCacheSize {
+		clear(a.byCert)
+		clear(a.byHash)
 	}
-	a.cache[key] = certResult{user: u, notAfter: leaf.NotAfter}
+	a.byCert[leaf] = r
+	a.byHash[key] = r
 	a.mu.Unlock()
-	return u, nil
+	return r.user, nil
 }
 
 // verifyReason words x509's errors as Kubernetes does.

@@ -16,20 +16,20 @@ import (
 
 // Guard applies an authoriser to gRPC calls and to HTTP non-resource paths.
 type Guard struct {
-	authz     Authorizer
-	decisions *prometheus.CounterVec
+	authz              Authorizer
+	allowed, forbidden prometheus.Counter
 }
 
 // NewGuard authorises with z, counting decisions on reg (may be nil).
 func NewGuard(z Authorizer, reg prometheus.Registerer) *Guard {
-	g := &Guard{authz: z, decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tugboat_apiserver_authorization_decisions_total",
 		Help: "Authorisation decisions by result (allowed, forbidden).",
-	}, []string{"decision"})}
+	}, []string{"decision"})
 	if reg != nil {
-		reg.MustRegister(g.decisions)
+		reg.MustRegister(decisions)
 	}
-	return g
+	return &Guard{authz: z, allowed: decisions.WithLabelValues("allowed"), forbidden: decisions.WithLabelValues("forbidden")}
 }
 
 // Describe returns the attributes of a call of fullMethod with its request
@@ -60,10 +60,10 @@ func DecodeFirst(fullMethod string, m any) any {
 func (g *Guard) check(ctx context.Context, a Attributes) error {
 	d, reason := g.authz.Authorize(ctx, a)
 	if d == Allow {
-		g.decisions.WithLabelValues("allowed").Inc()
+		g.allowed.Inc()
 		return nil
 	}
-	g.decisions.WithLabelValues("forbidden").Inc()
+	g.forbidden.Inc()
 	return status.Error(codes.PermissionDenied, ForbiddenMessage(a, reason))
 }
 
