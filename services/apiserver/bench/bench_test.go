@@ -44,8 +44,10 @@ func TestQuickRun(t *testing.T) {
 		"watch delivery, 3 watchers, 50 creates/s",
 		"pod creates/s, 2 clients, TLS + client certificate + Node,RBAC (gRPC)",
 		"pod creates/s, 2 clients, TLS + client certificate + Node,RBAC + audit log (gRPC)",
+		"pod creates/s, 2 clients, security off, second apiserver vs first (noise)",
 		"pod creates/s, 4 clients, TLS + client certificate + Node,RBAC (gRPC)",
 		"pod creates/s, 4 clients, TLS + client certificate + Node,RBAC + audit log (gRPC)",
+		"pod creates/s, 4 clients, security off, second apiserver vs first (noise)",
 	}
 	if len(rows) != len(want) {
 		t.Errorf("report has %d rows, want %d", len(rows), len(want))

@@ -31,16 +31,28 @@ const (
 	secured
 	// audited is secured with the audit log on.
 	audited
+	// control is plain again, on its own apiserver: how far two identical
+	// apiservers differ in one run is the comparison's noise floor.
+	control
+	// modes is how many there are.
+	modes = 4
 )
 
+// secure reports whether the mode serves TLS and authorises.
+func (m secMode) secure() bool { return m == secured || m == audited }
+
 func (m secMode) String() string {
-	return [...]string{"security off", "TLS + client certificate + Node,RBAC", "TLS + client certificate + Node,RBAC + audit log"}[m]
+	return [...]string{"security off", "TLS + client certificate + Node,RBAC", "TLS + client certificate + Node,RBAC + audit log", "security off again (control)"}[m]
 }
 
 // secRounds is how many rounds of slices each concurrency level of the
-// security comparison is split into: short slices spread bursts of other
-// work on the machine over the three sides.
-const secRounds = 10
+// security comparison is split into (a multiple of modes: each round starts
+// with the next mode): short slices spread bursts of other work on the
+// machine over the three sides.
+const secRounds = 8
+
+// settle is the pause before each slice (at most the slice's length).
+const settle = 100 * time.Millisecond
 
 // targetSecureRatio: TLS and authorisation may cost at most 10% of creates/s.
 const targetSecureRatio = 0.9
@@ -51,7 +63,7 @@ const benchUser = "bench-user"
 
 // configureSecurity sets cfg for the cluster's mode.
 func (c *cluster) configureSecurity(cfg *app.Config) error {
-	if c.mode == plain {
+	if !c.mode.secure() {
 		cfg.Security.AuditLogPath = "none"
 		return nil
 	}
@@ -72,7 +84,7 @@ func (c *cluster) configureSecurity(cfg *app.Config) error {
 // secureClient sets the admin's client config: plaintext, or TLS with a
 // system:masters client certificate of the cluster's CA.
 func (c *cluster) secureClient() error {
-	if c.mode == plain {
+	if !c.mode.secure() {
 		c.client = &config.Config{Server: c.addr}
 		return nil
 	}
@@ -101,34 +113,56 @@ func (c *cluster) userConfig(user string, groups ...string) (*config.Config, err
 // securityResult is one concurrency level of the three modes' creates.
 type securityResult struct {
 	clients int
-	sides   [3]throughput // by secMode
+	sides   [modes]throughput // by secMode
 	// cpu is the process's CPU time (user + system: the apiservers, their
 	// etcds and the clients) during each mode's slices: CPU per create is
 	// steadier than creates/s when other work shares the machine.
-	cpu [3]time.Duration
+	cpu [modes]time.Duration
+}
+
+// off is security off: both plain apiservers' creates and CPU together.
+func (r securityResult) off() (throughput, time.Duration) {
+	return throughput{ops: r.sides[plain].ops + r.sides[control].ops, elapsed: r.sides[plain].elapsed + r.sides[control].elapsed},
+		r.cpu[plain] + r.cpu[control]
 }
 
 // cpuPerCreate is the process's CPU time per create of mode m.
 func (r securityResult) cpuPerCreate(m secMode) time.Duration {
-	if r.sides[m].ops == 0 {
-		return 0
-	}
-	return r.cpu[m] / time.Duration(r.sides[m].ops)
+	return perCreate(r.cpu[m], r.sides[m].ops)
 }
 
-// cpuRatio is m's CPU per create over the plain side's.
-func (r securityResult) cpuRatio(m secMode) float64 {
-	if r.cpuPerCreate(plain) == 0 {
+func perCreate(cpu time.Duration, ops int) time.Duration {
+	if ops == 0 {
 		return 0
 	}
-	return float64(r.cpuPerCreate(m)) / float64(r.cpuPerCreate(plain))
+	return cpu / time.Duration(ops)
 }
 
+// ratio is m's creates/s over security off's (both plain apiservers).
 func (r securityResult) ratio(m secMode) float64 {
-	if r.sides[plain].perSecond() == 0 {
+	off, _ := r.off()
+	if off.perSecond() == 0 {
 		return 0
 	}
-	return r.sides[m].perSecond() / r.sides[plain].perSecond()
+	return r.sides[m].perSecond() / off.perSecond()
+}
+
+// cpuRatio is m's CPU per create over security off's.
+func (r securityResult) cpuRatio(m secMode) float64 {
+	off, cpu := r.off()
+	if perCreate(cpu, off.ops) == 0 {
+		return 0
+	}
+	return float64(r.cpuPerCreate(m)) / float64(perCreate(cpu, off.ops))
+}
+
+// spread compares the two plain apiservers: creates/s and CPU per create
+// of the second over the first, the comparison's noise.
+func (r securityResult) spread() (float64, float64) {
+	if r.sides[plain].perSecond() == 0 || r.cpuPerCreate(plain) == 0 {
+		return 0, 0
+	}
+	return r.sides[control].perSecond() / r.sides[plain].perSecond(), float64(r.cpuPerCreate(control)) / float64(r.cpuPerCreate(plain))
 }
 
 // creatorSide is one mode's apiserver, connection and pod creator.
@@ -138,14 +172,14 @@ type creatorSide struct {
 	creator *podCreator
 }
 
-// measureSecurity measures pod creates on three new apiservers, each on
+// measureSecurity measures pod creates on four new apiservers, each on
 // its own new embedded etcd (so that none starts with more history than
-// the others): security off, TLS + Node,RBAC, and that with the audit log,
-// alternating slices among the three.
+// the others): security off, TLS + Node,RBAC, that with the audit log, and
+// security off again as a control, alternating slices among the four.
 func measureSecurity(ctx context.Context, o options, log io.Writer) (res []securityResult, err error) {
-	fmt.Fprintln(log, "bench: starting three apiservers: security off, TLS + Node,RBAC, and with the audit log")
-	sides := make([]creatorSide, 3)
-	for _, m := range []secMode{plain, secured, audited} {
+	fmt.Fprintln(log, "bench: starting four apiservers: security off, TLS + Node,RBAC, that with the audit log, and security off again")
+	sides := make([]creatorSide, modes)
+	for _, m := range []secMode{plain, secured, audited, control} {
 		c, err := startCluster(ctx, o, m, log)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m, err)
@@ -179,11 +213,12 @@ func measureSecurity(ctx context.Context, o options, log io.Writer) (res []secur
 		r := securityResult{clients: n}
 		fmt.Fprintf(log, "bench: pod creates with security off and on, %d clients, %s each\n", n, o.duration)
 		for round := range secRounds {
-			order := []secMode{plain, secured, audited}
-			if round%2 == 1 {
-				order = []secMode{audited, secured, plain}
-			}
-			for _, m := range order {
+			// Each round starts with the next mode, so every mode follows
+			// each other mode alike, and a pause lets the previous slice's
+			// work (etcd commits, garbage collection) end before the next.
+			for i := range modes {
+				m := secMode((round + i) % modes)
+				time.Sleep(min(settle, slice))
 				before := processCPU()
 				t, err := closedLoop(ctx, n, slice, op(&sides[m], fmt.Sprintf("c%d-r%d", n, round)))
 				if err != nil {
@@ -210,7 +245,7 @@ func (s *creatorSide) prepare(ctx context.Context, m secMode) error {
 		return err
 	}
 	cfg := s.c.client
-	if m != plain {
+	if m.secure() {
 		rb := rbacv1.NewRoleBindingServiceClient(s.c.conn)
 		if _, err := rb.Create(ctx, &rbacv1.RoleBinding{
 			Metadata: &metav1.ObjectMeta{Name: "bench-edit", Namespace: ns},
@@ -241,26 +276,38 @@ func (s *creatorSide) prepare(ctx context.Context, m secMode) error {
 	return err
 }
 
-// securityRows are the results table's rows of the secure apiservers.
+// securityRows are the results table's rows of the security comparison.
 func (r *results) securityRows() []row {
 	var rows []row
 	for _, s := range r.security {
+		off, offCPU := s.off()
 		for _, m := range []secMode{secured, audited} {
 			target, met := fmt.Sprintf("ratio >= %.1f", targetSecureRatio), yesNo(s.ratio(m) >= targetSecureRatio)
-			if m == audited {
+			if m != secured {
 				target, met = "-", "-"
 			}
 			rows = append(rows, row{
 				figure:    fmt.Sprintf("pod creates/s, %d clients, %s (gRPC)", s.clients, m),
 				tugboat:   rate(s.sides[m]),
-				baseline:  "security off " + rate(s.sides[plain]),
-				vs:        fmt.Sprintf("%.2f of security off; CPU per create %s vs %s (%.2fx)", s.ratio(m), usStr(s.cpuPerCreate(m)), usStr(s.cpuPerCreate(plain)), s.cpuRatio(m)),
+				baseline:  fmt.Sprintf("security off (two apiservers) %s/s", count(int(off.perSecond()+0.5))),
+				vs:        fmt.Sprintf("%.2f of security off; CPU per create %s vs %s (%.2fx)", s.ratio(m), usStr(s.cpuPerCreate(m)), usStr(perCreate(offCPU, off.ops)), s.cpuRatio(m)),
 				reference: "-",
 				target:    target,
 				met:       met,
-				values:    []float64{s.sides[m].perSecond(), s.sides[plain].perSecond(), ms(s.sides[m].lat.p50), ms(s.sides[m].lat.p99)},
+				values:    []float64{s.sides[m].perSecond(), off.perSecond(), ms(s.sides[m].lat.p50), ms(s.sides[m].lat.p99)},
 			})
 		}
+		tput, cpu := s.spread()
+		rows = append(rows, row{
+			figure:    fmt.Sprintf("pod creates/s, %d clients, security off, second apiserver vs first (noise)", s.clients),
+			tugboat:   rate(s.sides[control]),
+			baseline:  "first " + rate(s.sides[plain]),
+			vs:        fmt.Sprintf("%.2f; CPU per create %.2fx", tput, cpu),
+			reference: "-",
+			target:    "-",
+			met:       "-",
+			values:    []float64{s.sides[control].perSecond(), s.sides[plain].perSecond(), tput, cpu},
+		})
 	}
 	return rows
 }
@@ -281,15 +328,16 @@ func usStr(d time.Duration) string {
 
 // securitySetup is the set-up line of the security comparison.
 func (r *results) securitySetup() string {
-	return fmt.Sprintf("- Security: the same pod creates on three more apiservers started for it, each on its own new embedded etcd: %s (plaintext, no authentication, AlwaysAllow, no audit log, as above); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); and the same with the audit log on. %s per side and concurrency level, in %d rounds of slices (off, secure, audited, then audited, secure, off), each side on its own new connection. Creates/s move with whatever else shares the machine, so the process's CPU time per create (user + system over each side's slices: the apiservers, their etcds and the clients, all in this process) is reported too.\n", plain, r.opts.duration, secRounds)
+	return fmt.Sprintf("- Security: the same pod creates on four more apiservers started for it, each on its own new embedded etcd: %s (plaintext, no authentication, AlwaysAllow, no audit log, as above); one with TLS from `--cert-dir` (ECDSA P-256), client-certificate authentication and `--authorization-mode=Node,RBAC`, the client a non-admin user bound to `edit` in the namespace by a RoleBinding (so RBAC decides every create); the same with the audit log on; and a second apiserver with security off: the secure sides are compared with both plain ones together, and the two plain ones with each other, which shows how far two identical apiservers differ in one run. %s per side and concurrency level, in %d rounds of slices, each round starting with the next side (off, secure, audited, control; secure, audited, control, off; ...) and each slice after a 100 ms pause, each side on its own new connection. Creates/s move with whatever else shares the machine, so the process's CPU time per create (user + system over each side's slices: the apiservers, their etcds and the clients, all in this process) is reported too.\n", plain, r.opts.duration, secRounds)
 }
 
 // securityTargets are the target lines of the security comparison.
 func (r *results) securityTargets() string {
 	var out string
 	for _, s := range r.security {
-		out += fmt.Sprintf("- With TLS and Node,RBAC, pod creates at %d clients reach %.2f of the same run's creates/s with security off (target at least %.1f, at most 10%% overhead): %s; the process spends %.2fx the CPU per create. With the audit log too: %.2f of the creates/s, %.2fx the CPU.\n",
-			s.clients, s.ratio(secured), targetSecureRatio, metWord(s.ratio(secured) >= targetSecureRatio), s.cpuRatio(secured), s.ratio(audited), s.cpuRatio(audited))
+		tput, cpu := s.spread()
+		out += fmt.Sprintf("- With TLS and Node,RBAC, pod creates at %d clients reach %.2f of the same run's creates/s with security off (both plain apiservers) (target at least %.1f, at most 10%% overhead): %s; the process spends %.2fx the CPU per create. With the audit log too: %.2f of the creates/s, %.2fx the CPU. The two apiservers with security off differed by %.2f in creates/s and %.2fx in CPU per create: differences of that size are noise.\n",
+			s.clients, s.ratio(secured), targetSecureRatio, metWord(s.ratio(secured) >= targetSecureRatio), s.cpuRatio(secured), s.ratio(audited), s.cpuRatio(audited), tput, cpu)
 	}
 	return out
 }
