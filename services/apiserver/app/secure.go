@@ -130,8 +130,16 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 	}
 	if !a.Enabled() {
 		sec.authn = nil
-	} else if sec.tls == nil {
-		log.Warn("bearer tokens are accepted over plaintext: anyone on the network can read them; serve TLS with --cert-dir or --tls-cert-file")
+	} else {
+		a.Log = log.Named("authn")
+		a.Failures = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tugboat_apiserver_authentication_failures_total",
+			Help: "Requests refused for missing or invalid credentials.",
+		})
+		promReg.MustRegister(a.Failures)
+		if sec.tls == nil {
+			log.Warn("bearer tokens are accepted over plaintext: anyone on the network can read them; serve TLS with --cert-dir or --tls-cert-file")
+		}
 	}
 
 	if !s.alwaysAllow() {
@@ -150,7 +158,7 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 				chain = append(chain, r)
 			}
 		}
-		sec.guard = authz.NewGuard(chain, promReg)
+		sec.guard = authz.NewGuard(chain, promReg, log.Named("authz"))
 	}
 	if sec.tls == nil {
 		log.Warn("serving plaintext: no --cert-dir or --tls-cert-file; anyone who reaches the port talks to the API unencrypted")

@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 )
 
 // ErrNoCredentials means the request carried neither a client certificate
@@ -34,6 +37,21 @@ type Authenticator struct {
 	Certs *CertAuthenticator
 	// Tokens are asked in order.
 	Tokens []TokenAuthenticator
+	// Log, when set, gets a line for every refused request.
+	Log *zap.Logger
+	// Failures, when set, counts refused requests.
+	Failures prometheus.Counter
+}
+
+// refused logs and counts a refused request; where is the gRPC method or
+// the HTTP path, peer the client's address.
+func (a *Authenticator) refused(err error, where, peer string) {
+	if a.Failures != nil {
+		a.Failures.Inc()
+	}
+	if a.Log != nil {
+		a.Log.Info("request unauthenticated", zap.String("request", where), zap.String("peer", peer), zap.Error(err))
+	}
 }
 
 // Enabled reports whether any credential can be authenticated.

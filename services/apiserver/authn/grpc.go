@@ -27,7 +27,7 @@ const (
 // its context; a call without valid credentials is Unauthenticated.
 func (a *Authenticator) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := a.grpcContext(ctx)
+		ctx, err := a.grpcContext(ctx, info.FullMethod)
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,7 @@ func (a *Authenticator) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor is UnaryServerInterceptor for streams.
 func (a *Authenticator) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := a.grpcContext(ss.Context())
+		ctx, err := a.grpcContext(ss.Context(), info.FullMethod)
 		if err != nil {
 			return err
 		}
@@ -54,11 +54,15 @@ type contextStream struct {
 
 func (s *contextStream) Context() context.Context { return s.ctx }
 
-func (a *Authenticator) grpcContext(ctx context.Context) (context.Context, error) {
+func (a *Authenticator) grpcContext(ctx context.Context, method string) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	p, _ := peer.FromContext(ctx)
 	var creds Credentials
+	addr := ""
 	if p != nil {
+		if p.Addr != nil {
+			addr = p.Addr.String()
+		}
 		switch ai := p.AuthInfo.(type) {
 		case gatewayInfo:
 			return gatewayUser(ctx, md)
@@ -71,6 +75,7 @@ func (a *Authenticator) grpcContext(ctx context.Context) (context.Context, error
 	}
 	u, err := a.Authenticate(ctx, creds)
 	if err != nil {
+		a.refused(err, method, addr)
 		return ctx, Unauthenticated(err)
 	}
 	fillSlot(ctx, u)

@@ -46,6 +46,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		creds.Token = BearerToken(r.Header.Get("Authorization"))
 		u, err := a.Authenticate(r.Context(), creds)
 		if err != nil {
+			a.refused(err, r.Method+" "+r.URL.Path, r.RemoteAddr)
 			WriteStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized: "+err.Error())
 			return
 		}

@@ -19,7 +19,7 @@ import (
 // bound to edit, from the decision cache, in parallel.
 func BenchmarkGuardCreate(b *testing.B) {
 	z := benchRBAC()
-	g := NewGuard(Chain{Masters{}, &Node{podNode: map[string]string{}, refs: map[string]map[string]int{}}, z}, nil)
+	g := NewGuard(Chain{Masters{}, &Node{podNode: map[string]string{}, refs: map[string]map[string]int{}}, z}, nil, nil)
 	in := g.UnaryServerInterceptor()
 	ctx := authn.WithUser(context.Background(), &authn.User{Name: "bench-user", Groups: []string{"system:authenticated"}})
 	info := &grpc.UnaryServerInfo{FullMethod: "/tugboat.core.v1.PodService/Create"}
@@ -75,7 +75,7 @@ func BenchmarkCall(b *testing.B) {
 				ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serving.TLSCertificate()},
 					ClientAuth: tls.RequestClientCert, NextProtos: []string{"http/1.1", "h2"}})
 				a := &authn.Authenticator{Certs: authn.NewCertAuthenticator(ca.Pool())}
-				g := NewGuard(Chain{Masters{}, &Node{podNode: map[string]string{}, refs: map[string]map[string]int{}}, benchRBAC()}, nil)
+				g := NewGuard(Chain{Masters{}, &Node{podNode: map[string]string{}, refs: map[string]map[string]int{}}, benchRBAC()}, nil, nil)
 				opts = append(opts, grpc.ChainUnaryInterceptor(a.UnaryServerInterceptor(), g.UnaryServerInterceptor()))
 				cfg = &config.Config{Server: "https://" + ln.Addr().String(), CAData: ca.CertPEM(), CertData: user.CertPEM(), KeyData: userKey}
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -18,10 +19,15 @@ import (
 type Guard struct {
 	authz              Authorizer
 	allowed, forbidden prometheus.Counter
+	log                *zap.Logger
 }
 
-// NewGuard authorises with z, counting decisions on reg (may be nil).
-func NewGuard(z Authorizer, reg prometheus.Registerer) *Guard {
+// NewGuard authorises with z, counting decisions on reg (may be nil) and
+// logging denials to log (may be nil).
+func NewGuard(z Authorizer, reg prometheus.Registerer, log *zap.Logger) *Guard {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tugboat_apiserver_authorization_decisions_total",
 		Help: "Authorisation decisions by result (allowed, forbidden).",
@@ -29,7 +35,7 @@ func NewGuard(z Authorizer, reg prometheus.Registerer) *Guard {
 	if reg != nil {
 		reg.MustRegister(decisions)
 	}
-	return &Guard{authz: z, allowed: decisions.WithLabelValues("allowed"), forbidden: decisions.WithLabelValues("forbidden")}
+	return &Guard{authz: z, allowed: decisions.WithLabelValues("allowed"), forbidden: decisions.WithLabelValues("forbidden"), log: log}
 }
 
 // Describe returns the attributes of a call of fullMethod with its request
@@ -64,7 +70,9 @@ func (g *Guard) check(ctx context.Context, a Attributes) error {
 		return nil
 	}
 	g.forbidden.Inc()
-	return status.Error(codes.PermissionDenied, ForbiddenMessage(a, reason))
+	msg := ForbiddenMessage(a, reason)
+	g.log.Info("request forbidden", zap.String("reason", msg))
+	return status.Error(codes.PermissionDenied, msg)
 }
 
 // UnaryServerInterceptor authorises each call; it runs after authentication.

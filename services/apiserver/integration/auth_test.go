@@ -168,6 +168,22 @@ func TestSecureREST(t *testing.T) {
 			"invalid bearer token")
 	})
 
+	t.Run("metrics count refusals", func(t *testing.T) {
+		r := s.do(t, "GET", "/metrics", nil)
+		if r.code != http.StatusOK {
+			t.Fatalf("admin GET /metrics = %d %s", r.code, r.body)
+		}
+		for _, want := range []string{"tugboat_apiserver_authentication_failures_total ", `tugboat_apiserver_authorization_decisions_total{decision="forbidden"} `} {
+			i := strings.Index(string(r.body), want)
+			if i < 0 {
+				t.Fatalf("/metrics lacks %s", want)
+			}
+			v := strings.Fields(string(r.body[i+len(want):]))[0]
+			if v == "0" {
+				t.Errorf("%s is 0 after refused requests", want)
+			}
+		}
+	})
 	t.Run("audit", func(t *testing.T) {
 		var log string
 		if !poll(10*time.Second, func() bool {
