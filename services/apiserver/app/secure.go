@@ -144,6 +144,7 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 
 	if !s.alwaysAllow() {
 		chain := authz.Chain{authz.Masters{}}
+		var rbac *authz.RBAC
 		for _, m := range s.AuthorizationModes {
 			switch m {
 			case ModeNode:
@@ -153,12 +154,16 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 				chain = append(chain, n)
 			case ModeRBAC:
 				r := authz.NewRBAC(reg, log.Named("rbac"))
+				rbac = r
 				sec.run, sec.resources = append(sec.run, r.Run), append(sec.resources, "roles", "clusterroles", "rolebindings", "clusterrolebindings")
 				sec.synced = append(sec.synced, r.WaitSynced)
 				chain = append(chain, r)
 			}
 		}
 		sec.guard = authz.NewGuard(chain, promReg, log.Named("authz"))
+		if rbac != nil {
+			sec.guard.PreventEscalation(rbac)
+		}
 	}
 	if sec.tls == nil {
 		log.Warn("serving plaintext: no --cert-dir or --tls-cert-file; anyone who reaches the port talks to the API unencrypted")

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,7 +21,13 @@ type Guard struct {
 	authz              Authorizer
 	allowed, forbidden prometheus.Counter
 	log                *zap.Logger
+	// escalation, when set, refuses writes of roles and bindings that
+	// grant more than their writer holds.
+	escalation *RBAC
 }
+
+// PreventEscalation checks writes of roles and bindings against r's policy.
+func (g *Guard) PreventEscalation(r *RBAC) { g.escalation = r }
 
 // NewGuard authorises with z, counting decisions on reg (may be nil) and
 // logging denials to log (may be nil).
@@ -81,6 +88,14 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if a, ok := Describe(ctx, info.FullMethod, req); ok {
 			if err := g.check(ctx, a); err != nil {
 				return nil, err
+			}
+			if g.escalation != nil {
+				if reason := g.escalation.CheckEscalation(ctx, g.authz, a, req); reason != "" {
+					g.forbidden.Inc()
+					msg := fmt.Sprintf("%s.%s %q is forbidden: %s", a.Resource, a.APIGroup, a.Name, reason)
+					g.log.Info("request forbidden", zap.String("reason", msg))
+					return nil, status.Error(codes.PermissionDenied, msg)
+				}
 			}
 		}
 		return handler(ctx, req)

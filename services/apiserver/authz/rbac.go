@@ -77,15 +77,11 @@ func (z *RBAC) Authorize(_ context.Context, a Attributes) (Decision, string) {
 	}
 	key := decisionKey(a)
 	z.mu.Lock()
-	if gen := z.generation.Load(); z.snap == nil || gen != z.snapGen {
-		z.snap = z.build()
-		z.snapGen = gen
-		clear(z.decisions)
-	} else if d, ok := z.decisions[key]; ok {
+	snap := z.currentLocked()
+	if d, ok := z.decisions[key]; ok {
 		z.mu.Unlock()
 		return d, ""
 	}
-	snap := z.snap
 	z.mu.Unlock()
 
 	d := snap.decide(a)
@@ -96,6 +92,24 @@ func (z *RBAC) Authorize(_ context.Context, a Attributes) (Decision, string) {
 	z.decisions[key] = d
 	z.mu.Unlock()
 	return d, ""
+}
+
+// currentLocked returns the snapshot of the current generation, rebuilding
+// it (and dropping the cached decisions) after a change; z.mu is held.
+func (z *RBAC) currentLocked() *snapshot {
+	if gen := z.generation.Load(); z.snap == nil || gen != z.snapGen {
+		z.snap = z.build()
+		z.snapGen = gen
+		clear(z.decisions)
+	}
+	return z.snap
+}
+
+// current is currentLocked for callers without the lock.
+func (z *RBAC) current() *snapshot {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.currentLocked()
 }
 
 func decisionKey(a Attributes) string {

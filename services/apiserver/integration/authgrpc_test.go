@@ -132,3 +132,35 @@ func wantGRPC(t *testing.T, err error, code codes.Code, msg string) {
 		t.Fatalf("err = %v, want %v %q", err, code, msg)
 	}
 }
+
+// TestSecureNoEscalation: a namespace admin may bind the roles it holds
+// but not cluster-admin, and may not write a role granting more than it has.
+func TestSecureNoEscalation(t *testing.T) {
+	t.Parallel()
+	s := start(t, options{secure: true})
+	s.createNamespace(t, "team-x")
+	if _, err := s.cs.RoleBindings().Create(ctx(t), &rbacv1.RoleBinding{Metadata: &metav1.ObjectMeta{Name: "nina-admin", Namespace: "team-x"},
+		RoleRef:  &rbacv1.RoleRef{ApiGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "admin"},
+		Subjects: []*rbacv1.Subject{{Kind: "User", Name: "nina"}}}); err != nil {
+		t.Fatal(err)
+	}
+	nina := s.as(t, s.issue(t, s.ca, "nina"))
+	bind := func(name, role string) error {
+		_, err := nina.RoleBindings().Create(ctx(t), &rbacv1.RoleBinding{Metadata: &metav1.ObjectMeta{Name: name, Namespace: "team-x"},
+			RoleRef:  &rbacv1.RoleRef{ApiGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role},
+			Subjects: []*rbacv1.Subject{{Kind: "User", Name: "friend"}}})
+		return err
+	}
+	if !poll(10*time.Second, func() bool { return bind("friend-view", "view") == nil }) {
+		t.Fatalf("nina cannot bind view in team-x: %v", bind("friend-view", "view"))
+	}
+	wantGRPC(t, bind("friend-root", "cluster-admin"), codes.PermissionDenied,
+		`rolebindings.rbac.authorization.k8s.io "friend-root" is forbidden: user "nina" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held: {APIGroups:["*"], Resources:["*"], Verbs:["*"]}`)
+	_, err := nina.Roles().Create(ctx(t), &rbacv1.Role{Metadata: &metav1.ObjectMeta{Name: "nodes", Namespace: "team-x"},
+		Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, ApiGroups: []string{""}, Resources: []string{"nodes"}}}})
+	wantGRPC(t, err, codes.PermissionDenied, `{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}`)
+	if _, err := nina.Roles().Create(ctx(t), &rbacv1.Role{Metadata: &metav1.ObjectMeta{Name: "pods", Namespace: "team-x"},
+		Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get", "list"}, ApiGroups: []string{""}, Resources: []string{"pods"}}}}); err != nil {
+		t.Fatalf("nina writing a role within her permissions: %v", err)
+	}
+}
