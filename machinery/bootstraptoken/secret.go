@@ -128,3 +128,26 @@ func (i Info) CanAuthenticate(now time.Time) error {
 	}
 	return nil
 }
+
+// ValidateUsages checks that every usage is one Kubernetes knows
+// (authentication, signing) and that there is at least one.
+func ValidateUsages(usages []string) error {
+	if len(usages) == 0 {
+		return fmt.Errorf("a bootstrap token needs at least one usage (%s, %s)", UsageAuthentication, UsageSigning)
+	}
+	for _, u := range usages {
+		if u != UsageAuthentication && u != UsageSigning {
+			return fmt.Errorf("usage %q is not one of %s, %s", u, UsageAuthentication, UsageSigning)
+		}
+	}
+	return nil
+}
+
+// ValidateGroup checks an extra group: it must start with
+// system:bootstrappers: and end in [a-z0-9].
+func ValidateGroup(g string) error {
+	if !groupPattern.MatchString(g) {
+		return fmt.Errorf("group %q must start with %s: and end in [a-z0-9]", g, Group)
+	}
+	return nil
+}
