@@ -51,6 +51,7 @@ func DefaultConfig() Config {
 		ObjectCountInterval: 30 * time.Second,
 		Security: Security{
 			AuthorizationModes: []string{ModeAlwaysAllow},
+			AnonymousAuth:      true,
 			AuditLogMaxSizeMB:  100, AuditLogMaxBackups: 10,
 		},
 	}

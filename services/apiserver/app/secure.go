@@ -128,6 +128,7 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
 	}
+	a.Anonymous = s.AnonymousAuth && !s.alwaysAllow()
 	if !a.Enabled() {
 		sec.authn = nil
 	} else {

@@ -34,6 +34,12 @@ type Security struct {
 	ServiceAccountKeyFile string
 	// BootstrapTokenAuth accepts bootstrap tokens from kube-system Secrets.
 	BootstrapTokenAuth bool
+	// AnonymousAuth makes requests without credentials system:anonymous
+	// (group system:unauthenticated) when authentication runs and
+	// authorisation is not AlwaysAllow, as in Kubernetes; RBAC decides
+	// what they may do (the cluster-info ConfigMap in kube-public, the
+	// public health and version paths).
+	AnonymousAuth bool
 	// AuthorizationModes, in order: AlwaysAllow, or Node and/or RBAC.
 	AuthorizationModes []string
 	// AuditLogPath: empty means <data-dir>/audit.log, "-" stdout, "none" off.
@@ -56,6 +62,7 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.TokenAuthFile, "token-auth-file", s.TokenAuthFile, "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringVar(&s.ServiceAccountKeyFile, "service-account-key-file", s.ServiceAccountKeyFile, "private key (PEM, 0600) signing and verifying service-account tokens")
 	fs.BoolVar(&s.BootstrapTokenAuth, "enable-bootstrap-token-auth", s.BootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
+	fs.BoolVar(&s.AnonymousAuth, "anonymous-auth", s.AnonymousAuth, "requests without credentials are user system:anonymous in group system:unauthenticated, authorised by RBAC (only with authentication on and an authorization mode other than AlwaysAllow); false makes them 401")
 	fs.Func("authorization-mode", "comma-separated authorisers in order: AlwaysAllow, or Node,RBAC (default AlwaysAllow)", func(v string) error {
 		s.AuthorizationModes = splitList(v)
 		return nil

@@ -41,7 +41,15 @@ type Authenticator struct {
 	Log *zap.Logger
 	// Failures, when set, counts refused requests.
 	Failures prometheus.Counter
+	// Anonymous makes a request without any credential the user
+	// system:anonymous in system:unauthenticated (authorisation decides
+	// what it may do) instead of a 401. Refused credentials stay a 401.
+	Anonymous bool
 }
+
+// AnonymousUser is the user of a request without credentials when
+// Authenticator.Anonymous is set.
+const AnonymousUser = "system:anonymous"
 
 // refused logs and counts a refused request; where is the gRPC method or
 // the HTTP path, peer the client's address.
@@ -72,6 +80,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*User,
 		return u, nil
 	}
 	if c.Token == "" {
+		if a.Anonymous {
+			return &User{Name: AnonymousUser, Groups: []string{GroupUnauthenticated}}, nil
+		}
 		return nil, ErrNoCredentials
 	}
 	for _, t := range a.Tokens {
