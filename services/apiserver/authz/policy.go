@@ -7,6 +7,7 @@ import (
 
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
+	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
@@ -163,7 +164,30 @@ func EnsureDefaults(ctx context.Context, reg *registry.Registry) error {
 			return err
 		}
 	}
-	return nil
+	role, binding := ClusterInfoRole()
+	if err := create("roles", role, role.GetMetadata().GetName()); err != nil {
+		return err
+	}
+	return create("rolebindings", binding, binding.GetMetadata().GetName())
+}
+
+// ClusterInfoRole is kubeadm's Role and RoleBinding in kube-public that let
+// system:anonymous get the cluster-info ConfigMap (nothing else), which a
+// joining node reads before it trusts the cluster.
+func ClusterInfoRole() (*rbacv1.Role, *rbacv1.RoleBinding) {
+	meta := func() *metav1.ObjectMeta {
+		return &metav1.ObjectMeta{Name: clusterinfo.RoleName, Namespace: clusterinfo.Namespace}
+	}
+	role := &rbacv1.Role{
+		ApiVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Metadata: meta(),
+		Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, ApiGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{clusterinfo.Name}}},
+	}
+	binding := &rbacv1.RoleBinding{
+		ApiVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Metadata: meta(),
+		RoleRef:  &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "Role", Name: clusterinfo.RoleName},
+		Subjects: []*rbacv1.Subject{{Kind: "User", ApiGroup: scheme.RBACGroup, Name: "system:anonymous"}},
+	}
+	return role, binding
 }
 
 func sortedNames[V any](m map[string]V) []string {

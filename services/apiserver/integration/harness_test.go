@@ -40,6 +40,9 @@ type options struct {
 	secure bool
 	// tokenFile is --token-auth-file.
 	tokenFile string
+	// anonymous is --anonymous-auth of a secure server (off unless a
+	// test asks: most check that a request without credentials is a 401).
+	anonymous bool
 }
 
 // server is one running apiserver.
@@ -90,6 +93,7 @@ func start(t *testing.T, o options) *server {
 		cfg.Security.AuthorizationModes = []string{app.ModeNode, app.ModeRBAC}
 		cfg.Security.BootstrapTokenAuth = true
 		cfg.Security.TokenAuthFile = o.tokenFile
+		cfg.Security.AnonymousAuth = o.anonymous
 	}
 	if len(o.etcdServers) > 0 {
 		cfg.EtcdServers = o.etcdServers

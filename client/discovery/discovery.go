@@ -1,0 +1,154 @@
+// Package discovery is the joining side of kubeadm's token discovery: it
+// fetches the cluster-info ConfigMap from kube-public anonymously over TLS
+// without trusting the server yet, checks the detached JWS the bootstrap
+// signer put there for the bootstrap token, checks the CA in the signed
+// kubeconfig against the pinned "sha256:" hash, and only then returns a
+// client configuration that trusts exactly that CA and carries the token.
+// Nothing secret is sent before both checks pass: the first fetch has no
+// credentials at all.
+package discovery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"sigs.k8s.io/yaml"
+)
+
+// ErrHashMismatch is a cluster CA whose public key does not have the
+// pinned hash: the server is not the cluster the hash names.
+var ErrHashMismatch = errors.New("the cluster CA does not match the --discovery-token-ca-cert-hash")
+
+// Result is what discovery established.
+type Result struct {
+	// Server is the apiserver URL of the signed kubeconfig.
+	Server string
+	// CAData is the cluster CA (PEM), verified against the hash.
+	CAData []byte
+	// CA is its first certificate, the one the hash pinned.
+	CA *x509.Certificate
+	// Kubeconfig is the signed cluster-info kubeconfig as served.
+	Kubeconfig []byte
+}
+
+// Config is a client configuration for endpoint (host:port) that trusts
+// exactly the discovered CA and authenticates with the bootstrap token.
+func (r *Result) Config(endpoint string, tok bootstraptoken.Token) *config.Config {
+	return &config.Config{Server: "https://" + endpoint, CAData: r.CAData, Token: tok.String(), Namespace: config.DefaultNamespace}
+}
+
+// Discover runs token discovery against endpoint (host:port) with the
+// bootstrap token and the pinned CA hash ("sha256:<hex>"). opts are extra
+// dial options (tests pass none).
+func Discover(ctx context.Context, endpoint string, tok bootstraptoken.Token, caHash string, opts ...grpc.DialOption) (*Result, error) {
+	if _, _, err := net.SplitHostPort(endpoint); err != nil {
+		return nil, fmt.Errorf("discovery endpoint %q: want host:port: %w", endpoint, err)
+	}
+	if _, err := pki.ParseHash(caHash); err != nil {
+		return nil, fmt.Errorf("--discovery-token-ca-cert-hash: %w", err)
+	}
+	// The one unverified fetch: TLS without checking the server and
+	// without any credential, so an impostor learns nothing.
+	insecureTLS := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} //nolint:gosec // verified below by JWS and CA hash before anything is trusted
+	kubeconfig, sig, err := fetch(ctx, endpoint, insecureTLS, tok.ID, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := clusterinfo.Verify(kubeconfig, sig, tok); err != nil {
+		return nil, fmt.Errorf("cluster-info from %s is not signed by token %s (a wrong token, or not the cluster it was made for): %w", endpoint, tok.ID, err)
+	}
+	res, err := parse(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster-info from %s: %w", endpoint, err)
+	}
+	if err := pki.VerifyHash(res.CA, caHash); err != nil {
+		return nil, fmt.Errorf("refusing to trust %s: %w: %v", endpoint, ErrHashMismatch, err)
+	}
+	// Fetch again trusting only that CA: the server must hold its key,
+	// and serve the same kubeconfig.
+	pool := x509.NewCertPool()
+	pool.AddCert(res.CA)
+	again, _, err := fetch(ctx, endpoint, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}, tok.ID, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cluster-info over TLS verified with the discovered CA: %w", err)
+	}
+	if !bytes.Equal(again, kubeconfig) {
+		return nil, fmt.Errorf("cluster-info from %s changed between the unverified and the verified fetch", endpoint)
+	}
+	return res, nil
+}
+
+// fetch gets the ConfigMap's kubeconfig and the token's signature.
+func fetch(ctx context.Context, endpoint string, tc *tls.Config, id string, opts []grpc.DialOption) (kubeconfig []byte, sig string, err error) {
+	conn, err := grpc.NewClient(endpoint, append([]grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(tc))}, opts...)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("dial %s: %w", endpoint, err)
+	}
+	defer conn.Close()
+	cm, err := clientset.New(conn).ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name})
+	if err != nil {
+		return nil, "", fmt.Errorf("get configmap %s/%s from %s: %w", clusterinfo.Namespace, clusterinfo.Name, endpoint, err)
+	}
+	kc, ok := cm.GetData()[clusterinfo.KeyKubeconfig]
+	if !ok || kc == "" {
+		return nil, "", fmt.Errorf("configmap %s/%s on %s has no %s key", clusterinfo.Namespace, clusterinfo.Name, endpoint, clusterinfo.KeyKubeconfig)
+	}
+	sig, ok = cm.GetData()[clusterinfo.JWSKey(id)]
+	if !ok {
+		return nil, "", fmt.Errorf("configmap %s/%s on %s has no signature for token %s (key %s): the token is unknown, expired or not for signing, or the controller-manager's bootstrapsigner has not signed it yet",
+			clusterinfo.Namespace, clusterinfo.Name, endpoint, id, clusterinfo.JWSKey(id))
+	}
+	return []byte(kc), sig, nil
+}
+
+// parse reads the signed kubeconfig: one cluster with a server and CA data.
+func parse(kubeconfig []byte) (*Result, error) {
+	var f config.File
+	if err := yaml.Unmarshal(kubeconfig, &f); err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	if len(f.Clusters) != 1 {
+		return nil, fmt.Errorf("kubeconfig has %d clusters, want one", len(f.Clusters))
+	}
+	c := f.Clusters[0].Cluster
+	if c.Server == "" {
+		return nil, errors.New("kubeconfig's cluster has no server")
+	}
+	if len(c.CertificateAuthorityData) == 0 {
+		return nil, errors.New("kubeconfig's cluster has no certificate-authority-data")
+	}
+	certs, err := pki.ParseCerts(c.CertificateAuthorityData)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig's certificate-authority-data: %w", err)
+	}
+	return &Result{Server: c.Server, CAData: c.CertificateAuthorityData, CA: certs[0], Kubeconfig: kubeconfig}, nil
+}
+
+// Kubeconfig is the cluster-info kubeconfig of a cluster: its server and
+// CA, no user credentials (what tug init publishes).
+func Kubeconfig(server string, caPEM []byte) ([]byte, error) {
+	if _, err := pki.ParseCerts(caPEM); err != nil {
+		return nil, fmt.Errorf("cluster-info kubeconfig: %w", err)
+	}
+	f := config.File{
+		APIVersion: "v1", Kind: "Config",
+		Clusters:       []config.NamedCluster{{Name: "", Cluster: config.Cluster{Server: server, CertificateAuthorityData: caPEM}}},
+		Users:          []config.NamedUser{},
+		Contexts:       []config.NamedContext{},
+		CurrentContext: "",
+	}
+	return yaml.Marshal(f)
+}

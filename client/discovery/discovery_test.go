@@ -1,0 +1,177 @@
+package discovery
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// fakeAPI serves the one ConfigMap over TLS and records every
+// authorization header and client certificate it is shown.
+type fakeAPI struct {
+	corev1.UnimplementedConfigMapServiceServer
+	mu          sync.Mutex
+	cm          *corev1.ConfigMap
+	credentials []string
+}
+
+func (f *fakeAPI) Get(ctx context.Context, in *metav1.GetOptions) (*corev1.ConfigMap, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		f.credentials = append(f.credentials, md.Get("authorization")...)
+	}
+	if in.GetNamespace() != clusterinfo.Namespace || in.GetName() != clusterinfo.Name || f.cm == nil {
+		return nil, status.Error(codes.NotFound, "not found")
+	}
+	return f.cm, nil
+}
+
+func (f *fakeAPI) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.credentials...)
+}
+
+type cluster struct {
+	ca       *pki.CA
+	api      *fakeAPI
+	endpoint string
+}
+
+// serve runs a fake apiserver with a serving certificate of a new CA for
+// 127.0.0.1, whose cluster-info kubeconfig holds kubeconfigCA (the
+// cluster's own CA when nil) signed with signer.
+func serve(t *testing.T, signer bootstraptoken.Token, kubeconfigCA *pki.CA) *cluster {
+	t.Helper()
+	ca, err := pki.NewCA("cluster-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := ca.IssueServing("apiserver", pki.ServingNames{IPs: []net.IP{net.ParseIP("127.0.0.1")}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kubeconfigCA == nil {
+		kubeconfigCA = ca
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := Kubeconfig("https://"+l.Addr().String(), kubeconfigCA.CertPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &fakeAPI{cm: &corev1.ConfigMap{Data: map[string]string{
+		clusterinfo.KeyKubeconfig:     string(kc),
+		clusterinfo.JWSKey(signer.ID): clusterinfo.Sign(kc, signer),
+	}}}
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{kp.TLSCertificate()}, MinVersion: tls.VersionTLS12})))
+	corev1.RegisterConfigMapServiceServer(gs, api)
+	go func() { _ = gs.Serve(l) }()
+	t.Cleanup(gs.Stop)
+	return &cluster{ca: ca, api: api, endpoint: l.Addr().String()}
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestDiscover(t *testing.T) {
+	tok := bootstraptoken.Token{ID: "abcdef", Secret: "0123456789abcdef"}
+	c := serve(t, tok, nil)
+	res, err := Discover(testContext(t), c.endpoint, tok, pki.Hash(c.ca.Cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.CA.Equal(c.ca.Cert) || res.Server != "https://"+c.endpoint {
+		t.Fatalf("discovered CA %s, server %s", res.CA.Subject, res.Server)
+	}
+	if got := c.api.seen(); len(got) != 0 {
+		t.Fatalf("discovery sent credentials %q", got)
+	}
+	// The client trusts exactly that CA and now presents the token.
+	conn, err := config.Dial(testContext(t), res.Config(c.endpoint, tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := clientset.New(conn).ConfigMaps().Get(testContext(t), &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name}); err != nil {
+		t.Fatalf("get with the discovered config: %v", err)
+	}
+	if got := c.api.seen(); len(got) != 1 || got[0] != "Bearer "+tok.String() {
+		t.Fatalf("the bootstrap client sent %q", got)
+	}
+}
+
+func TestDiscoverRefuses(t *testing.T) {
+	tok := bootstraptoken.Token{ID: "abcdef", Secret: "0123456789abcdef"}
+	other, err := pki.NewCA("impostor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := serve(t, tok, nil)
+	tests := []struct {
+		name     string
+		c        *cluster
+		tok      bootstraptoken.Token
+		hash     string
+		want     string
+		mismatch bool
+	}{
+		{name: "wrong hash", c: good, tok: tok, hash: pki.Hash(other.Cert), want: "refusing to trust", mismatch: true},
+		{name: "malformed hash", c: good, tok: tok, hash: "sha256:xyz", want: `--discovery-token-ca-cert-hash: CA hash "sha256:xyz"`},
+		{name: "wrong token secret", c: good, tok: bootstraptoken.Token{ID: "abcdef", Secret: "ffffffffffffffff"}, hash: pki.Hash(good.ca.Cert), want: "is not signed by token abcdef"},
+		{name: "unknown token id", c: good, tok: bootstraptoken.Token{ID: "zzzzzz", Secret: "0123456789abcdef"}, hash: pki.Hash(good.ca.Cert), want: "no signature for token zzzzzz"},
+		// The server serves a kubeconfig naming another CA, signed with
+		// the token (someone who knows the token but not the CA key): the
+		// hash pins the real CA, so it is refused.
+		{name: "kubeconfig with another CA", c: serve(t, tok, other), tok: tok, hash: pki.Hash(good.ca.Cert), want: "refusing to trust", mismatch: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(tt.c.api.seen())
+			_, err := Discover(testContext(t), tt.c.endpoint, tt.tok, tt.hash)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Discover = %v, want %q", err, tt.want)
+			}
+			if errors.Is(err, ErrHashMismatch) != tt.mismatch {
+				t.Errorf("errors.Is(err, ErrHashMismatch) = %v", !tt.mismatch)
+			}
+			if got := tt.c.api.seen(); len(got) != before {
+				t.Errorf("credentials were sent: %q", got[before:])
+			}
+		})
+	}
+	t.Run("tampered kubeconfig", func(t *testing.T) {
+		c := serve(t, tok, nil)
+		c.api.mu.Lock()
+		c.api.cm.Data[clusterinfo.KeyKubeconfig] = strings.Replace(c.api.cm.Data[clusterinfo.KeyKubeconfig], "https://127.0.0.1", "https://127.0.0.2", 1)
+		c.api.mu.Unlock()
+		_, err := Discover(testContext(t), c.endpoint, tok, pki.Hash(c.ca.Cert))
+		if err == nil || !strings.Contains(err.Error(), "does not match the content and the token") {
+			t.Fatalf("Discover = %v", err)
+		}
+	})
+}
