@@ -8,6 +8,7 @@ import (
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/bootstrapsigner"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/cronjob"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
@@ -17,6 +18,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/nodeipam"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/nodelifecycle"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/replicaset"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/tokencleaner"
 	"go.uber.org/zap"
 )
 
@@ -80,6 +82,12 @@ var registry = map[string]func(d deps) (runner, error){
 	},
 	deployment.Name: func(d deps) (runner, error) {
 		return deployment.New(d.cs, d.inf.deployments, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(deployment.Name))
+	},
+	bootstrapsigner.Name: func(d deps) (runner, error) {
+		return bootstrapsigner.New(d.cs, d.inf.bootstrapTokens, d.inf.clusterInfo, d.cfg.Now, d.metrics, d.log.Named(bootstrapsigner.Name))
+	},
+	tokencleaner.Name: func(d deps) (runner, error) {
+		return tokencleaner.New(d.cs, d.inf.bootstrapTokens, d.cfg.Now, d.metrics, d.log.Named(tokencleaner.Name))
 	},
 	replicaset.Name: func(d deps) (runner, error) {
 		return replicaset.New(d.cs, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(replicaset.Name))

@@ -11,6 +11,8 @@ import (
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
 	"go.uber.org/zap"
 )
 
@@ -27,6 +29,10 @@ type informers struct {
 	nodes       *informer.Informer[*corev1.Node]
 	leases      *informer.Informer[*coordinationv1.Lease]
 	namespaces  *informer.Informer[*corev1.Namespace]
+	// bootstrapTokens are the bootstrap-token Secrets of kube-system.
+	bootstrapTokens *informer.Informer[*corev1.Secret]
+	// clusterInfo is the kube-public/cluster-info ConfigMap.
+	clusterInfo *informer.Informer[*corev1.ConfigMap]
 }
 
 // waiter is the part of an informer runLoops needs.
@@ -46,11 +52,15 @@ func newInformers(cs *clientset.Set, log *zap.Logger) *informers {
 		nodes:       informer.New(cs.Nodes(), informer.Options{Logger: log.Named("nodes")}),
 		leases:      informer.New(cs.Leases(), informer.Options{Namespace: nodeLeaseNamespace, Logger: log.Named("leases")}),
 		namespaces:  informer.New(cs.Namespaces(), informer.Options{Logger: log.Named("namespaces")}),
+		bootstrapTokens: informer.New(cs.Secrets(), informer.Options{Namespace: bootstraptoken.Namespace,
+			FieldSelector: "type=" + bootstraptoken.SecretType, Logger: log.Named("bootstrap-tokens")}),
+		clusterInfo: informer.New(cs.ConfigMaps(), informer.Options{Namespace: clusterinfo.Namespace,
+			FieldSelector: "metadata.name=" + clusterinfo.Name, Logger: log.Named("cluster-info")}),
 	}
 }
 
 func (i *informers) all() []waiter {
-	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces}
+	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.bootstrapTokens, i.clusterInfo}
 }
 
 // run runs every informer until ctx ends. They run whether or not this
