@@ -71,7 +71,7 @@ require (
 	github.com/soheilhy/cmux v0.1.5 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/tmc/grpc-websocket-proxy v0.0.0-20220101234140-673ab2c3ae75 // indirect
-	github.com/tugboat-sh/tugboat/component v0.0.0 // indirect
+	github.com/tugboat-sh/tugboat/component v0.0.0
 	github.com/tugboat-sh/tugboat/services/kubelet v0.0.0
 	github.com/x448/float16 v0.8.4 // indirect
 	github.com/xiang90/probing v0.0.0-20221125231312-a49e3df8f510 // indirect
