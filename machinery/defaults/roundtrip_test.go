@@ -1,10 +1,17 @@
 package defaults
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"testing"
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -14,6 +21,19 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
+
+// csrPEM is a certificate request (P-256, CN system:node:n1), made once.
+var csrPEM = func() []byte {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:node:n1"}}, key)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}()
 
 func meta(name string) *metav1.ObjectMeta {
 	return &metav1.ObjectMeta{Name: name, Namespace: "default"}
@@ -60,6 +80,8 @@ func minimalObjects() []proto.Message {
 		&rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "system:reader"}, Rules: []*rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceUrls: []string{"/healthz"}}}},
 		&rbacv1.RoleBinding{Metadata: meta("read-pods"), RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "Role", Name: "pod-reader"},
 			Subjects: []*rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}}},
+		&certificatesv1.CertificateSigningRequest{Metadata: &metav1.ObjectMeta{Name: "node-csr"}, Spec: &certificatesv1.CertificateSigningRequestSpec{
+			Request: csrPEM, SignerName: "kubernetes.io/kube-apiserver-client-kubelet", Usages: []string{"client auth"}}},
 		&rbacv1.ClusterRoleBinding{Metadata: &metav1.ObjectMeta{Name: "readers"}, RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "ClusterRole", Name: "system:reader"},
 			Subjects: []*rbacv1.Subject{{Kind: "Group", ApiGroup: scheme.RBACGroup, Name: "system:authenticated"}}},
 	}

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
@@ -84,6 +85,8 @@ var kinds = []Kind{
 		New: func() proto.Message { return &batchv1.Job{} }, NewList: func() proto.Message { return &batchv1.JobList{} }},
 	{Group: "batch", Version: "v1", Kind: "CronJob", Resource: "cronjobs", ShortNames: []string{"cj"}, Namespaced: true, HasStatus: true,
 		New: func() proto.Message { return &batchv1.CronJob{} }, NewList: func() proto.Message { return &batchv1.CronJobList{} }},
+	{Group: CertificatesGroup, Version: "v1", Kind: "CertificateSigningRequest", Resource: "certificatesigningrequests", ShortNames: []string{"csr"}, HasStatus: true,
+		New: func() proto.Message { return &certificatesv1.CertificateSigningRequest{} }, NewList: func() proto.Message { return &certificatesv1.CertificateSigningRequestList{} }},
 	{Group: RBACGroup, Version: "v1", Kind: "Role", Resource: "roles", Namespaced: true,
 		New: func() proto.Message { return &rbacv1.Role{} }, NewList: func() proto.Message { return &rbacv1.RoleList{} }},
 	{Group: RBACGroup, Version: "v1", Kind: "ClusterRole", Resource: "clusterroles",
@@ -93,6 +96,9 @@ var kinds = []Kind{
 	{Group: RBACGroup, Version: "v1", Kind: "ClusterRoleBinding", Resource: "clusterrolebindings",
 		New: func() proto.Message { return &rbacv1.ClusterRoleBinding{} }, NewList: func() proto.Message { return &rbacv1.ClusterRoleBindingList{} }},
 }
+
+// CertificatesGroup is the API group of certificate signing requests.
+const CertificatesGroup = "certificates.k8s.io"
 
 // RBACGroup is the API group of roles and bindings.
 const RBACGroup = "rbac.authorization.k8s.io"

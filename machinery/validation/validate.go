@@ -3,6 +3,7 @@ package validation
 import (
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
@@ -40,6 +41,8 @@ func Validate(obj proto.Message) List {
 		return validateJob(o)
 	case *batchv1.CronJob:
 		return validateCronJob(o)
+	case *certificatesv1.CertificateSigningRequest:
+		return validateCSR(o)
 	case *rbacv1.Role:
 		return validateRole(o)
 	case *rbacv1.ClusterRole:
@@ -89,6 +92,13 @@ func ValidateUpdate(newObj, oldObj proto.Message) List {
 		o := oldObj.(*appsv1.Deployment)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
 		errs = append(errs, immutable("spec.selector", n.GetSpec().GetSelector(), o.GetSpec().GetSelector())...)
+	case *certificatesv1.CertificateSigningRequest:
+		o := oldObj.(*certificatesv1.CertificateSigningRequest)
+		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
+		errs = append(errs, immutable("spec", n.GetSpec(), o.GetSpec())...)
+		if oldApproval, newApproval := approval(o), approval(n); oldApproval != "" && oldApproval != newApproval {
+			errs = append(errs, invalid(path("status").child("conditions"), newApproval, "the "+oldApproval+" condition may not be removed or changed"))
+		}
 	case *rbacv1.RoleBinding:
 		o := oldObj.(*rbacv1.RoleBinding)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
