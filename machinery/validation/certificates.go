@@ -52,7 +52,11 @@ func validateCSR(c *certificatesv1.CertificateSigningRequest) List {
 		}
 		seen[u] = true
 	}
-	return append(errs, csrConditions(c.GetStatus().GetConditions())...)
+	errs = append(errs, csrConditions(c.GetStatus().GetConditions())...)
+	if len(c.GetStatus().GetCertificate()) > 0 && approval(c) != "Approved" {
+		errs = append(errs, forbidden(path("status").child("certificate"), "a certificate may only be issued for an approved request"))
+	}
+	return errs
 }
 
 // csrRequest says what is wrong with a request's PEM, "" when nothing.

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"bytes"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
 	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
@@ -98,6 +99,9 @@ func ValidateUpdate(newObj, oldObj proto.Message) List {
 		errs = append(errs, immutable("spec", n.GetSpec(), o.GetSpec())...)
 		if oldApproval, newApproval := approval(o), approval(n); oldApproval != "" && oldApproval != newApproval {
 			errs = append(errs, invalid(path("status").child("conditions"), newApproval, "the "+oldApproval+" condition may not be removed or changed"))
+		}
+		if oc := o.GetStatus().GetCertificate(); len(oc) > 0 && !bytes.Equal(oc, n.GetStatus().GetCertificate()) {
+			errs = append(errs, forbidden(path("status").child("certificate"), "the certificate may not be changed once issued"))
 		}
 	case *rbacv1.RoleBinding:
 		o := oldObj.(*rbacv1.RoleBinding)

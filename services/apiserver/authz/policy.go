@@ -80,6 +80,8 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 			rule(all, "apps", "*"),
 			rule(all, "batch", "*"),
 			rule(all, coordinationAPI, "leases"),
+			// The CSR approver and signer.
+			rule(all, scheme.CertificatesGroup, "certificatesigningrequests", "certificatesigningrequests/approval", "certificatesigningrequests/status"),
 			// The namespace controller and the garbage collector delete roles and bindings.
 			rule([]string{"get", "list", "watch", "delete", "deletecollection"}, scheme.RBACGroup, "roles", "rolebindings"),
 		},

@@ -21,7 +21,7 @@ type methodInfo struct {
 // verbs maps a method of the kinds' services to its verb and subresource.
 var verbs = map[string][2]string{
 	"Create": {"create", ""}, "Get": {"get", ""}, "List": {"list", ""}, "Watch": {"watch", ""},
-	"Update": {"update", ""}, "UpdateStatus": {"update", "status"}, "Delete": {"delete", ""},
+	"Update": {"update", ""}, "UpdateStatus": {"update", "status"}, "UpdateApproval": {"update", "approval"}, "Delete": {"delete", ""},
 	"Bind": {"create", "binding"}, "Log": {"get", "log"}, "Exec": {"create", "exec"},
 	"GetScale": {"get", "scale"}, "UpdateScale": {"update", "scale"},
 }

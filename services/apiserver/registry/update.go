@@ -155,3 +155,26 @@ func (r *Resource) finished(obj proto.Message) bool {
 	}
 	return r.hooks.finalizing == nil || !r.hooks.finalizing(obj)
 }
+
+// UpdateSubresource stores the current object with apply(next, sent)
+// applied: apply copies from the sent object the fields the subresource
+// owns (a CSR's approval conditions, its certificate). It is validated as
+// an update; a non-empty resourceVersion makes it compare-and-swap.
+func (r *Resource) UpdateSubresource(ctx context.Context, obj proto.Message, apply func(next, sent proto.Message)) (proto.Message, error) {
+	if err := r.checkType(obj); err != nil {
+		return nil, err
+	}
+	meta := objectMeta(obj)
+	ns, err := r.namespaceOf(meta.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return r.update(ctx, ns, meta.Name, meta.ResourceVersion, func(cur proto.Message) (proto.Message, error) {
+		next := proto.Clone(cur)
+		apply(next, obj)
+		if errs := validation.ValidateUpdate(next, cur); len(errs) > 0 {
+			return nil, apierr.Invalid(r.Kind.Kind, objectMeta(next).Name, errs)
+		}
+		return next, nil
+	})
+}

@@ -77,6 +77,7 @@ var extraSubresources = map[string][]APIResource{
 		{Name: "pods/exec", Kind: "PodExecOptions", Verbs: []string{"create", "get"}},
 		{Name: "pods/log", Kind: "Pod", Verbs: []string{"get"}},
 	},
+	"certificatesigningrequests": {{Name: "certificatesigningrequests/approval", Kind: "CertificateSigningRequest", Verbs: []string{"update"}}},
 	"deployments": {{Name: "deployments/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
 	"replicasets": {{Name: "replicasets/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
 }

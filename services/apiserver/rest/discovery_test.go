@@ -88,7 +88,7 @@ func TestDiscoveryGroups(t *testing.T) {
 			t.Errorf("group %+v", g)
 		}
 	}
-	if list.Kind != "APIGroupList" || !slices.Equal(names, []string{"apps", "batch", "coordination.k8s.io", "rbac.authorization.k8s.io"}) {
+	if list.Kind != "APIGroupList" || !slices.Equal(names, []string{"apps", "batch", "certificates.k8s.io", "coordination.k8s.io", "rbac.authorization.k8s.io"}) {
 		t.Errorf("/apis = %s %v", list.Kind, names)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
@@ -34,6 +35,7 @@ var gateways = []gateway{
 	{"apps", "deployments", appsv1.RegisterDeploymentServiceHandler},
 	{"batch", "jobs", batchv1.RegisterJobServiceHandler},
 	{"batch", "cronjobs", batchv1.RegisterCronJobServiceHandler},
+	{"certificates.k8s.io", "certificatesigningrequests", certificatesv1.RegisterCertificateSigningRequestServiceHandler},
 	{"rbac.authorization.k8s.io", "roles", rbacv1.RegisterRoleServiceHandler},
 	{"rbac.authorization.k8s.io", "clusterroles", rbacv1.RegisterClusterRoleServiceHandler},
 	{"rbac.authorization.k8s.io", "rolebindings", rbacv1.RegisterRoleBindingServiceHandler},

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -38,6 +39,7 @@ func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet
 	appsv1.RegisterDeploymentServiceServer(s, newDeploymentScaler(newHandler[*appsv1.Deployment, *appsv1.DeploymentList, appsv1.DeploymentWatchEvent](reg.Resource("deployments"))))
 	batchv1.RegisterJobServiceServer(s, newHandler[*batchv1.Job, *batchv1.JobList, batchv1.JobWatchEvent](reg.Resource("jobs")))
 	batchv1.RegisterCronJobServiceServer(s, newHandler[*batchv1.CronJob, *batchv1.CronJobList, batchv1.CronJobWatchEvent](reg.Resource("cronjobs")))
+	certificatesv1.RegisterCertificateSigningRequestServiceServer(s, &csrService{newHandler[*csr, *certificatesv1.CertificateSigningRequestList, certificatesv1.CertificateSigningRequestWatchEvent](reg.Resource("certificatesigningrequests"))})
 	rbacv1.RegisterRoleServiceServer(s, newHandler[*rbacv1.Role, *rbacv1.RoleList, rbacv1.RoleWatchEvent](reg.Resource("roles")))
 	rbacv1.RegisterClusterRoleServiceServer(s, newHandler[*rbacv1.ClusterRole, *rbacv1.ClusterRoleList, rbacv1.ClusterRoleWatchEvent](reg.Resource("clusterroles")))
 	rbacv1.RegisterRoleBindingServiceServer(s, newHandler[*rbacv1.RoleBinding, *rbacv1.RoleBindingList, rbacv1.RoleBindingWatchEvent](reg.Resource("rolebindings")))
