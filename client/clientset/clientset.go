@@ -5,6 +5,7 @@ package clientset
 import (
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
@@ -32,6 +33,8 @@ type Set struct {
 	clusterRoles        rbacv1.ClusterRoleServiceClient
 	roleBindings        rbacv1.RoleBindingServiceClient
 	clusterRoleBindings rbacv1.ClusterRoleBindingServiceClient
+
+	csrs certificatesv1.CertificateSigningRequestServiceClient
 }
 
 // New returns the clients of every kind over conn.
@@ -56,6 +59,8 @@ func New(conn grpc.ClientConnInterface) *Set {
 		clusterRoles:        rbacv1.NewClusterRoleServiceClient(conn),
 		roleBindings:        rbacv1.NewRoleBindingServiceClient(conn),
 		clusterRoleBindings: rbacv1.NewClusterRoleBindingServiceClient(conn),
+
+		csrs: certificatesv1.NewCertificateSigningRequestServiceClient(conn),
 	}
 }
 
@@ -113,4 +118,9 @@ func (s *Set) RoleBindings() rbacv1.RoleBindingServiceClient { return s.roleBind
 // ClusterRoleBindings is the client of ClusterRoleBindings.
 func (s *Set) ClusterRoleBindings() rbacv1.ClusterRoleBindingServiceClient {
 	return s.clusterRoleBindings
+}
+
+// CertificateSigningRequests is the client of CertificateSigningRequests.
+func (s *Set) CertificateSigningRequests() certificatesv1.CertificateSigningRequestServiceClient {
+	return s.csrs
 }

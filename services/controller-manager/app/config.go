@@ -46,6 +46,11 @@ type Config struct {
 	ClusterCIDR       string
 	NodeCIDRMaskSize  int
 	AllocateNodeCIDRs bool
+	// ClusterSigningCertFile and ClusterSigningKeyFile are the CA the
+	// csrsigning controller issues certificates with; without them it is
+	// idle. ClusterSigningDuration caps a certificate's validity.
+	ClusterSigningCertFile, ClusterSigningKeyFile string
+	ClusterSigningDuration                        time.Duration
 	// JobBackoff is the delay before a Job replaces a failed pod,
 	// doubling per failure; 10 s when 0 (tests shorten it; no flag, as in
 	// Kubernetes).
@@ -78,6 +83,7 @@ func DefaultConfig() Config {
 		ClusterCIDR:              "10.244.0.0/16",
 		NodeCIDRMaskSize:         24,
 		AllocateNodeCIDRs:        true,
+		ClusterSigningDuration:   365 * 24 * time.Hour,
 	}
 }
 
@@ -101,6 +107,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ClusterCIDR, "cluster-cidr", c.ClusterCIDR, "pod addresses of the cluster, split into one podCIDR per node")
 	fs.IntVar(&c.NodeCIDRMaskSize, "node-cidr-mask-size", c.NodeCIDRMaskSize, "prefix length of each node's podCIDR")
 	fs.BoolVar(&c.AllocateNodeCIDRs, "allocate-node-cidrs", c.AllocateNodeCIDRs, "give every node a spec.podCIDR from --cluster-cidr")
+	fs.StringVar(&c.ClusterSigningCertFile, "cluster-signing-cert-file", c.ClusterSigningCertFile, "CA certificate (PEM) csrsigning issues certificates with (with --cluster-signing-key-file; without them csrsigning is idle)")
+	fs.StringVar(&c.ClusterSigningKeyFile, "cluster-signing-key-file", c.ClusterSigningKeyFile, "the CA's private key (PEM, not readable by group or others)")
+	fs.DurationVar(&c.ClusterSigningDuration, "cluster-signing-duration", c.ClusterSigningDuration, "longest validity of an issued certificate (a request's expirationSeconds may ask for less)")
 }
 
 // Validate checks the configuration.
@@ -114,6 +123,10 @@ func (c *Config) Validate() error {
 		return errors.New("--node-monitor-grace-period must be positive")
 	case c.DefaultTolerationSeconds < 0:
 		return errors.New("--default-toleration-seconds must not be negative")
+	case (c.ClusterSigningCertFile == "") != (c.ClusterSigningKeyFile == ""):
+		return errors.New("--cluster-signing-cert-file and --cluster-signing-key-file go together")
+	case c.ClusterSigningDuration < 10*time.Minute:
+		return fmt.Errorf("--cluster-signing-duration %s must be at least 10m", c.ClusterSigningDuration)
 	}
 	for _, name := range c.Controllers {
 		if name != "*" && !slices.Contains(Names(), name) {

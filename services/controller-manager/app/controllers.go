@@ -11,6 +11,8 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/bootstrapsigner"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/cronjob"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/csrapproving"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/csrsigning"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
@@ -85,6 +87,19 @@ var registry = map[string]func(d deps) (runner, error){
 	},
 	bootstrapsigner.Name: func(d deps) (runner, error) {
 		return bootstrapsigner.New(d.cs, d.inf.bootstrapTokens, d.inf.clusterInfo, d.cfg.Now, d.metrics, d.log.Named(bootstrapsigner.Name))
+	},
+	csrapproving.Name: func(d deps) (runner, error) {
+		return csrapproving.New(d.cs, d.inf.csrs, d.metrics, d.log.Named(csrapproving.Name))
+	},
+	csrsigning.Name: func(d deps) (runner, error) {
+		if d.cfg.ClusterSigningCertFile == "" {
+			return idle{}, nil
+		}
+		ca, err := csrsigning.LoadCA(d.cfg.ClusterSigningCertFile, d.cfg.ClusterSigningKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return csrsigning.New(d.cs, d.inf.csrs, ca, d.cfg.ClusterSigningDuration, d.metrics, d.log.Named(csrsigning.Name))
 	},
 	tokencleaner.Name: func(d deps) (runner, error) {
 		return tokencleaner.New(d.cs, d.inf.bootstrapTokens, d.cfg.Now, d.metrics, d.log.Named(tokencleaner.Name))

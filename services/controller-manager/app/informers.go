@@ -9,6 +9,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/informer"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	batchv1 "github.com/tugboat-sh/tugboat/gen/tugboat/batch/v1"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	coordinationv1 "github.com/tugboat-sh/tugboat/gen/tugboat/coordination/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
@@ -33,6 +34,7 @@ type informers struct {
 	bootstrapTokens *informer.Informer[*corev1.Secret]
 	// clusterInfo is the kube-public/cluster-info ConfigMap.
 	clusterInfo *informer.Informer[*corev1.ConfigMap]
+	csrs        *informer.Informer[*certificatesv1.CertificateSigningRequest]
 }
 
 // waiter is the part of an informer runLoops needs.
@@ -56,11 +58,12 @@ func newInformers(cs *clientset.Set, log *zap.Logger) *informers {
 			FieldSelector: "type=" + bootstraptoken.SecretType, Logger: log.Named("bootstrap-tokens")}),
 		clusterInfo: informer.New(cs.ConfigMaps(), informer.Options{Namespace: clusterinfo.Namespace,
 			FieldSelector: "metadata.name=" + clusterinfo.Name, Logger: log.Named("cluster-info")}),
+		csrs: informer.New(cs.CertificateSigningRequests(), informer.Options{Logger: log.Named("certificatesigningrequests")}),
 	}
 }
 
 func (i *informers) all() []waiter {
-	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.bootstrapTokens, i.clusterInfo}
+	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.bootstrapTokens, i.clusterInfo, i.csrs}
 }
 
 // run runs every informer until ctx ends. They run whether or not this

@@ -1,0 +1,139 @@
+// Package csrapproving is the CSR approver: it approves the
+// CertificateSigningRequests for kubelet client certificates
+// (signer kubernetes.io/kube-apiserver-client-kubelet) that a node may
+// ask for: subject CN system:node:<name> in O system:nodes only, no
+// subject alternative names, usages client auth and digital signature
+// (key encipherment allowed), requested by a bootstrap token (group
+// system:bootstrappers: a node joining) or by that node itself (a
+// renewal). Anything else is left for a person (tug certificate approve).
+package csrapproving
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tugboat-sh/tugboat/client/clientset"
+	"github.com/tugboat-sh/tugboat/client/informer"
+	"github.com/tugboat-sh/tugboat/component/pki"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Name names the controller in metrics and --controllers.
+const Name = "csrapproving"
+
+// KubeletClientSigner is the signer of kubelets' client certificates.
+const KubeletClientSigner = "kubernetes.io/kube-apiserver-client-kubelet"
+
+// Controller is the CSR approver.
+type Controller struct {
+	*controller.Loop
+	cs   *clientset.Set
+	csrs informer.Lister[*certificatesv1.CertificateSigningRequest]
+	log  *zap.Logger
+}
+
+// New returns the approver over the CSR informer.
+func New(cs *clientset.Set, csrs *informer.Informer[*certificatesv1.CertificateSigningRequest], m *controller.Metrics, log *zap.Logger) (*Controller, error) {
+	c := &Controller{cs: cs, csrs: csrs.Lister(), log: log}
+	loop, err := controller.NewLoop(Name, c.sync, m, log)
+	if err != nil {
+		return nil, err
+	}
+	c.Loop = loop
+	enqueue := func(r *certificatesv1.CertificateSigningRequest) { c.Enqueue(r.GetMetadata().GetName()) }
+	csrs.AddHandler(informer.HandlerFuncs[*certificatesv1.CertificateSigningRequest]{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, r *certificatesv1.CertificateSigningRequest) { enqueue(r) },
+	})
+	return c, nil
+}
+
+func (c *Controller) sync(ctx context.Context, name string) error {
+	r, ok := c.csrs.Get("", name)
+	if !ok || Decided(r) || r.GetSpec().GetSignerName() != KubeletClientSigner {
+		return nil
+	}
+	reason, ok := Approvable(r)
+	if !ok {
+		c.log.Info("certificate signing request left for manual approval", zap.String("csr", name), zap.String("reason", reason))
+		return nil
+	}
+	upd := proto.Clone(r).(*certificatesv1.CertificateSigningRequest)
+	if upd.Status == nil {
+		upd.Status = &certificatesv1.CertificateSigningRequestStatus{}
+	}
+	upd.Status.Conditions = append(upd.Status.Conditions, &certificatesv1.CertificateSigningRequestCondition{
+		Type: "Approved", Status: "True", Reason: "AutoApproved", Message: "Auto approving kubelet client certificate: " + reason,
+	})
+	if _, err := c.cs.CertificateSigningRequests().UpdateApproval(ctx, upd); err != nil {
+		if status.Code(err) == codes.NotFound {
+			return nil
+		}
+		return fmt.Errorf("approve certificate signing request %s: %w", name, err)
+	}
+	c.log.Info("certificate signing request approved", zap.String("csr", name), zap.String("requestor", r.GetSpec().GetUsername()), zap.String("reason", reason))
+	return nil
+}
+
+// Decided reports whether the request is already approved or denied.
+func Decided(r *certificatesv1.CertificateSigningRequest) bool {
+	for _, c := range r.GetStatus().GetConditions() {
+		if (c.GetType() == "Approved" || c.GetType() == "Denied") && c.GetStatus() == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// allowedUsages are the usages of a kubelet client certificate.
+var allowedUsages = []string{"digital signature", "key encipherment", "client auth"}
+
+// Approvable reports whether the request is a node client certificate its
+// requester may have, and says why (or why not).
+func Approvable(r *certificatesv1.CertificateSigningRequest) (string, bool) {
+	spec := r.GetSpec()
+	req, err := pki.ParseCSR(spec.GetRequest())
+	if err != nil {
+		return err.Error(), false
+	}
+	if detail := NodeClientRequest(req, spec.GetUsages()); detail != "" {
+		return detail, false
+	}
+	switch {
+	case slices.Contains(spec.GetGroups(), bootstraptoken.Group):
+		return "requested by bootstrap token user " + spec.GetUsername(), true
+	case spec.GetUsername() == req.Subject.CommonName && slices.Contains(spec.GetGroups(), pki.GroupNodes):
+		return "renewal requested by node " + strings.TrimPrefix(spec.GetUsername(), pki.NodeUserPrefix), true
+	}
+	return fmt.Sprintf("user %q may not request a certificate for %q (neither a bootstrap token nor that node)", spec.GetUsername(), req.Subject.CommonName), false
+}
+
+// NodeClientRequest says what keeps req with usages from being a kubelet
+// client certificate request, "" when it is one.
+func NodeClientRequest(req *x509.CertificateRequest, usages []string) string {
+	switch {
+	case !slices.Equal(req.Subject.Organization, []string{pki.GroupNodes}):
+		return fmt.Sprintf("subject organization %v is not [%s]", req.Subject.Organization, pki.GroupNodes)
+	case !strings.HasPrefix(req.Subject.CommonName, pki.NodeUserPrefix) || req.Subject.CommonName == pki.NodeUserPrefix:
+		return fmt.Sprintf("subject common name %q does not start with %s<node>", req.Subject.CommonName, pki.NodeUserPrefix)
+	case len(req.DNSNames)+len(req.EmailAddresses)+len(req.IPAddresses)+len(req.URIs) > 0:
+		return "a kubelet client certificate has no subject alternative names"
+	case !slices.Contains(usages, "client auth"):
+		return "usages do not include client auth"
+	}
+	for _, u := range usages {
+		if !slices.Contains(allowedUsages, u) {
+			return fmt.Sprintf("usage %q is not one of %s", u, strings.Join(allowedUsages, ", "))
+		}
+	}
+	return ""
+}

@@ -1,0 +1,78 @@
+package csrapproving
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"strings"
+	"testing"
+
+	"github.com/tugboat-sh/tugboat/component/pki"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
+)
+
+func request(t *testing.T, cn string, orgs []string, dns ...string) []byte {
+	t.Helper()
+	_, key, err := pki.NewCSR("x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn, Organization: orgs}, DNSNames: dns}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+func TestApprovable(t *testing.T) {
+	nodes := []string{"system:nodes"}
+	good := request(t, "system:node:n1", nodes)
+	bootstrap := []string{"system:bootstrappers", "system:bootstrappers:tugboat:default-node-token", "system:authenticated"}
+	client := []string{"digital signature", "client auth"}
+	tests := []struct {
+		name     string
+		req      []byte
+		usages   []string
+		user     string
+		groups   []string
+		ok       bool
+		contains string
+	}{
+		{"bootstrap token joins", good, client, "system:bootstrap:abcdef", bootstrap, true, "bootstrap token"},
+		{"key encipherment allowed", good, append(client, "key encipherment"), "system:bootstrap:abcdef", bootstrap, true, ""},
+		{"node renews itself", good, client, "system:node:n1", []string{"system:nodes", "system:authenticated"}, true, "renewal requested by node n1"},
+		{"node asks for another node", good, client, "system:node:n2", []string{"system:nodes", "system:authenticated"}, false, `user "system:node:n2" may not request a certificate for "system:node:n1"`},
+		{"ordinary user", good, client, "alice", []string{"system:authenticated"}, false, "may not request"},
+		{"server auth", good, []string{"digital signature", "client auth", "server auth"}, "system:bootstrap:abcdef", bootstrap, false, `usage "server auth" is not one of`},
+		{"no client auth", good, []string{"digital signature"}, "system:bootstrap:abcdef", bootstrap, false, "do not include client auth"},
+		{"other subject", request(t, "admin", []string{"system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization [system:masters]"},
+		{"extra organization", request(t, "system:node:n1", []string{"system:nodes", "system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization"},
+		{"bare prefix", request(t, "system:node:", nodes), client, "system:bootstrap:abcdef", bootstrap, false, "does not start with"},
+		{"SANs", request(t, "system:node:n1", nodes, "evil.example"), client, "system:bootstrap:abcdef", bootstrap, false, "no subject alternative names"},
+		{"garbage", []byte("x"), client, "system:bootstrap:abcdef", bootstrap, false, "certificate request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &certificatesv1.CertificateSigningRequest{Spec: &certificatesv1.CertificateSigningRequestSpec{
+				Request: tt.req, SignerName: KubeletClientSigner, Usages: tt.usages, Username: tt.user, Groups: tt.groups}}
+			reason, ok := Approvable(r)
+			if ok != tt.ok || !strings.Contains(reason, tt.contains) {
+				t.Fatalf("Approvable = %q, %v; want %v and %q", reason, ok, tt.ok, tt.contains)
+			}
+		})
+	}
+}
+
+func TestDecided(t *testing.T) {
+	for _, ty := range []string{"Approved", "Denied"} {
+		r := &certificatesv1.CertificateSigningRequest{Status: &certificatesv1.CertificateSigningRequestStatus{
+			Conditions: []*certificatesv1.CertificateSigningRequestCondition{{Type: ty, Status: "True"}}}}
+		if !Decided(r) {
+			t.Errorf("%s is not decided", ty)
+		}
+	}
+	if Decided(&certificatesv1.CertificateSigningRequest{}) {
+		t.Error("a new request is decided")
+	}
+}
