@@ -105,7 +105,7 @@ func runTokenCreate(ctx context.Context, env *Env, o *tokenCreateOptions, args [
 	info := bootstraptoken.New(tok, ttl, time.Now(), o.description)
 	info.Usages = slices.Clone(o.usages)
 	info.ExtraGroups = slices.Clone(o.groups)
-	cs, err := tokenClient(ctx, env)
+	cs, err := typedClient(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func joinCommand(env *Env, tok bootstraptoken.Token) (string, error) {
 }
 
 func runTokenList(ctx context.Context, env *Env) error {
-	cs, err := tokenClient(ctx, env)
+	cs, err := typedClient(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func runTokenDelete(ctx context.Context, env *Env, args []string) error {
 		}
 		ids = append(ids, id)
 	}
-	cs, err := tokenClient(ctx, env)
+	cs, err := typedClient(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func runTokenDelete(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func tokenClient(ctx context.Context, env *Env) (*clientset.Set, error) {
+func typedClient(ctx context.Context, env *Env) (*clientset.Set, error) {
 	conn, err := env.Conn(ctx)
 	if err != nil {
 		return nil, err
