@@ -122,6 +122,30 @@ func TestBootstrapCSR(t *testing.T) {
 		}
 		_, err := node.Nodes().Create(ctx, &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n2"}})
 		wantCode(t, err, codes.PermissionDenied, "node n1 registers node n2")
+
+		// Renewal: the node asks for its own certificate again (approved),
+		// and for another node's (left pending), first.
+		other, _ := csrFor(t, "n1-wants-n2", "system:node:n2", []string{pki.GroupNodes}, client...)
+		renew, _ := csrFor(t, "n1-renews", "system:node:n1", []string{pki.GroupNodes}, client...)
+		for _, r := range []*certificatesv1.CertificateSigningRequest{other, renew} {
+			if _, err := node.CertificateSigningRequests().Create(ctx, r); err != nil {
+				t.Fatalf("node n1 creates %s: %v", r.GetMetadata().GetName(), err)
+			}
+		}
+		harness.Poll(t, waitTimeout, "the node's renewal is signed", func() (bool, string) {
+			r, err := node.CertificateSigningRequests().Get(ctx, &metav1.GetOptions{Name: "n1-renews"})
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(r.GetStatus().GetCertificate()) > 0, r.GetStatus().String()
+		})
+		r, err := node.CertificateSigningRequests().Get(ctx, &metav1.GetOptions{Name: "n1-wants-n2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.GetStatus().GetConditions()) > 0 {
+			t.Errorf("node n1's request for n2: %v", r.GetStatus())
+		}
 	})
 	t.Run("other requests are not approved", func(t *testing.T) {
 		for _, name := range []string{"wants-admin", "wants-serving"} {

@@ -170,6 +170,9 @@ func TestNodeAuthorizer(t *testing.T) {
 		{"services", at("list", "", "services", "", "", ""), Allow, ""},
 		{"deployments", at("create", "apps", "deployments", "", "default", "d"), Deny, "may not create deployments"},
 		{"events", at("create", "", "events", "", "default", "e"), Allow, ""},
+		{"create a CSR", at("create", "certificates.k8s.io", "certificatesigningrequests", "", "", "renew"), Allow, ""},
+		{"watch CSRs", at("watch", "certificates.k8s.io", "certificatesigningrequests", "", "", ""), Allow, ""},
+		{"approve a CSR", at("update", "certificates.k8s.io", "certificatesigningrequests", "approval", "", "renew"), Deny, "may not update certificatesigningrequests/approval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

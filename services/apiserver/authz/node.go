@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"strings"
 	"sync"
 
@@ -149,6 +150,12 @@ func (n *Node) Authorize(_ context.Context, a Attributes) (Decision, string) {
 		return n.references(node, a)
 	case a.APIGroup == "" && a.Resource == "events":
 		if a.Verb == "create" || a.Verb == "update" || a.Verb == "patch" {
+			return Allow, ""
+		}
+	case a.APIGroup == scheme.CertificatesGroup && a.Resource == "certificatesigningrequests" && a.Subresource == "":
+		// Renewing its client certificate: the approver checks that the
+		// request is for the node itself.
+		if read || a.Verb == "create" {
 			return Allow, ""
 		}
 	}
