@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/prometheus/client_golang v1.25.0
-	github.com/tugboat-sh/tugboat/component v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/gen v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	go.uber.org/zap v1.28.0
@@ -37,7 +36,6 @@ require (
 )
 
 replace (
-	github.com/tugboat-sh/tugboat/component => ../component
 	github.com/tugboat-sh/tugboat/gen => ../gen
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 )

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/config"
-	"github.com/tugboat-sh/tugboat/client/discovery"
+	"github.com/tugboat-sh/tugboat/component/discovery"
 	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"

@@ -4,7 +4,7 @@
 // expired, a detached JWS over the ConfigMap's kubeconfig key, and removes
 // the keys of tokens that are gone, expired or no longer for signing. A
 // joining node that holds a token checks the kubeconfig with it
-// (client/discovery).
+// (component/discovery).
 package bootstrapsigner
 
 import (
