@@ -56,6 +56,7 @@ func TestBootstrapCSR(t *testing.T) {
 		cfg.ClusterSigningDuration = 24 * time.Hour
 	}})
 	tok := createToken(t, c, time.Hour, bootstraptoken.UsageAuthentication, bootstraptoken.UsageSigning)
+	waitTokenKnown(t, c, tok)
 	bs := c.dial(t, &config.Config{Server: c.api.URL, CAData: c.ca.CertPEM(), Token: tok.String()}).CertificateSigningRequests()
 	client := []string{"digital signature", "client auth"}
 
