@@ -129,6 +129,9 @@ func TestControllerMetrics(t *testing.T) {
 		}
 	}
 	for _, ctl := range app.Names() {
+		if ctl == "csrsigning" && c.cm.Config.ClusterSigningCertFile == "" {
+			continue // idle without a signing CA: no queue
+		}
 		if !depth[ctl] {
 			t.Errorf("no tugboat_workqueue_depth for controller %s (have %v)", ctl, fmt.Sprint(depth))
 		}
