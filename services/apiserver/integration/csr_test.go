@@ -6,6 +6,10 @@ import (
 	"testing"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
+	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestSecureCSRREST: certificate signing requests over REST as kubectl
@@ -53,4 +57,52 @@ func TestSecureCSRREST(t *testing.T) {
 	if n := names(list); len(n) != 1 || n[0] != "rest-csr" {
 		t.Fatalf("list = %v", n)
 	}
+}
+
+// TestSecureCSRSubresources: /approval owns the decision, /status the
+// certificate and Failed; each ignores the other's fields, and a
+// certificate needs the approval and is final.
+func TestSecureCSRSubresources(t *testing.T) {
+	t.Parallel()
+	s := start(t, options{secure: true})
+	csrs := s.cs.CertificateSigningRequests()
+	req, _, err := pki.NewCSR("system:node:n1", []string{pki.GroupNodes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := csrs.Create(ctx(t), &certificatesv1.CertificateSigningRequest{Metadata: &metav1.ObjectMeta{Name: "sub"},
+		Spec: &certificatesv1.CertificateSigningRequestSpec{Request: req, SignerName: "example.com/signer", Usages: []string{"client auth"}},
+		// A status sent with the create is dropped.
+		Status: &certificatesv1.CertificateSigningRequestStatus{Certificate: []byte("x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.GetStatus().GetCertificate()) > 0 {
+		t.Fatalf("create kept the status %v", r.GetStatus())
+	}
+	withStatus := func(st *certificatesv1.CertificateSigningRequestStatus) *certificatesv1.CertificateSigningRequest {
+		c := proto.Clone(r).(*certificatesv1.CertificateSigningRequest)
+		c.Metadata.ResourceVersion = ""
+		c.Status = st
+		return c
+	}
+	approved := []*certificatesv1.CertificateSigningRequestCondition{{Type: "Approved", Status: "True", Reason: "Test"}}
+	_, err = csrs.UpdateStatus(ctx(t), withStatus(&certificatesv1.CertificateSigningRequestStatus{Certificate: []byte("cert")}))
+	wantGRPC(t, err, codes.InvalidArgument, "a certificate may only be issued for an approved request")
+	// /status does not approve.
+	got, err := csrs.UpdateStatus(ctx(t), withStatus(&certificatesv1.CertificateSigningRequestStatus{Conditions: approved}))
+	if err != nil || len(got.GetStatus().GetConditions()) != 0 {
+		t.Fatalf("approval through /status: %v %v", got.GetStatus(), err)
+	}
+	// /approval does not issue.
+	got, err = csrs.UpdateApproval(ctx(t), withStatus(&certificatesv1.CertificateSigningRequestStatus{Conditions: approved, Certificate: []byte("cert")}))
+	if err != nil || len(got.GetStatus().GetConditions()) != 1 || len(got.GetStatus().GetCertificate()) != 0 {
+		t.Fatalf("approval: %v %v", got.GetStatus(), err)
+	}
+	got, err = csrs.UpdateStatus(ctx(t), withStatus(&certificatesv1.CertificateSigningRequestStatus{Certificate: []byte("cert")}))
+	if err != nil || string(got.GetStatus().GetCertificate()) != "cert" || len(got.GetStatus().GetConditions()) != 1 {
+		t.Fatalf("issue: %v %v", got.GetStatus(), err)
+	}
+	_, err = csrs.UpdateStatus(ctx(t), withStatus(&certificatesv1.CertificateSigningRequestStatus{Certificate: []byte("other")}))
+	wantGRPC(t, err, codes.InvalidArgument, "the certificate may not be changed once issued")
 }
