@@ -78,8 +78,8 @@ var extraSubresources = map[string][]APIResource{
 		{Name: "pods/log", Kind: "Pod", Verbs: []string{"get"}},
 	},
 	"certificatesigningrequests": {{Name: "certificatesigningrequests/approval", Kind: "CertificateSigningRequest", Verbs: []string{"update"}}},
-	"deployments": {{Name: "deployments/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
-	"replicasets": {{Name: "replicasets/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
+	"deployments":                {{Name: "deployments/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
+	"replicasets":                {{Name: "replicasets/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
 }
 
 // categories puts the workload kinds in "all", so `kubectl get all` finds them.
