@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -160,6 +161,25 @@ func lookup(t *testing.T, ns, name string, want ...string) []string {
 		t.Fatalf("nslookup %s in jumpod never answered %v: %v; last answer:\n%s", name, want, err, last)
 	}
 	return got
+}
+
+// resolves polls "ping -c 1 NAME" in jumpod until it names want as the
+// address it resolved name to (its first line: PING name (ip): ...).
+func resolves(t *testing.T, ns, name, want string) {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^PING ` + regexp.QuoteMeta(name) + ` \(([0-9.]+)\)`)
+	var last string
+	err := poll(30*time.Second, func() error {
+		out, stderr, _ := shell(t, ns, "ping -c 1 -W 1 "+name)
+		last = out + stderr
+		if m := re.FindStringSubmatch(out); m == nil || m[1] != want {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("jumpod never resolved %s to %s: %v; last:\n%s", name, want, err, last)
+	}
 }
 
 // answerAddresses picks the addresses of busybox nslookup's answers (the
