@@ -49,7 +49,7 @@ func (c *Cluster) startServices() error {
 		return err
 	}
 	if err := c.start("dns", "--kubeconfig", c.Kubeconfig, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", dnsMetrics),
-		"--listen-address", c.DNSAddr, "--listen-address", net.JoinHostPort(c.BridgeIP, fmt.Sprint(c.DNSPort)),
+		"--listen", c.DNSAddr, "--listen", net.JoinHostPort(c.BridgeIP, fmt.Sprint(c.DNSPort)),
 		"--publish-service", "--service-ip", dnsIP,
 		"--advertise-address", c.BridgeIP, "--advertise-port", fmt.Sprint(c.DNSPort)); err != nil {
 		return err
