@@ -49,6 +49,7 @@ type Cluster struct {
 	// BridgeIP is the node's pod bridge address (the first of its pod CIDR).
 	BridgeIP string
 	CS       *clientset.Set
+	stopped  bool
 	procs    map[string]*exec.Cmd
 	logs     map[string]*os.File
 }
@@ -77,6 +78,11 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if code != 0 {
 		c.dumpLogs()
+	}
+	c.stop()
+	if left := hostLeftovers(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: left on the host after the cluster stopped:\n%s\n", strings.Join(left, "\n"))
+		code = 1
 	}
 	return code
 }
@@ -254,6 +260,10 @@ func (c *Cluster) stopProc(name string) {
 // stop deletes the pods, stops the processes and removes what the kubelet
 // made on the host (sandboxes, bridge, guard routes), then the files.
 func (c *Cluster) stop() {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
 	if c.CS != nil && c.procs["kubelet"] != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		pods, err := c.CS.Pods().List(ctx, &metav1.ListOptions{})

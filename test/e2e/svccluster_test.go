@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -126,4 +127,33 @@ func (c *Cluster) cleanupProxy() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: proxy cleanup: %v\n%s\n", err, out)
 	}
+}
+
+// hostLeftovers lists what of the cluster and its tests is still on the
+// host: the proxy's nftables table, the pod bridge, the guard routes, the
+// NodePort test's namespace and veth.
+func hostLeftovers() []string {
+	var left []string
+	check := func(what string, args []string, match func(string) bool) {
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			left = append(left, fmt.Sprintf("%s: %v: %s", strings.Join(args, " "), err, out))
+			return
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if match(l) {
+				left = append(left, what+": "+l)
+			}
+		}
+	}
+	check("nftables table", []string{"nft", "list", "tables"}, func(l string) bool { return strings.Contains(l, "tugboat") })
+	check("network namespace", []string{"ip", "netns", "list"}, func(l string) bool { return strings.HasPrefix(l, "tugboat-np-") })
+	check("link", []string{"ip", "-o", "link", "show"}, func(l string) bool {
+		f := strings.Fields(l)
+		return len(f) > 1 && (strings.HasPrefix(f[1], "tnp") || strings.HasPrefix(f[1], "tug0"))
+	})
+	check("route", []string{"ip", "route", "show", "type", "blackhole"}, func(l string) bool {
+		return strings.HasPrefix(l, "blackhole "+serviceCIDR) || strings.HasPrefix(l, "blackhole "+clusterCIDR)
+	})
+	return left
 }
