@@ -67,7 +67,7 @@ func services(t *testing.T) {
 	url := "http://127.0.0.1:" + np[1] + "/info"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := exec.Command("busybox", "wget", "-T", "3", "-qO-", url).CombinedOutput()
+		out, err := exec.Command("busybox", "timeout", "3", "busybox", "wget", "-qO-", url).CombinedOutput()
 		if err == nil && strings.Contains(string(out), `"version": "0.5.0"`) {
 			break
 		}

@@ -197,7 +197,7 @@ func (c *Cluster) startKubelet() error {
 	}
 	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--managed-containerd",
 		"--root-dir", c.KubeletDir, "--image-archives", filepath.Join(c.Root, "bin/images"),
-		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms"); err != nil {
+		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms", "--cluster-dns", dnsIP); err != nil {
 		return err
 	}
 	return poll(60*time.Second, func() error {

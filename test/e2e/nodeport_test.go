@@ -51,7 +51,7 @@ func TestNodePort(t *testing.T) {
 		var out []byte
 		err := poll(60*time.Second, func() error {
 			var err error
-			out, err = exec.Command("ip", "netns", "exec", netns, "busybox", "wget", "-T", "3", "-qO-", url).CombinedOutput()
+			out, err = exec.Command("ip", "netns", "exec", netns, "busybox", "timeout", "3", "busybox", "wget", "-qO-", url).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("wget %s in %s: %v: %s", url, netns, err, out)
 			}
@@ -72,7 +72,7 @@ func TestNodePort(t *testing.T) {
 		err := poll(30*time.Second, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			out, err := exec.CommandContext(ctx, "busybox", "wget", "-T", "3", "-qO-", url).CombinedOutput()
+			out, err := exec.CommandContext(ctx, "busybox", "timeout", "3", "busybox", "wget", "-qO-", url).CombinedOutput()
 			body = string(out)
 			return err
 		})

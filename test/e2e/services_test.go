@@ -33,8 +33,9 @@ func TestServiceForPods(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &v); err != nil {
 			t.Fatalf("/info through %s answered %q: %v", ip, out, err)
 		}
-		if v.Host != ip || v.Version != "0.5.0" {
-			t.Errorf("/info through %s = %+v, want host %s, version 0.5.0", ip, v, ip)
+		// wget names the port it was given in the Host header.
+		if v.Host != ip+":80" || v.Version != "0.5.0" {
+			t.Errorf("/info through %s = %+v, want host %s:80, version 0.5.0", ip, v, ip)
 		}
 	})
 
@@ -143,7 +144,7 @@ func TestServiceForPods(t *testing.T) {
 // connection, and counts the answering pods by their HOSTNAME.
 func hostnames(t *testing.T, ns, ip string, n int) (map[string]int, error) {
 	t.Helper()
-	out, stderr, code := shell(t, ns, fmt.Sprintf("for i in $(seq %d); do wget -T 3 -qO- http://%s/env || exit 1; done", n, ip))
+	out, stderr, code := shell(t, ns, fmt.Sprintf("for i in $(seq %d); do timeout 3 wget -qO- http://%s/env || exit 1; done", n, ip))
 	if code != 0 {
 		return nil, fmt.Errorf("wget http://%s/env: exit %d: %s", ip, code, strings.TrimSpace(stderr))
 	}
@@ -178,7 +179,7 @@ var realTime = regexp.MustCompile(`real\s+(\d+)m\s*([0-9.]+)s`)
 // whether the connection was refused and how long the attempt took.
 func timedFetch(t *testing.T, ns, url string) (refused bool, took time.Duration, output string) {
 	t.Helper()
-	out, stderr, code := shell(t, ns, "time wget -T 5 -qO- "+url)
+	out, stderr, code := shell(t, ns, "time timeout 5 wget -qO- "+url)
 	output = fmt.Sprintf("exit %d\n%s%s", code, out, stderr)
 	m := realTime.FindStringSubmatch(stderr)
 	if m == nil {

@@ -123,12 +123,14 @@ func shell(t *testing.T, ns, script string) (stdout, stderr string, code int32) 
 }
 
 // fetch polls wget of url in jumpod until it answers, and returns the body.
+// Time limits come from busybox timeout: Debian's static busybox 1.35
+// wget crashes (SIGSEGV) with its own -T.
 func fetch(t *testing.T, ns, url string) string {
 	t.Helper()
 	var out, stderr string
 	var code int32
 	err := poll(60*time.Second, func() error {
-		out, stderr, code = shell(t, ns, "wget -T 3 -qO- "+url)
+		out, stderr, code = shell(t, ns, "timeout 3 wget -qO- "+url)
 		if code != 0 {
 			return fmt.Errorf("wget %s: exit %d: %s", url, code, strings.TrimSpace(stderr))
 		}
