@@ -109,10 +109,14 @@ func waitEndpoints(t *testing.T, ns, name string, n int) []string {
 }
 
 // startJumpod creates seed 004's jumpod (a shell that sleeps) in ns and
-// waits until it runs.
+// waits until it runs. Its shell ignores SIGTERM: the test's end deletes
+// it with a grace period of 1 s, before the namespace goes.
 func startJumpod(t *testing.T, ns string) {
 	t.Helper()
 	createPod(t, ns, seedPod(t, "jumpod.yaml"))
+	t.Cleanup(func() {
+		_, _ = cluster.CS.Pods().Delete(context.Background(), &metav1.DeleteOptions{Namespace: ns, Name: "jumpod", GracePeriodSeconds: ptr(int32(1))})
+	})
 	waitPod(t, ns, "jumpod", 60*time.Second, "Running", running)
 }
 
