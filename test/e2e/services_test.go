@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 )
 
 // TestServiceForPods is seed 004's deployment-for-service behind
@@ -137,6 +140,12 @@ func TestServiceForPods(t *testing.T) {
 				t.Errorf("again: refused %t after %v:\n%s", refused, took, out)
 			}
 		}
+		// An address of the service CIDR that no Service has is refused
+		// the same way: nothing for a cluster address leaves the node.
+		free := unallocatedServiceIP(t)
+		if refused, took, out := timedFetch(t, ns, "http://"+free+"/"); !refused || took >= 500*time.Millisecond {
+			t.Errorf("%s, no Service's: refused %t after %v:\n%s", free, refused, took, out)
+		}
 	})
 }
 
@@ -189,4 +198,25 @@ func timedFetch(t *testing.T, ns, url string) (refused bool, took time.Duration,
 	sec, _ := strconv.ParseFloat(m[2], 64)
 	took = time.Duration(mins)*time.Minute + time.Duration(sec*float64(time.Second))
 	return code != 0 && strings.Contains(stderr, "Connection refused"), took, output
+}
+
+// unallocatedServiceIP is one of the service CIDR's two highest usable
+// addresses (10.96.0.0/12 ends at 10.111.255.255) that no Service has.
+func unallocatedServiceIP(t *testing.T) string {
+	t.Helper()
+	l, err := cluster.CS.Services().List(context.Background(), &metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := map[string]bool{}
+	for _, s := range l.GetItems() {
+		taken[s.GetSpec().GetClusterIp()] = true
+	}
+	for _, ip := range []string{"10.111.255.254", "10.111.255.253"} {
+		if !taken[ip] {
+			return ip
+		}
+	}
+	t.Fatal("both test addresses are Services'")
+	return ""
 }
