@@ -61,6 +61,12 @@ func TestService(t *testing.T) {
 			s.Spec.Type = "LoadBalancer"
 			s.Spec.Ports[0].NodePort = 70000
 		}, []fe{{"spec.ports[0].nodePort", Invalid}}},
+		{"headless node port", func(s *corev1.Service) {
+			s.Spec.Type, s.Spec.ClusterIp = "NodePort", "None"
+		}, []fe{{"spec.clusterIP", Invalid}}},
+		{"cluster IPs on external name", func(s *corev1.Service) {
+			s.Spec = &corev1.ServiceSpec{Type: "ExternalName", ExternalName: "db.example.com", ClusterIps: []string{"10.96.0.5"}}
+		}, []fe{{"spec.clusterIPs", Forbidden}}},
 		{"bad cluster IP", func(s *corev1.Service) { s.Spec.ClusterIp = "10.96.0.300" }, []fe{{"spec.clusterIP", Invalid}}},
 		{"bad affinity and selector", func(s *corev1.Service) {
 			s.Spec.SessionAffinity = "Sticky"

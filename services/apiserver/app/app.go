@@ -55,8 +55,19 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := setupEncryption(ctx, &cfg, store, log); err != nil {
 		return err
 	}
-	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval, Logger: log.Named("registry")})
+	svcAlloc, err := newServiceAllocator(store, cfg, log.Named("allocator"))
+	if err != nil {
+		return err
+	}
+	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{
+		BookmarkInterval: cfg.BookmarkInterval,
+		Logger:           log.Named("registry"),
+		Allocators:       map[string]registry.Allocator{"services": svcAlloc},
+	})
 	if err := bootstrap(ctx, reg); err != nil {
+		return err
+	}
+	if err := repairServices(ctx, reg, svcAlloc); err != nil {
 		return err
 	}
 	obs.AddHealthCheck("etcd", func(ctx context.Context) error {
@@ -94,6 +105,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
+	}
+	listenPort := ln.Addr().(*net.TCPAddr).Port
+	if err := reconcileKubernetesService(ctx, reg, svcAlloc.IPs.First(), advertiseAddress(cfg, ln.Addr()), listenPort, log); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	mux := cmux.New(ln)
 	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.

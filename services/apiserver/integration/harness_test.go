@@ -32,6 +32,8 @@ type options struct {
 	objectCountInterval time.Duration
 	// metricsAddress is Config.MetricsAddress.
 	metricsAddress string
+	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
+	serviceCIDR, nodePorts string
 }
 
 // server is one running apiserver.
@@ -68,6 +70,12 @@ func start(t *testing.T, o options) *server {
 	cfg.UnsafeNoFsync = true
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
+	if o.serviceCIDR != "" {
+		cfg.ServiceClusterIPRange = o.serviceCIDR
+	}
+	if o.nodePorts != "" {
+		cfg.ServiceNodePortRange = o.nodePorts
+	}
 	if o.bookmarkInterval > 0 {
 		cfg.BookmarkInterval = o.bookmarkInterval
 	}

@@ -1,0 +1,174 @@
+package allocator
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/apierr"
+	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
+	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+)
+
+func newStore(t *testing.T) *storage.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := etcd.Open(ctx, etcd.Options{DataDir: t.TempDir(), UnsafeNoFsync: true}, zap.NewNop())
+	if err != nil {
+		t.Fatalf("start etcd: %v", err)
+	}
+	t.Cleanup(h.Close)
+	return storage.New(h.Client, nil)
+}
+
+func newServices(t *testing.T, store *storage.Store, cidr, ports string) *Services {
+	t.Helper()
+	ips, err := NewIPs(store, cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng, err := ParsePortRange(ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Services{IPs: ips, Ports: NewPorts(store, rng), Log: zap.NewNop()}
+}
+
+func svc(name, typ, clusterIP string, nodePorts ...int32) *corev1.Service {
+	s := &corev1.Service{Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default"}, Spec: &corev1.ServiceSpec{Type: typ, ClusterIp: clusterIP}}
+	s.Spec.Ports = []*corev1.ServicePort{{Name: "http", Port: 80, Protocol: "TCP"}}
+	for i, np := range nodePorts {
+		if i == 0 {
+			s.Spec.Ports[0].NodePort = np
+			continue
+		}
+		s.Spec.Ports = append(s.Spec.Ports, &corev1.ServicePort{Name: "p" + string(rune('a'+i)), Port: int32(81 + i), Protocol: "TCP", NodePort: np})
+	}
+	return s
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func usedIPs(t *testing.T, a *Services) []string {
+	t.Helper()
+	ips, err := a.IPs.Used(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = ip.String()
+	}
+	return out
+}
+
+func usedPorts(t *testing.T, a *Services) []int {
+	t.Helper()
+	p, err := a.Ports.Used(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func wantAPICode(t *testing.T, err error, want codes.Code, contains string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %v containing %q", want, contains)
+	}
+	st := apierr.FromError(err)
+	if st.Code() != want || !strings.Contains(st.Message(), contains) {
+		t.Fatalf("got %v %q, want %v containing %q", st.Code(), st.Message(), want, contains)
+	}
+}
+
+// TestConcurrentAllocateNext: many concurrent allocations from one range
+// never get the same address, and each one is marked in the bitmap.
+func TestConcurrentAllocateNext(t *testing.T) {
+	store := newStore(t)
+	ips, err := NewIPs(store, "10.96.0.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 120
+	var wg sync.WaitGroup
+	got := make([]netip.Addr, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = ips.AllocateNext(ctx(t))
+		}()
+	}
+	wg.Wait()
+	seen := map[netip.Addr]int{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("allocation %d: %v", i, errs[i])
+		}
+		if j, dup := seen[got[i]]; dup {
+			t.Fatalf("allocations %d and %d both got %s", j, i, got[i])
+		}
+		seen[got[i]] = i
+		if got[i] == ips.First() {
+			t.Fatalf("allocation %d got the reserved first address %s", i, got[i])
+		}
+	}
+	used, err := ips.Used(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) != n {
+		t.Fatalf("bitmap holds %d addresses, want %d", len(used), n)
+	}
+}
+
+// TestExhaustTinyRange: a /29 has six usable addresses, the first reserved;
+// after five Services the next gets ResourceExhausted naming the range, and
+// nothing more is allocated. Freeing one makes room again.
+func TestExhaustTinyRange(t *testing.T) {
+	a := newServices(t, newStore(t), "10.96.0.0/29", "30000-30001")
+	var first *corev1.Service
+	for i := range 5 {
+		s := svc("s"+string(rune('a'+i)), "ClusterIP", "")
+		if _, err := a.Allocate(ctx(t), nil, s); err != nil {
+			t.Fatalf("service %d: %v", i, err)
+		}
+		if first == nil {
+			first = s
+		}
+	}
+	before := usedIPs(t, a)
+	_, err := a.Allocate(ctx(t), nil, svc("full", "ClusterIP", ""))
+	wantAPICode(t, err, codes.ResourceExhausted, "10.96.0.0/29 is full")
+	if after := usedIPs(t, a); len(after) != len(before) {
+		t.Fatalf("the failed allocation changed the bitmap: %v -> %v", before, after)
+	}
+	// node ports: the range of two runs out on a Service wanting three; the
+	// two it took are given back.
+	_, err = a.Allocate(ctx(t), nil, svc("np", "NodePort", "10.96.0.1", 0, 0, 0))
+	wantAPICode(t, err, codes.ResourceExhausted, "node port range 30000-30001 is full")
+	if p := usedPorts(t, a); len(p) != 0 {
+		t.Fatalf("node ports leaked after a failed allocation: %v", p)
+	}
+	if ips := usedIPs(t, a); len(ips) != 5 {
+		t.Fatalf("the explicit cluster IP leaked after a failed allocation: %v", ips)
+	}
+	a.Release(ctx(t), first)
+	if _, err := a.Allocate(ctx(t), nil, svc("again", "ClusterIP", "")); err != nil {
+		t.Fatalf("after a release: %v", err)
+	}
+}

@@ -1,0 +1,201 @@
+// Package allocator hands out the cluster-wide values Services hold: cluster
+// IPs from the service CIDR and node ports from the node-port range. Each
+// range is one bitmap under one etcd key, changed only by compare-and-swap on
+// the key's revision, so concurrent apiserver requests (or apiservers) never
+// hand out one value twice. As in Kubernetes, a value is allocated before the
+// Service is stored and released when the store fails or the Service goes;
+// Repair rebuilds a bitmap from the stored Services at start.
+package allocator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
+)
+
+// Sentinel errors of a bitmap.
+var (
+	ErrAllocated = errors.New("allocator: already allocated")
+	ErrFull      = errors.New("allocator: range is full")
+	ErrChanged   = errors.New("allocator: the stored range differs from the configured one")
+)
+
+// Bitmap is a set of size offsets kept in etcd under key. The stored value
+// is the range's description, a zero byte, then one bit per offset.
+type Bitmap struct {
+	store *storage.Store
+	key   string
+	spec  string
+	size  int
+}
+
+// NewBitmap returns the bitmap of size offsets under key; spec describes the
+// range ("10.96.0.0/12") and is stored with the bits.
+func NewBitmap(store *storage.Store, key, spec string, size int) *Bitmap {
+	return &Bitmap{store: store, key: key, spec: spec, size: size}
+}
+
+// Size is how many offsets the bitmap holds.
+func (b *Bitmap) Size() int { return b.size }
+
+// resource labels the storage metrics.
+const resource = "rangeallocations"
+
+// load reads the bits and their revision; a missing key is an empty bitmap
+// at revision 0.
+func (b *Bitmap) load(ctx context.Context) ([]byte, int64, error) {
+	kv, err := b.store.Get(ctx, resource, b.key, false)
+	if errors.Is(err, storage.ErrNotFound) {
+		return make([]byte, (b.size+7)/8), 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	spec, bits, ok := bytes.Cut(kv.Value, []byte{0})
+	if !ok || string(spec) != b.spec || len(bits) != (b.size+7)/8 {
+		return nil, 0, fmt.Errorf("%s holds %q, want %q: %w", b.key, spec, b.spec, ErrChanged)
+	}
+	return bits, kv.ModRevision, nil
+}
+
+// save writes bits if the key is still at rev (0: absent).
+func (b *Bitmap) save(ctx context.Context, bits []byte, rev int64) error {
+	value := append(append([]byte(b.spec), 0), bits...)
+	var err error
+	if rev == 0 {
+		_, err = b.store.Create(ctx, resource, b.key, value)
+		if errors.Is(err, storage.ErrExists) {
+			err = storage.ErrConflict
+		}
+	} else {
+		_, err = b.store.Update(ctx, resource, b.key, rev, value)
+	}
+	return err
+}
+
+// modify applies fn to the current bits and writes them back by
+// compare-and-swap, retrying when another writer got there first. fn
+// returning false writes nothing.
+func (b *Bitmap) modify(ctx context.Context, fn func(bits []byte) (bool, error)) error {
+	for {
+		bits, rev, err := b.load(ctx)
+		if err != nil {
+			return err
+		}
+		changed, err := fn(bits)
+		if err != nil || !changed {
+			return err
+		}
+		err = b.save(ctx, bits, rev)
+		if errors.Is(err, storage.ErrConflict) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			continue
+		}
+		return err
+	}
+}
+
+func get(bits []byte, i int) bool { return bits[i/8]&(1<<(i%8)) != 0 }
+func set(bits []byte, i int)      { bits[i/8] |= 1 << (i % 8) }
+func unset(bits []byte, i int)    { bits[i/8] &^= 1 << (i % 8) }
+
+// Allocate takes offset i; ErrAllocated if it is taken.
+func (b *Bitmap) Allocate(ctx context.Context, i int) error {
+	if i < 0 || i >= b.size {
+		return fmt.Errorf("offset %d outside [0,%d)", i, b.size)
+	}
+	return b.modify(ctx, func(bits []byte) (bool, error) {
+		if get(bits, i) {
+			return false, ErrAllocated
+		}
+		set(bits, i)
+		return true, nil
+	})
+}
+
+// AllocateNext takes a free offset at or above from, scanning from a random
+// point so that concurrent allocators rarely want the same one; ErrFull
+// when none is left.
+func (b *Bitmap) AllocateNext(ctx context.Context, from int) (int, error) {
+	var got int
+	err := b.modify(ctx, func(bits []byte) (bool, error) {
+		n := b.size - from
+		if n <= 0 {
+			return false, ErrFull
+		}
+		start := rand.IntN(n)
+		for k := range n {
+			i := from + (start+k)%n
+			if !get(bits, i) {
+				set(bits, i)
+				got = i
+				return true, nil
+			}
+		}
+		return false, ErrFull
+	})
+	return got, err
+}
+
+// Release frees the offsets; offsets already free or outside the range are
+// ignored.
+func (b *Bitmap) Release(ctx context.Context, offsets ...int) error {
+	return b.modify(ctx, func(bits []byte) (bool, error) {
+		changed := false
+		for _, i := range offsets {
+			if i >= 0 && i < b.size && get(bits, i) {
+				unset(bits, i)
+				changed = true
+			}
+		}
+		return changed, nil
+	})
+}
+
+// Used returns the allocated offsets.
+func (b *Bitmap) Used(ctx context.Context) ([]int, error) {
+	bits, _, err := b.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for i := range b.size {
+		if get(bits, i) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+// Restore replaces the bitmap by exactly the offsets given, whatever was
+// stored before (also a range of another size or spec).
+func (b *Bitmap) Restore(ctx context.Context, offsets []int) error {
+	bits := make([]byte, (b.size+7)/8)
+	for _, i := range offsets {
+		if i >= 0 && i < b.size {
+			set(bits, i)
+		}
+	}
+	for {
+		var rev int64
+		kv, err := b.store.Get(ctx, resource, b.key, false)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			rev = kv.ModRevision
+		}
+		err = b.save(ctx, bits, rev)
+		if errors.Is(err, storage.ErrConflict) && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}

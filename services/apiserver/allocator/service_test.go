@@ -1,0 +1,159 @@
+package allocator
+
+import (
+	"slices"
+	"testing"
+
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"google.golang.org/grpc/codes"
+)
+
+// TestAllocateExplicit: explicit cluster IPs and node ports are honoured
+// when free and in range, refused with the field named otherwise, and a
+// refused request leaves nothing allocated.
+func TestAllocateExplicit(t *testing.T) {
+	a := newServices(t, newStore(t), "10.96.0.0/24", "30000-30099")
+	if _, err := a.Allocate(ctx(t), nil, svc("taken", "NodePort", "10.96.0.50", 30050)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		svc       *corev1.Service
+		code      codes.Code
+		contains  string
+		wantIP    string
+		wantPorts []int32
+	}{
+		{"explicit IP honoured", svc("a", "ClusterIP", "10.96.0.7"), codes.OK, "", "10.96.0.7", nil},
+		{"first address on request", svc("k", "ClusterIP", "10.96.0.1"), codes.OK, "", "10.96.0.1", nil},
+		{"IP outside the range", svc("b", "ClusterIP", "10.97.0.7"), codes.InvalidArgument, "spec.clusterIP: Invalid value: \"10.97.0.7\": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/24", "", nil},
+		{"broadcast address", svc("b", "ClusterIP", "10.96.0.255"), codes.InvalidArgument, "not in the valid range", "", nil},
+		{"IP taken", svc("c", "ClusterIP", "10.96.0.50"), codes.InvalidArgument, "spec.clusterIP: Invalid value: \"10.96.0.50\": provided IP is already allocated", "", nil},
+		{"headless", svc("h", "ClusterIP", "None"), codes.OK, "", "None", nil},
+		{"external name", &corev1.Service{Spec: &corev1.ServiceSpec{Type: "ExternalName", ExternalName: "x.example"}}, codes.OK, "", "", nil},
+		{"node ports explicit and allocated", svc("d", "NodePort", "10.96.0.30", 30010, 0), codes.OK, "", "", []int32{30010, -1}},
+		{"node port out of range", svc("e", "NodePort", "10.96.0.8", 0, 31000), codes.InvalidArgument, "spec.ports[1].nodePort: Invalid value: 31000: provided port is not in the valid range. The range of valid ports is 30000-30099", "", nil},
+		{"node port taken", svc("f", "LoadBalancer", "", 30050), codes.InvalidArgument, "spec.ports[0].nodePort: Invalid value: 30050: provided port is already allocated", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ipsBefore, portsBefore := usedIPs(t, a), usedPorts(t, a)
+			_, err := a.Allocate(ctx(t), nil, tt.svc)
+			if tt.code != codes.OK {
+				wantAPICode(t, err, tt.code, tt.contains)
+				if ips, ports := usedIPs(t, a), usedPorts(t, a); !slices.Equal(ips, ipsBefore) || !slices.Equal(ports, portsBefore) {
+					t.Fatalf("a refused request changed the bitmaps: IPs %v -> %v, ports %v -> %v", ipsBefore, ips, portsBefore, ports)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := tt.svc.GetSpec()
+			if tt.wantIP != "" && s.GetClusterIp() != tt.wantIP {
+				t.Fatalf("clusterIP %q, want %q", s.GetClusterIp(), tt.wantIP)
+			}
+			if s.GetType() != "ExternalName" && (len(s.GetClusterIps()) != 1 || s.GetClusterIps()[0] != s.GetClusterIp()) {
+				t.Fatalf("clusterIPs %v not [clusterIP %q]", s.GetClusterIps(), s.GetClusterIp())
+			}
+			if s.GetType() == "ExternalName" && s.GetClusterIp() != "" {
+				t.Fatalf("external name got cluster IP %q", s.GetClusterIp())
+			}
+			for i, want := range tt.wantPorts {
+				got := s.GetPorts()[i].GetNodePort()
+				if (want == -1 && (got < 30000 || got > 30099)) || (want != -1 && got != want) {
+					t.Fatalf("ports[%d].nodePort = %d, want %d (-1: any in range)", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestUpdateTransitions: an allocation for an update takes what the new
+// Service needs and, on Commit, frees what only the old one held; on Revert
+// it frees what it took.
+func TestUpdateTransitions(t *testing.T) {
+	a := newServices(t, newStore(t), "10.96.0.0/24", "30000-30099")
+	cur := svc("web", "ClusterIP", "")
+	if _, err := a.Allocate(ctx(t), nil, cur); err != nil {
+		t.Fatal(err)
+	}
+	ip := cur.Spec.ClusterIp
+
+	// ClusterIP -> NodePort: a node port is allocated, the IP kept.
+	np := svc("web", "NodePort", ip)
+	alloc, err := a.Allocate(ctx(t), cur, np)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc.Commit(ctx(t))
+	port := int(np.Spec.Ports[0].NodePort)
+	if !slices.Equal(usedPorts(t, a), []int{port}) || !slices.Equal(usedIPs(t, a), []string{ip}) {
+		t.Fatalf("after ClusterIP->NodePort: ports %v IPs %v, want [%d] [%s]", usedPorts(t, a), usedIPs(t, a), port, ip)
+	}
+
+	// A reverted change to another explicit port leaves the first one.
+	other := svc("web", "NodePort", ip, 30077)
+	alloc, err = a.Allocate(ctx(t), np, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc.Revert(ctx(t))
+	if !slices.Equal(usedPorts(t, a), []int{port}) {
+		t.Fatalf("after a reverted port change: ports %v, want [%d]", usedPorts(t, a), port)
+	}
+
+	// NodePort -> ClusterIP: the node port is freed.
+	back := svc("web", "ClusterIP", ip)
+	alloc, err = a.Allocate(ctx(t), np, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc.Commit(ctx(t))
+	if p := usedPorts(t, a); len(p) != 0 {
+		t.Fatalf("after NodePort->ClusterIP: ports %v still allocated", p)
+	}
+
+	// ClusterIP -> ExternalName: the IP is freed.
+	ext := &corev1.Service{Metadata: back.Metadata, Spec: &corev1.ServiceSpec{Type: "ExternalName", ExternalName: "x.example"}}
+	alloc, err = a.Allocate(ctx(t), back, ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc.Commit(ctx(t))
+	if ips := usedIPs(t, a); len(ips) != 0 {
+		t.Fatalf("after ClusterIP->ExternalName: IPs %v still allocated", ips)
+	}
+}
+
+// TestRepair: the bitmaps are rebuilt from the stored Services: a leaked
+// address and port are freed, a Service's values missing from the bitmap
+// are marked, and a bitmap of another range is replaced.
+func TestRepair(t *testing.T) {
+	store := newStore(t)
+	old := newServices(t, store, "10.96.0.0/24", "30000-30099")
+	leak := svc("leak", "NodePort", "10.96.0.9", 30009)
+	if _, err := old.Allocate(ctx(t), nil, leak); err != nil {
+		t.Fatal(err)
+	}
+	kept := svc("kept", "NodePort", "10.96.0.20", 30020)
+	headless := svc("headless", "ClusterIP", "None")
+	outside := svc("outside", "ClusterIP", "10.100.0.1")
+	if err := old.Repair(ctx(t), []*corev1.Service{kept, headless, outside}); err != nil {
+		t.Fatal(err)
+	}
+	if ips, ports := usedIPs(t, old), usedPorts(t, old); !slices.Equal(ips, []string{"10.96.0.20"}) || !slices.Equal(ports, []int{30020}) {
+		t.Fatalf("after repair: IPs %v ports %v, want [10.96.0.20] [30020]", ips, ports)
+	}
+	// the range changed between starts: the stored bitmap is replaced.
+	wider := newServices(t, store, "10.96.0.0/23", "30000-30199")
+	if _, err := wider.IPs.Used(ctx(t)); err == nil {
+		t.Fatal("a bitmap of another range was read without complaint")
+	}
+	if err := wider.Repair(ctx(t), []*corev1.Service{kept}); err != nil {
+		t.Fatal(err)
+	}
+	if ips := usedIPs(t, wider); !slices.Equal(ips, []string{"10.96.0.20"}) {
+		t.Fatalf("after repair into a wider range: IPs %v", ips)
+	}
+}
