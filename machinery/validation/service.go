@@ -157,9 +157,6 @@ func validateEndpoints(ep *corev1.Endpoints) List {
 		if len(ss.GetAddresses()) == 0 && len(ss.GetNotReadyAddresses()) == 0 {
 			errs = append(errs, required(p, "must specify `addresses` or `notReadyAddresses`"))
 		}
-		if len(ss.GetPorts()) == 0 {
-			errs = append(errs, required(p.child("ports"), ""))
-		}
 		errs = append(errs, endpointAddresses(p.child("addresses"), ss.GetAddresses())...)
 		errs = append(errs, endpointAddresses(p.child("notReadyAddresses"), ss.GetNotReadyAddresses())...)
 		seen := map[string]bool{}

@@ -109,7 +109,7 @@ func TestEndpoints(t *testing.T) {
 		{"bad ports", func(e *corev1.Endpoints) {
 			e.Subsets[0].Ports = []*corev1.EndpointPort{{Port: 0}, {Name: "b", Port: 1, Protocol: "IP"}}
 		}, []fe{{"subsets[0].ports[0].name", Required}, {"subsets[0].ports[0].port", Invalid}, {"subsets[0].ports[1].protocol", NotSupported}}},
-		{"empty subset", func(e *corev1.Endpoints) { e.Subsets[0] = &corev1.EndpointSubset{} }, []fe{{"subsets[0]", Required}, {"subsets[0].ports", Required}}},
+		{"empty subset", func(e *corev1.Endpoints) { e.Subsets[0] = &corev1.EndpointSubset{} }, []fe{{"subsets[0]", Required}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
