@@ -31,7 +31,7 @@ func newStore(t *testing.T) *storage.Store {
 
 func newServices(t *testing.T, store *storage.Store, cidr, ports string) *Services {
 	t.Helper()
-	ips, err := NewIPs(store, cidr)
+	ips, err := NewIPs(store, cidr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func newServices(t *testing.T, store *storage.Store, cidr, ports string) *Servic
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Services{IPs: ips, Ports: NewPorts(store, rng), Log: zap.NewNop()}
+	return &Services{IPs: ips, Ports: NewPorts(store, rng, nil), Log: zap.NewNop()}
 }
 
 func svc(name, typ, clusterIP string, nodePorts ...int32) *corev1.Service {
@@ -98,7 +98,7 @@ func wantAPICode(t *testing.T, err error, want codes.Code, contains string) {
 // never get the same address, and each one is marked in the bitmap.
 func TestConcurrentAllocateNext(t *testing.T) {
 	store := newStore(t)
-	ips, err := NewIPs(store, "10.96.0.0/24")
+	ips, err := NewIPs(store, "10.96.0.0/24", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,16 +27,19 @@ var (
 // Bitmap is a set of size offsets kept in etcd under key. The stored value
 // is the range's description, a zero byte, then one bit per offset.
 type Bitmap struct {
-	store *storage.Store
-	key   string
-	spec  string
-	size  int
+	store   *storage.Store
+	key     string
+	spec    string
+	size    int
+	name    string // the metrics' range label
+	metrics *Metrics
 }
 
 // NewBitmap returns the bitmap of size offsets under key; spec describes the
-// range ("10.96.0.0/12") and is stored with the bits.
-func NewBitmap(store *storage.Store, key, spec string, size int) *Bitmap {
-	return &Bitmap{store: store, key: key, spec: spec, size: size}
+// range ("10.96.0.0/12") and is stored with the bits. name labels its
+// metrics; m may be nil.
+func NewBitmap(store *storage.Store, key, spec string, size int, name string, m *Metrics) *Bitmap {
+	return &Bitmap{store: store, key: key, spec: spec, size: size, name: name, metrics: m}
 }
 
 // Size is how many offsets the bitmap holds.
@@ -74,6 +77,9 @@ func (b *Bitmap) save(ctx context.Context, bits []byte, rev int64) error {
 	} else {
 		_, err = b.store.Update(ctx, resource, b.key, rev, value)
 	}
+	if err == nil {
+		b.metrics.written(b.name, bits)
+	}
 	return err
 }
 
@@ -110,13 +116,15 @@ func (b *Bitmap) Allocate(ctx context.Context, i int) error {
 	if i < 0 || i >= b.size {
 		return fmt.Errorf("offset %d outside [0,%d)", i, b.size)
 	}
-	return b.modify(ctx, func(bits []byte) (bool, error) {
+	err := b.modify(ctx, func(bits []byte) (bool, error) {
 		if get(bits, i) {
 			return false, ErrAllocated
 		}
 		set(bits, i)
 		return true, nil
 	})
+	b.metrics.allocated(b.name, err)
+	return err
 }
 
 // AllocateNext takes a free offset at or above from, scanning from a random
@@ -140,6 +148,7 @@ func (b *Bitmap) AllocateNext(ctx context.Context, from int) (int, error) {
 		}
 		return false, ErrFull
 	})
+	b.metrics.allocated(b.name, err)
 	return got, err
 }
 

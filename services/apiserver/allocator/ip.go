@@ -25,8 +25,8 @@ type IPs struct {
 // IPsKey is the etcd key of the cluster IP bitmap.
 const IPsKey = "/registry/ranges/serviceips"
 
-// NewIPs returns the allocator of the CIDR's addresses.
-func NewIPs(store *storage.Store, cidr string) (*IPs, error) {
+// NewIPs returns the allocator of the CIDR's addresses; m may be nil.
+func NewIPs(store *storage.Store, cidr string, m *Metrics) (*IPs, error) {
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
 		return nil, fmt.Errorf("service cluster IP range %q: %w", cidr, err)
@@ -43,7 +43,7 @@ func NewIPs(store *storage.Store, cidr string) (*IPs, error) {
 	if size < 2 {
 		return nil, fmt.Errorf("service cluster IP range %s is too small: it needs at least two usable addresses", p)
 	}
-	return &IPs{prefix: p, bitmap: NewBitmap(store, IPsKey, p.String(), size)}, nil
+	return &IPs{prefix: p, bitmap: NewBitmap(store, IPsKey, p.String(), size, "serviceips", m)}, nil
 }
 
 // Range is the CIDR.

@@ -40,9 +40,9 @@ type Ports struct {
 	bitmap *Bitmap
 }
 
-// NewPorts returns the allocator of the range's ports.
-func NewPorts(store *storage.Store, rng PortRange) *Ports {
-	return &Ports{rng: rng, bitmap: NewBitmap(store, PortsKey, rng.String(), rng.Last-rng.Base+1)}
+// NewPorts returns the allocator of the range's ports; m may be nil.
+func NewPorts(store *storage.Store, rng PortRange, m *Metrics) *Ports {
+	return &Ports{rng: rng, bitmap: NewBitmap(store, PortsKey, rng.String(), rng.Last-rng.Base+1, "servicenodeports", m)}
 }
 
 // Range is the port range.

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := setupEncryption(ctx, &cfg, store, log); err != nil {
 		return err
 	}
-	svcAlloc, err := newServiceAllocator(store, cfg, log.Named("allocator"))
+	svcAlloc, err := newServiceAllocator(store, cfg, obs.Registry, log.Named("allocator"))
 	if err != nil {
 		return err
 	}

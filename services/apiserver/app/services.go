@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/allocator"
@@ -24,8 +25,12 @@ const kubernetesService = "kubernetes"
 
 // newServiceAllocator builds the cluster IP and node port allocators of the
 // configured ranges.
-func newServiceAllocator(store *storage.Store, cfg Config, log *zap.Logger) (*allocator.Services, error) {
-	ips, err := allocator.NewIPs(store, cfg.ServiceClusterIPRange)
+func newServiceAllocator(store *storage.Store, cfg Config, reg prometheus.Registerer, log *zap.Logger) (*allocator.Services, error) {
+	m, err := allocator.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := allocator.NewIPs(store, cfg.ServiceClusterIPRange, m)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +38,7 @@ func newServiceAllocator(store *storage.Store, cfg Config, log *zap.Logger) (*al
 	if err != nil {
 		return nil, err
 	}
-	return &allocator.Services{IPs: ips, Ports: allocator.NewPorts(store, rng), Log: log}, nil
+	return &allocator.Services{IPs: ips, Ports: allocator.NewPorts(store, rng, m), Log: log}, nil
 }
 
 // repairServices rebuilds the allocators' bitmaps from the stored Services,

@@ -209,6 +209,12 @@ func TestServiceRangeExhausted(t *testing.T) {
 	if after := s.etcdState(t); after != before {
 		t.Fatalf("refused creates wrote to etcd: %+v -> %+v", before, after)
 	}
+	if n, _ := s.metric(t, s.base, "tugboat_apiserver_allocator_allocations_total", map[string]string{"range": "serviceips", "result": "full"}); n != 2 {
+		t.Fatalf("allocations_total{serviceips,full} = %v, want 2", n)
+	}
+	if n, _ := s.metric(t, s.base, "tugboat_apiserver_allocator_used", map[string]string{"range": "serviceips"}); n != 6 {
+		t.Fatalf("allocator_used{serviceips} = %v, want 6 (the whole /29)", n)
+	}
 	s.must(t, http.StatusOK, "DELETE", servicesPath+"/s3", nil)
 	s.must(t, http.StatusCreated, "POST", servicesPath, serviceJSON("after", "", "", 0))
 }
