@@ -136,6 +136,30 @@ func TestConcurrentAllocateNext(t *testing.T) {
 	}
 }
 
+// TestStaticBand: dynamic allocation keeps off the first addresses (where
+// fixed ones such as the DNS Service's 10.96.0.10 live) until the rest of
+// the range is used, then takes them too.
+func TestStaticBand(t *testing.T) {
+	ips, err := NewIPs(newStore(t), "10.96.0.0/27", nil) // 30 usable, a band of 16
+	if err != nil {
+		t.Fatal(err)
+	}
+	band := netip.MustParseAddr("10.96.0.17") // offsets 0-15 are .1-.16
+	for i := range 14 {
+		ip, err := ips.AllocateNext(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip.Less(band) {
+			t.Fatalf("allocation %d took %s inside the static band while addresses above it were free", i, ip)
+		}
+	}
+	ip, err := ips.AllocateNext(ctx(t))
+	if err != nil || !ip.Less(band) || ip == ips.First() {
+		t.Fatalf("with the upper part used, got %s, %v; want an address of the band other than the first", ip, err)
+	}
+}
+
 // TestExhaustTinyRange: a /29 has six usable addresses, the first reserved;
 // after five Services the next gets ResourceExhausted naming the range, and
 // nothing more is allocated. Freeing one makes room again.

@@ -127,20 +127,17 @@ func (b *Bitmap) Allocate(ctx context.Context, i int) error {
 	return err
 }
 
-// AllocateNext takes a free offset at or above from, scanning from a random
-// point so that concurrent allocators rarely want the same one; ErrFull
-// when none is left.
-func (b *Bitmap) AllocateNext(ctx context.Context, from int) (int, error) {
+// AllocateNext takes a free offset at or above from, preferring those at
+// or above upper (the offsets below are left for explicit requests while
+// others are free, as Kubernetes' static band). Each part is scanned from a
+// random point so that concurrent allocators rarely want the same offset.
+// ErrFull when none is left.
+func (b *Bitmap) AllocateNext(ctx context.Context, from, upper int) (int, error) {
+	upper = max(upper, from)
 	var got int
 	err := b.modify(ctx, func(bits []byte) (bool, error) {
-		n := b.size - from
-		if n <= 0 {
-			return false, ErrFull
-		}
-		start := rand.IntN(n)
-		for k := range n {
-			i := from + (start+k)%n
-			if !get(bits, i) {
+		for _, part := range [][2]int{{upper, b.size}, {from, upper}} {
+			if i, ok := freeIn(bits, part[0], part[1]); ok {
 				set(bits, i)
 				got = i
 				return true, nil
@@ -150,6 +147,21 @@ func (b *Bitmap) AllocateNext(ctx context.Context, from int) (int, error) {
 	})
 	b.metrics.allocated(b.name, err)
 	return got, err
+}
+
+// freeIn finds a free offset in [lo, hi), starting at a random one.
+func freeIn(bits []byte, lo, hi int) (int, bool) {
+	n := hi - lo
+	if n <= 0 {
+		return 0, false
+	}
+	start := rand.IntN(n)
+	for k := range n {
+		if i := lo + (start+k)%n; !get(bits, i) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // Release frees the offsets; offsets already free or outside the range are

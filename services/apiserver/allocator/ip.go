@@ -15,7 +15,8 @@ const maxIPs = 1 << 20
 
 // IPs allocates addresses of a CIDR. Offset 0 is the address after the
 // network address (10.96.0.1 in 10.96.0.0/12), reserved for the
-// `kubernetes` Service: AllocateNext never hands it out. The network and
+// `kubernetes` Service: AllocateNext never hands it out, and takes from the
+// first addresses (the static band) only when the rest are used. The network and
 // (IPv4) broadcast addresses are never used.
 type IPs struct {
 	prefix netip.Prefix
@@ -90,10 +91,21 @@ func (a *IPs) Allocate(ctx context.Context, ip netip.Addr) error {
 	return a.bitmap.Allocate(ctx, i)
 }
 
-// AllocateNext takes a free address other than the first; ErrFull when
-// none is left.
+// staticBand is how many addresses at the start of the range dynamic
+// allocation leaves for explicit ones while others are free (Kubernetes'
+// KEP-3070: size/16 within [16, 256]; none below 16 addresses), so that a
+// fixed address such as the DNS Service's 10.96.0.10 is not taken by chance.
+func staticBand(size int) int {
+	if size < 16 {
+		return 0
+	}
+	return min(max(size/16, 16), 256)
+}
+
+// AllocateNext takes a free address other than the first, outside the
+// static band while it can; ErrFull when none is left.
 func (a *IPs) AllocateNext(ctx context.Context) (netip.Addr, error) {
-	i, err := a.bitmap.AllocateNext(ctx, 1)
+	i, err := a.bitmap.AllocateNext(ctx, 1, staticBand(a.bitmap.size))
 	if err != nil {
 		return netip.Addr{}, err
 	}

@@ -59,7 +59,7 @@ func (a *Ports) Allocate(ctx context.Context, port int) error {
 
 // AllocateNext takes a free port; ErrFull when none is left.
 func (a *Ports) AllocateNext(ctx context.Context) (int, error) {
-	i, err := a.bitmap.AllocateNext(ctx, 0)
+	i, err := a.bitmap.AllocateNext(ctx, 0, 0)
 	return a.rng.Base + i, err
 }
 
