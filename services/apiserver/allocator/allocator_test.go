@@ -17,7 +17,9 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-func newStore(t *testing.T) *storage.Store {
+func newStore(t *testing.T) *storage.Store { return newStoreB(t) }
+
+func newStoreB(t testing.TB) *storage.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -133,6 +135,61 @@ func TestConcurrentAllocateNext(t *testing.T) {
 	}
 	if len(used) != n {
 		t.Fatalf("bitmap holds %d addresses, want %d", len(used), n)
+	}
+}
+
+// TestTwoAllocators: two allocators over one etcd key, as two apiservers
+// have, allocating at once never hand out one address twice, and one sees
+// what the other took even when its own view is stale.
+func TestTwoAllocators(t *testing.T) {
+	store := newStore(t)
+	var allocs [2]*IPs
+	for i := range allocs {
+		a, err := NewIPs(store, "10.96.0.0/24", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs[i] = a
+	}
+	// each has a cached view; b's write makes a's stale
+	if _, err := allocs[0].AllocateNext(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	taken := netip.MustParseAddr("10.96.0.77")
+	if err := allocs[1].Allocate(ctx(t), taken); err != nil {
+		t.Fatal(err)
+	}
+	if err := allocs[0].Allocate(ctx(t), taken); err != ErrAllocated {
+		t.Fatalf("a stale allocator took %s again: %v", taken, err)
+	}
+	const n = 100
+	var wg sync.WaitGroup
+	got := make([]netip.Addr, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = allocs[i%2].AllocateNext(ctx(t))
+		}()
+	}
+	wg.Wait()
+	seen := map[netip.Addr]bool{taken: true}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("allocation %d: %v", i, errs[i])
+		}
+		if seen[got[i]] {
+			t.Fatalf("address %s handed out twice", got[i])
+		}
+		seen[got[i]] = true
+	}
+	used, err := allocs[1].Used(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) != n+2 {
+		t.Fatalf("bitmap holds %d addresses, want %d", len(used), n+2)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
 )
@@ -26,7 +27,17 @@ var (
 
 // Bitmap is a set of size offsets kept in etcd under key. The stored value
 // is the range's description, a zero byte, then one bit per offset.
+//
+// Changes made through one Bitmap are serialised by its mutex, and start
+// from the bits and revision it last wrote or read: without another writer
+// a change is one compare-and-swap, with no read and no lost race against
+// itself. A writer elsewhere (another apiserver) makes the swap fail; the
+// bits are then read again.
 type Bitmap struct {
+	mu        sync.Mutex
+	cached    []byte // bits at cachedRev; nil: read before the next change
+	cachedRev int64
+
 	store   *storage.Store
 	key     string
 	spec    string
@@ -65,45 +76,66 @@ func (b *Bitmap) load(ctx context.Context) ([]byte, int64, error) {
 	return bits, kv.ModRevision, nil
 }
 
-// save writes bits if the key is still at rev (0: absent).
-func (b *Bitmap) save(ctx context.Context, bits []byte, rev int64) error {
+// save writes bits if the key is still at rev (0: absent), returning the
+// new revision.
+func (b *Bitmap) save(ctx context.Context, bits []byte, rev int64) (int64, error) {
 	value := append(append([]byte(b.spec), 0), bits...)
+	var newRev int64
 	var err error
 	if rev == 0 {
-		_, err = b.store.Create(ctx, resource, b.key, value)
+		newRev, err = b.store.Create(ctx, resource, b.key, value)
 		if errors.Is(err, storage.ErrExists) {
 			err = storage.ErrConflict
 		}
 	} else {
-		_, err = b.store.Update(ctx, resource, b.key, rev, value)
+		newRev, err = b.store.Update(ctx, resource, b.key, rev, value)
 	}
 	if err == nil {
 		b.metrics.written(b.name, bits)
 	}
-	return err
+	return newRev, err
 }
 
 // modify applies fn to the current bits and writes them back by
 // compare-and-swap, retrying when another writer got there first. fn
 // returning false writes nothing.
 func (b *Bitmap) modify(ctx context.Context, fn func(bits []byte) (bool, error)) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fresh := false // b.cached was read from etcd in this call
 	for {
-		bits, rev, err := b.load(ctx)
-		if err != nil {
-			return err
+		if b.cached == nil {
+			bits, rev, err := b.load(ctx)
+			if err != nil {
+				return err
+			}
+			b.cached, b.cachedRev, fresh = bits, rev, true
 		}
+		bits := bytes.Clone(b.cached)
 		changed, err := fn(bits)
 		if err != nil || !changed {
+			if !fresh {
+				// a refusal (taken, full) or nothing to do may rest
+				// on stale bits: read them again before believing it
+				b.cached = nil
+				continue
+			}
 			return err
 		}
-		err = b.save(ctx, bits, rev)
+		rev, err := b.save(ctx, bits, b.cachedRev)
 		if errors.Is(err, storage.ErrConflict) {
+			b.cached = nil
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			continue
 		}
-		return err
+		if err != nil {
+			b.cached = nil
+			return err
+		}
+		b.cached, b.cachedRev = bits, rev
+		return nil
 	}
 }
 
@@ -203,6 +235,9 @@ func (b *Bitmap) Restore(ctx context.Context, offsets []int) error {
 			set(bits, i)
 		}
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cached = nil
 	for {
 		var rev int64
 		kv, err := b.store.Get(ctx, resource, b.key, false)
@@ -213,7 +248,7 @@ func (b *Bitmap) Restore(ctx context.Context, offsets []int) error {
 		default:
 			rev = kv.ModRevision
 		}
-		err = b.save(ctx, bits, rev)
+		_, err = b.save(ctx, bits, rev)
 		if errors.Is(err, storage.ErrConflict) && ctx.Err() == nil {
 			continue
 		}
