@@ -62,22 +62,33 @@ func TestKubectlServices(t *testing.T) {
 	}
 	t.Logf("service-for-pods got clusterIP %s", ip)
 	list := k("", "get", "svc")
-	for _, want := range []string{"kubernetes", "service-for-pods", "service-disc"} {
+	for _, want := range []string{"NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "kubernetes", "10.96.0.1", "443/TCP", "service-for-pods", ip, "80/TCP", "service-disc"} {
 		if !strings.Contains(list, want) {
 			t.Fatalf("kubectl get svc lacks %q:\n%s", want, list)
 		}
 	}
 	t.Logf("kubectl get svc:\n%s", list)
-	// The apiserver serves no server-side Tables yet: kubectl's own
-	// columns are NAME and AGE; custom columns show what was allocated.
+	for _, args := range [][]string{{"get", "svc", "-o", "wide"}, {"get", "svc", "-A"}, {"get", "svc", "service-for-pods"}} {
+		out := k("", args...)
+		t.Logf("kubectl %s:\n%s", strings.Join(args, " "), out)
+		if !strings.Contains(out, ip) {
+			t.Fatalf("kubectl %s lacks %s:\n%s", strings.Join(args, " "), ip, out)
+		}
+	}
+	if out := k("", "get", "svc", "-o", "wide"); !strings.Contains(out, "SELECTOR") || !strings.Contains(out, "app=sise") {
+		t.Fatalf("kubectl get svc -o wide lacks the selector:\n%s", out)
+	}
+	if out := k("", "get", "svc", "-A"); !strings.Contains(out, "NAMESPACE") || !strings.Contains(out, "default") {
+		t.Fatalf("kubectl get svc -A lacks the namespace:\n%s", out)
+	}
 	cols := k("", "get", "svc", "-o", "custom-columns=NAME:.metadata.name,TYPE:.spec.type,CLUSTER-IP:.spec.clusterIP,PORT:.spec.ports[0].port")
 	if !strings.Contains(cols, ip) || !strings.Contains(cols, "10.96.0.1") {
 		t.Fatalf("kubectl get svc custom columns lack %s and 10.96.0.1:\n%s", ip, cols)
 	}
 	t.Logf("kubectl get svc -o custom-columns:\n%s", cols)
 	eps := k("", "get", "endpoints")
-	if !strings.Contains(eps, "kubernetes") {
-		t.Fatalf("kubectl get endpoints lacks the kubernetes Endpoints:\n%s", eps)
+	if !strings.Contains(eps, "ENDPOINTS") || !strings.Contains(eps, "kubernetes") || !strings.Contains(eps, s.addr) {
+		t.Fatalf("kubectl get endpoints lacks the kubernetes Endpoints at %s:\n%s", s.addr, eps)
 	}
 	t.Logf("kubectl get endpoints:\n%s", eps)
 	port := k("", "get", "svc", "service-disc", "-o", "jsonpath={.spec.ports[0].targetPort} {.spec.ports[0].protocol} {.spec.type}")
