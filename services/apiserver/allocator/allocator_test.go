@@ -3,6 +3,7 @@ package allocator
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -190,6 +191,39 @@ func TestTwoAllocators(t *testing.T) {
 	}
 	if len(used) != n+2 {
 		t.Fatalf("bitmap holds %d addresses, want %d", len(used), n+2)
+	}
+}
+
+// TestReconcile: a value held by no Service is freed on the second pass
+// that finds it unheld, not the first (it may be an allocation still being
+// stored); a held value missing from the bitmap is marked.
+func TestReconcile(t *testing.T) {
+	a := newServices(t, newStore(t), "10.96.0.0/24", "30000-30099")
+	leak := svc("leak", "NodePort", "10.96.0.9", 30009)
+	if _, err := a.Allocate(ctx(t), nil, leak); err != nil {
+		t.Fatal(err)
+	}
+	stored := svc("stored", "ClusterIP", "10.96.0.20") // held but never allocated
+	ips, ports := a.used([]*corev1.Service{stored})
+	ipSus, freed, err := a.IPs.bitmap.Reconcile(ctx(t), ips, nil)
+	if err != nil || freed != 0 {
+		t.Fatalf("first pass freed %d, %v; want none", freed, err)
+	}
+	portSus, _, err := a.Ports.bitmap.Reconcile(ctx(t), ports, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := usedIPs(t, a); !slices.Equal(got, []string{"10.96.0.9", "10.96.0.20"}) {
+		t.Fatalf("after the first pass: %v, want the suspect kept and the held one marked", got)
+	}
+	if _, freed, err = a.IPs.bitmap.Reconcile(ctx(t), ips, ipSus); err != nil || freed != 1 {
+		t.Fatalf("second pass freed %d, %v; want 1", freed, err)
+	}
+	if _, freed, err = a.Ports.bitmap.Reconcile(ctx(t), ports, portSus); err != nil || freed != 1 {
+		t.Fatalf("second pass freed %d node ports, %v; want 1", freed, err)
+	}
+	if got, p := usedIPs(t, a), usedPorts(t, a); !slices.Equal(got, []string{"10.96.0.20"}) || len(p) != 0 {
+		t.Fatalf("after the second pass: IPs %v ports %v", got, p)
 	}
 }
 

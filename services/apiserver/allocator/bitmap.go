@@ -255,3 +255,32 @@ func (b *Bitmap) Restore(ctx context.Context, offsets []int) error {
 		return err
 	}
 }
+
+// Reconcile brings the bitmap in line with the offsets in use while
+// requests keep allocating: used offsets missing from it are marked; an
+// offset marked but not in use is freed only if it was also a suspect of
+// the previous pass (an allocation still being stored is in use by the
+// next pass). It returns this pass's suspects and how many it freed.
+func (b *Bitmap) Reconcile(ctx context.Context, used, suspects map[int]bool) (map[int]bool, int, error) {
+	var next map[int]bool
+	var freed int
+	err := b.modify(ctx, func(bits []byte) (bool, error) {
+		next, freed = map[int]bool{}, 0
+		changed := false
+		for i := range b.size {
+			switch {
+			case used[i] && !get(bits, i):
+				set(bits, i)
+				changed = true
+			case !used[i] && get(bits, i) && suspects[i]:
+				unset(bits, i)
+				freed++
+				changed = true
+			case !used[i] && get(bits, i):
+				next[i] = true
+			}
+		}
+		return changed, nil
+	})
+	return next, freed, err
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/machinery/validation"
@@ -301,6 +302,57 @@ func (a *Services) Repair(ctx context.Context, svcs []*corev1.Service) error {
 		return fmt.Errorf("repair the node port range: %w", err)
 	}
 	return nil
+}
+
+// used returns the offsets the Services hold in each range.
+func (a *Services) used(svcs []*corev1.Service) (ips, ports map[int]bool) {
+	ips, ports = map[int]bool{}, map[int]bool{}
+	for _, svc := range svcs {
+		h := a.holds(svc)
+		if h.ip.IsValid() {
+			i, _ := a.IPs.offset(h.ip)
+			ips[i] = true
+		}
+		for _, p := range h.ports {
+			ports[p-a.Ports.Range().Base] = true
+		}
+	}
+	return ips, ports
+}
+
+// RunRepair repairs the ranges every interval until ctx ends, as
+// Kubernetes' repair controllers do: values the Services hold are marked,
+// values marked but held by no Service on two passes in a row (a release
+// that failed) are freed. list reads the stored Services.
+func (a *Services) RunRepair(ctx context.Context, interval time.Duration, list func(context.Context) ([]*corev1.Service, error)) {
+	var ipSuspects, portSuspects map[int]bool
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		svcs, err := list(ctx)
+		if err != nil {
+			a.Log.Warn("listing services for the allocator repair failed", zap.Error(err))
+			continue
+		}
+		ips, ports := a.used(svcs)
+		var freedIPs, freedPorts int
+		ipSuspects, freedIPs, err = a.IPs.bitmap.Reconcile(ctx, ips, ipSuspects)
+		if err != nil {
+			a.Log.Warn("repairing the cluster IP range failed", zap.Error(err))
+		}
+		portSuspects, freedPorts, err = a.Ports.bitmap.Reconcile(ctx, ports, portSuspects)
+		if err != nil {
+			a.Log.Warn("repairing the node port range failed", zap.Error(err))
+		}
+		if freedIPs+freedPorts > 0 {
+			a.Log.Info("allocator repair freed leaked values", zap.Int("clusterIPs", freedIPs), zap.Int("nodePorts", freedPorts))
+		}
+	}
 }
 
 func invalid(name, field string, value any, detail string) error {

@@ -145,6 +145,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
 	g.Go(func() error { reg.RunCaches(gctx); return nil })
+	g.Go(func() error { svcAlloc.RunRepair(gctx, cfg.ServiceRepairInterval, listServices(reg)); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, kubelets, log)

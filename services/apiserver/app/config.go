@@ -42,6 +42,9 @@ type Config struct {
 	ServiceClusterIPRange string
 	// ServiceNodePortRange is the range node ports are allocated from, "30000-32767".
 	ServiceNodePortRange string
+	// ServiceRepairInterval is how often the Service allocators are
+	// repaired while serving (tests shorten it; it has no flag).
+	ServiceRepairInterval time.Duration
 	// AdvertiseAddress is the IP the `kubernetes` Service's Endpoints point
 	// at; empty means the listen address's (or, when that is unspecified,
 	// the host's first non-loopback IPv4 address).
@@ -62,6 +65,7 @@ func DefaultConfig() Config {
 		ObjectCountInterval:   30 * time.Second,
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
+		ServiceRepairInterval: 3 * time.Minute,
 	}
 }
 
@@ -121,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BookmarkInterval <= 0 {
 		c.BookmarkInterval = time.Minute
+	}
+	if c.ServiceRepairInterval <= 0 {
+		c.ServiceRepairInterval = 3 * time.Minute
 	}
 	if c.ObjectCountInterval <= 0 {
 		c.ObjectCountInterval = 30 * time.Second

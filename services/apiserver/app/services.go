@@ -41,16 +41,27 @@ func newServiceAllocator(store *storage.Store, cfg Config, reg prometheus.Regist
 	return &allocator.Services{IPs: ips, Ports: allocator.NewPorts(store, rng, m), Log: log}, nil
 }
 
+// listServices reads every stored Service, for the allocators' repairs.
+func listServices(reg *registry.Registry) func(context.Context) ([]*corev1.Service, error) {
+	return func(ctx context.Context) ([]*corev1.Service, error) {
+		list, err := reg.Resource("services").List(ctx, &metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list services for the allocator repair: %w", err)
+		}
+		svcs := make([]*corev1.Service, len(list.Items))
+		for i, o := range list.Items {
+			svcs[i] = o.(*corev1.Service)
+		}
+		return svcs, nil
+	}
+}
+
 // repairServices rebuilds the allocators' bitmaps from the stored Services,
 // before any request can allocate.
 func repairServices(ctx context.Context, reg *registry.Registry, alloc *allocator.Services) error {
-	list, err := reg.Resource("services").List(ctx, &metav1.ListOptions{})
+	svcs, err := listServices(reg)(ctx)
 	if err != nil {
-		return fmt.Errorf("list services for the allocator repair: %w", err)
-	}
-	svcs := make([]*corev1.Service, len(list.Items))
-	for i, o := range list.Items {
-		svcs[i] = o.(*corev1.Service)
+		return err
 	}
 	return alloc.Repair(ctx, svcs)
 }

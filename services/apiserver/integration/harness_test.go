@@ -34,6 +34,8 @@ type options struct {
 	metricsAddress string
 	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
 	serviceCIDR, nodePorts string
+	// serviceRepairInterval is Config.ServiceRepairInterval; 0 keeps the default.
+	serviceRepairInterval time.Duration
 }
 
 // server is one running apiserver.
@@ -72,6 +74,9 @@ func start(t *testing.T, o options) *server {
 	cfg.MetricsAddress = o.metricsAddress
 	if o.serviceCIDR != "" {
 		cfg.ServiceClusterIPRange = o.serviceCIDR
+	}
+	if o.serviceRepairInterval > 0 {
+		cfg.ServiceRepairInterval = o.serviceRepairInterval
 	}
 	if o.nodePorts != "" {
 		cfg.ServiceNodePortRange = o.nodePorts

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -252,5 +253,34 @@ func TestServiceRepairAtStart(t *testing.T) {
 	r = second.do(t, "POST", servicesPath, serviceJSON("dup", "", "10.96.0.3", 0))
 	if r.code != 422 {
 		t.Fatalf("after repair the kept Service's IP was given again: HTTP %d %s", r.code, r.body)
+	}
+}
+
+// TestServiceRepairWhileServing: addresses marked used but held by no
+// Service (as a failed release leaves them) are freed by the periodic
+// repair, while the kept Service's address stays taken.
+func TestServiceRepairWhileServing(t *testing.T) {
+	t.Parallel()
+	s := start(t, options{serviceCIDR: "10.96.0.0/29", serviceRepairInterval: 200 * time.Millisecond})
+	s.must(t, http.StatusCreated, "POST", servicesPath, serviceJSON("kept", "", "10.96.0.3", 0))
+	c := s.etcd(t)
+	kv, err := c.Get(ctx(t), "/registry/ranges/serviceips")
+	if err != nil || len(kv.Kvs) != 1 {
+		t.Fatalf("read the cluster IP bitmap: %v", err)
+	}
+	full := append([]byte(nil), kv.Kvs[0].Value...)
+	full[len(full)-1] = 0xff // every address of the /29 marked used
+	if _, err := c.Put(ctx(t), "/registry/ranges/serviceips", string(full)); err != nil {
+		t.Fatal(err)
+	}
+	var last response
+	if !poll(20*time.Second, func() bool {
+		last = s.do(t, "POST", servicesPath, serviceJSON("after-repair", "", "", 0))
+		return last.code == http.StatusCreated
+	}) {
+		t.Fatalf("the leaked addresses were not freed: last create HTTP %d %s", last.code, last.body)
+	}
+	if ip := str(last.object(t), "spec", "clusterIP"); ip == "10.96.0.3" || ip == "10.96.0.1" {
+		t.Fatalf("after repair the new Service got %s, held by another", ip)
 	}
 }
