@@ -42,22 +42,36 @@ func needsNodePorts(s *corev1.ServiceSpec) bool {
 	return s.GetType() == "NodePort" || s.GetType() == "LoadBalancer"
 }
 
-// holds returns what a stored Service holds in these ranges.
-func (a *Services) holds(svc *corev1.Service) held {
+// claims returns the cluster IP and node ports a stored Service carries,
+// in these ranges or not. An update that keeps one of them is not a new
+// request for it: no range check, no allocation (as in Kubernetes, where
+// Services keep their values when the ranges are reconfigured).
+func claims(svc *corev1.Service) held {
 	var h held
 	s := svc.GetSpec()
 	if needsIP(s) {
-		if ip, err := netip.ParseAddr(s.GetClusterIp()); err == nil && a.IPs.Contains(ip) {
+		if ip, err := netip.ParseAddr(s.GetClusterIp()); err == nil {
 			h.ip = ip
 		}
 	}
 	if needsNodePorts(s) {
 		for _, p := range s.GetPorts() {
-			if np := int(p.GetNodePort()); np != 0 && a.Ports.Range().Contains(np) {
+			if np := int(p.GetNodePort()); np != 0 {
 				h.ports = append(h.ports, np)
 			}
 		}
 	}
+	return h
+}
+
+// holds returns what a stored Service holds in these ranges: its claims
+// that the bitmaps track.
+func (a *Services) holds(svc *corev1.Service) held {
+	h := claims(svc)
+	if h.ip.IsValid() && !a.IPs.Contains(h.ip) {
+		h.ip = netip.Addr{}
+	}
+	h.ports = slices.DeleteFunc(h.ports, func(np int) bool { return !a.Ports.Range().Contains(np) })
 	return h
 }
 
@@ -95,9 +109,10 @@ func (a *Services) release(ctx context.Context, h held) {
 // nothing stays allocated.
 func (a *Services) Allocate(ctx context.Context, cur, next proto.Message) (registry.Allocation, error) {
 	n := next.(*corev1.Service)
-	var old held
+	var old, oldHeld held // what cur carries; of that, what the ranges track
 	if cur != nil {
-		old = a.holds(cur.(*corev1.Service))
+		old = claims(cur.(*corev1.Service))
+		oldHeld = a.holds(cur.(*corev1.Service))
 	}
 	if err := a.check(ctx, n, old); err != nil {
 		return nil, err
@@ -112,10 +127,10 @@ func (a *Services) Allocate(ctx context.Context, cur, next proto.Message) (regis
 		return nil, err
 	}
 	now := a.holds(n)
-	if old.ip.IsValid() && old.ip != now.ip {
-		t.released.ip = old.ip
+	if oldHeld.ip.IsValid() && oldHeld.ip != now.ip {
+		t.released.ip = oldHeld.ip
 	}
-	for _, p := range old.ports {
+	for _, p := range oldHeld.ports {
 		if !slices.Contains(now.ports, p) {
 			t.released.ports = append(t.released.ports, p)
 		}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestAllocateExplicit: explicit cluster IPs and node ports are honoured
@@ -155,5 +156,58 @@ func TestRepair(t *testing.T) {
 	}
 	if ips := usedIPs(t, wider); !slices.Equal(ips, []string{"10.96.0.20"}) {
 		t.Fatalf("after repair into a wider range: IPs %v", ips)
+	}
+}
+
+// TestUpdateAfterRangeChange: a Service created under one cluster IP and
+// node port range keeps its values when the apiserver restarts with other
+// ranges: an update that leaves them unchanged succeeds without a range
+// check, while a new value outside the current ranges is still refused.
+func TestUpdateAfterRangeChange(t *testing.T) {
+	store := newStore(t)
+	before := newServices(t, store, "10.96.0.0/24", "30000-30099")
+	cur := svc("web", "NodePort", "10.96.0.10", 30010)
+	if _, err := before.Allocate(ctx(t), nil, cur); err != nil {
+		t.Fatal(err)
+	}
+	after := newServices(t, store, "10.96.1.0/24", "31000-31099")
+	if err := after.Repair(ctx(t), []*corev1.Service{cur}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		edit     func(s *corev1.Service)
+		code     codes.Code
+		contains string
+	}{
+		{"labels only", func(s *corev1.Service) { s.Metadata.Labels = map[string]string{"app": "web"} }, codes.OK, ""},
+		{"another port added", func(s *corev1.Service) {
+			s.Spec.Ports = append(s.Spec.Ports, &corev1.ServicePort{Name: "https", Port: 443, Protocol: "TCP"})
+		}, codes.OK, ""},
+		{"new cluster IP outside the range", func(s *corev1.Service) { s.Spec.ClusterIp = "10.96.0.11" }, codes.InvalidArgument, "spec.clusterIP: Invalid value: \"10.96.0.11\": provided IP is not in the valid range"},
+		{"new node port outside the range", func(s *corev1.Service) { s.Spec.Ports[0].NodePort = 30011 }, codes.InvalidArgument, "spec.ports[0].nodePort: Invalid value: 30011: provided port is not in the valid range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next := proto.Clone(cur).(*corev1.Service)
+			tt.edit(next)
+			alloc, err := after.Allocate(ctx(t), cur, next)
+			if tt.code != codes.OK {
+				wantAPICode(t, err, tt.code, tt.contains)
+				return
+			}
+			if err != nil {
+				t.Fatalf("update with unchanged values refused: %v", err)
+			}
+			alloc.Commit(ctx(t))
+			if next.Spec.ClusterIp != "10.96.0.10" || next.Spec.Ports[0].NodePort != 30010 {
+				t.Fatalf("kept values changed: clusterIP %q nodePort %d", next.Spec.ClusterIp, next.Spec.Ports[0].NodePort)
+			}
+			for _, p := range next.Spec.Ports[1:] {
+				if p.NodePort < 31000 || p.NodePort > 31099 {
+					t.Fatalf("new port got node port %d, want one in 31000-31099", p.NodePort)
+				}
+			}
+		})
 	}
 }
