@@ -58,7 +58,7 @@ func Subsets(svc *corev1.Service, pods []*corev1.Pod) ([]*corev1.EndpointSubset,
 			g = &group{ports: ports}
 			groups[k] = g
 		}
-		addr := address(p)
+		addr := address(svc, p)
 		if publish || (controller.Ready(p) && p.GetMetadata().GetDeletionTimestamp() == nil) {
 			g.ready = append(g.ready, addr)
 		} else {
@@ -101,12 +101,19 @@ func targetPort(p *corev1.Pod, sp *corev1.ServicePort) (int32, bool) {
 	return sp.GetPort(), true
 }
 
-// address is a pod's entry in an Endpoints subset.
-func address(p *corev1.Pod) *corev1.EndpointAddress {
+// address is a pod's entry in an Endpoints subset. As in Kubernetes, the
+// pod's spec.hostname is the address's hostname when its spec.subdomain
+// names this Service (in the Service's namespace), so that DNS answers
+// <hostname>.<service>.<namespace>.svc.
+func address(svc *corev1.Service, p *corev1.Pod) *corev1.EndpointAddress {
 	m := p.GetMetadata()
 	a := &corev1.EndpointAddress{
 		Ip:        p.GetStatus().GetPodIp(),
 		TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: m.GetNamespace(), Name: m.GetName(), Uid: m.GetUid()},
+	}
+	sm, ps := svc.GetMetadata(), p.GetSpec()
+	if ps.GetHostname() != "" && ps.GetSubdomain() == sm.GetName() && m.GetNamespace() == sm.GetNamespace() {
+		a.Hostname = ps.GetHostname()
 	}
 	if n := p.GetSpec().GetNodeName(); n != "" {
 		a.NodeName = &n

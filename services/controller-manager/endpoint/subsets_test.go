@@ -21,6 +21,16 @@ func noIP(p *corev1.Pod)        { p.Status.PodIp = "" }
 func terminating(p *corev1.Pod) { p.Metadata.DeletionTimestamp = timestamppb.Now() }
 func succeeded(p *corev1.Pod)   { p.Status.Phase = "Succeeded" }
 
+// host sets the pod's spec.hostname and spec.subdomain.
+func host(hostname, subdomain string) podOpt {
+	return func(p *corev1.Pod) { p.Spec.Hostname, p.Spec.Subdomain = hostname, subdomain }
+}
+
+func withHostname(a *corev1.EndpointAddress, h string) *corev1.EndpointAddress {
+	a.Hostname = h
+	return a
+}
+
 // webPort gives the pod a container port named web.
 func webPort(n int32) podOpt {
 	return func(p *corev1.Pod) {
@@ -118,6 +128,21 @@ func TestSubsets(t *testing.T) {
 				{Addresses: []*corev1.EndpointAddress{addr("b", "10.244.0.3")}, Ports: []*corev1.EndpointPort{epPort("metrics", 9100)}},
 			},
 			wantUnresolved: []Unresolved{{Pod: "b", Port: "http", TargetPort: "web"}},
+		},
+		{
+			name: "hostname set only when the pod's subdomain is the service",
+			svc:  testService(false, numbered("", 80, 8080)),
+			pods: []*corev1.Pod{
+				testPod("a", "10.244.0.2", ready, host("web-0", "web")),
+				testPod("b", "10.244.0.3", ready, host("web-1", "other")),
+				testPod("c", "10.244.0.4", ready, host("", "web")),
+				testPod("d", "10.244.0.5", host("web-3", "web")),
+			},
+			want: []*corev1.EndpointSubset{{
+				Addresses:         []*corev1.EndpointAddress{withHostname(addr("a", "10.244.0.2"), "web-0"), addr("b", "10.244.0.3"), addr("c", "10.244.0.4")},
+				NotReadyAddresses: []*corev1.EndpointAddress{withHostname(addr("d", "10.244.0.5"), "web-3")},
+				Ports:             []*corev1.EndpointPort{epPort("", 8080)},
+			}},
 		},
 		{
 			name: "headless without ports lists the pods",
