@@ -23,10 +23,11 @@ type group struct {
 }
 
 // Subsets computes the subsets of a Service's Endpoints from the pods its
-// selector matches. Pods without an IP and finished pods are left out;
-// ready pods go in addresses; pods not ready, and pods being deleted, in
-// notReadyAddresses (all of them in addresses when the Service publishes
-// not-ready addresses). Pods with the same resolved ports share a subset.
+// selector matches. Pods without an IP and finished pods are left out, and
+// so are pods being deleted unless the Service publishes not-ready
+// addresses (as Kubernetes' Endpoints controller does); ready pods go in
+// addresses, pods not ready in notReadyAddresses (all of them in addresses
+// when the Service publishes not-ready addresses). Pods with the same resolved ports share a subset.
 // The result is sorted, so equal inputs give equal output.
 func Subsets(svc *corev1.Service, pods []*corev1.Pod) ([]*corev1.EndpointSubset, []Unresolved) {
 	publish := svc.GetSpec().GetPublishNotReadyAddresses()
@@ -35,6 +36,9 @@ func Subsets(svc *corev1.Service, pods []*corev1.Pod) ([]*corev1.EndpointSubset,
 	for _, p := range pods {
 		ph := p.GetStatus().GetPhase()
 		if p.GetStatus().GetPodIp() == "" || ph == "Succeeded" || ph == "Failed" {
+			continue
+		}
+		if !publish && p.GetMetadata().GetDeletionTimestamp() != nil {
 			continue
 		}
 		var ports []*corev1.EndpointPort
@@ -59,7 +63,7 @@ func Subsets(svc *corev1.Service, pods []*corev1.Pod) ([]*corev1.EndpointSubset,
 			groups[k] = g
 		}
 		addr := address(svc, p)
-		if publish || (controller.Ready(p) && p.GetMetadata().GetDeletionTimestamp() == nil) {
+		if publish || controller.Ready(p) {
 			g.ready = append(g.ready, addr)
 		} else {
 			g.notReady = append(g.notReady, addr)

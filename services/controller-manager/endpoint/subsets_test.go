@@ -93,12 +93,22 @@ func TestSubsets(t *testing.T) {
 			}},
 		},
 		{
-			name: "no IP and finished pods are left out, terminating ones are not ready",
+			name: "no IP, finished and terminating pods are left out",
 			svc:  testService(false, numbered("", 80, 8080)),
-			pods: []*corev1.Pod{testPod("a", "10.244.0.2", noIP, ready), testPod("b", "10.244.0.3", succeeded, ready), testPod("c", "10.244.0.4", ready, terminating)},
+			pods: []*corev1.Pod{testPod("a", "10.244.0.2", noIP, ready), testPod("b", "10.244.0.3", succeeded, ready),
+				testPod("c", "10.244.0.4", ready, terminating), testPod("d", "10.244.0.5", terminating), testPod("e", "10.244.0.6", ready)},
 			want: []*corev1.EndpointSubset{{
-				NotReadyAddresses: []*corev1.EndpointAddress{addr("c", "10.244.0.4")},
-				Ports:             []*corev1.EndpointPort{epPort("", 8080)},
+				Addresses: []*corev1.EndpointAddress{addr("e", "10.244.0.6")},
+				Ports:     []*corev1.EndpointPort{epPort("", 8080)},
+			}},
+		},
+		{
+			name: "publishNotReadyAddresses keeps terminating pods",
+			svc:  testService(true, numbered("", 80, 8080)),
+			pods: []*corev1.Pod{testPod("c", "10.244.0.4", ready, terminating), testPod("d", "10.244.0.5", terminating)},
+			want: []*corev1.EndpointSubset{{
+				Addresses: []*corev1.EndpointAddress{addr("c", "10.244.0.4"), addr("d", "10.244.0.5")},
+				Ports:     []*corev1.EndpointPort{epPort("", 8080)},
 			}},
 		},
 		{
