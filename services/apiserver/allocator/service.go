@@ -239,11 +239,15 @@ func (a *Services) allocatePorts(ctx context.Context, svc *corev1.Service, old h
 		return nil
 	}
 	name := svc.GetMetadata().GetName()
+	shareNodePorts(s.GetPorts())
 	var mine []int // node ports this Service uses, kept or taken
 	for i, p := range s.GetPorts() {
 		np := int(p.GetNodePort())
 		field := fmt.Sprintf("spec.ports[%d].nodePort", i)
 		switch {
+		case np == 0 && shared(s.GetPorts()[:i], p.GetPort()) != 0:
+			// same port number as an earlier one (another protocol)
+			p.NodePort = shared(s.GetPorts()[:i], p.GetPort())
 		case np == 0:
 			got, err := a.Ports.AllocateNext(ctx)
 			if errors.Is(err, ErrFull) {
@@ -271,6 +275,28 @@ func (a *Services) allocatePorts(ctx context.Context, svc *corev1.Service, old h
 		mine = append(mine, int(p.NodePort))
 	}
 	return nil
+}
+
+// shareNodePorts gives a port without a node port the node port another
+// port of the same number asks for, so that, as in Kubernetes, 53/UDP and
+// 53/TCP share one node port.
+func shareNodePorts(ports []*corev1.ServicePort) {
+	for _, p := range ports {
+		if p.GetNodePort() == 0 {
+			p.NodePort = shared(ports, p.GetPort())
+		}
+	}
+}
+
+// shared is the node port of the first of ports with this port number that
+// has one, or 0.
+func shared(ports []*corev1.ServicePort, port int32) int32 {
+	for _, p := range ports {
+		if p.GetPort() == port && p.GetNodePort() != 0 {
+			return p.GetNodePort()
+		}
+	}
+	return 0
 }
 
 // Release frees what a deleted Service held.

@@ -211,3 +211,50 @@ func TestUpdateAfterRangeChange(t *testing.T) {
 		})
 	}
 }
+
+// TestSamePortNumberSharesNodePort: ports of one number and different
+// protocols get one node port, allocated or asked for by either; other
+// numbers get their own.
+func TestSamePortNumberSharesNodePort(t *testing.T) {
+	port := func(name string, n int32, proto string, np int32) *corev1.ServicePort {
+		return &corev1.ServicePort{Name: name, Port: n, Protocol: proto, NodePort: np}
+	}
+	tests := []struct {
+		name      string
+		ports     []*corev1.ServicePort
+		wantSame  [][]int // indexes that share a node port
+		wantFixed map[int]int32
+		wantUsed  int
+	}{
+		{"both allocated", []*corev1.ServicePort{port("dns", 53, "UDP", 0), port("dns-tcp", 53, "TCP", 0), port("metrics", 9153, "TCP", 0)}, [][]int{{0, 1}}, nil, 2},
+		{"later one asked for", []*corev1.ServicePort{port("dns", 53, "UDP", 0), port("dns-tcp", 53, "TCP", 30053)}, [][]int{{0, 1}}, map[int]int32{0: 30053, 1: 30053}, 1},
+		{"earlier one asked for", []*corev1.ServicePort{port("dns", 53, "UDP", 30054), port("dns-tcp", 53, "TCP", 0)}, [][]int{{0, 1}}, map[int]int32{0: 30054, 1: 30054}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newServices(t, newStore(t), "10.96.0.0/24", "30000-30099")
+			s := svc("dns", "NodePort", "")
+			s.Spec.Ports = tt.ports
+			if _, err := a.Allocate(ctx(t), nil, s); err != nil {
+				t.Fatal(err)
+			}
+			got := s.Spec.Ports
+			for _, same := range tt.wantSame {
+				if got[same[0]].NodePort == 0 || got[same[0]].NodePort != got[same[1]].NodePort {
+					t.Fatalf("ports %d and %d: node ports %d and %d, want one shared", same[0], same[1], got[same[0]].NodePort, got[same[1]].NodePort)
+				}
+			}
+			for i, want := range tt.wantFixed {
+				if got[i].NodePort != want {
+					t.Fatalf("ports[%d].nodePort = %d, want %d", i, got[i].NodePort, want)
+				}
+			}
+			if len(got) > 2 && got[2].NodePort == got[0].NodePort {
+				t.Fatalf("port %d shares node port %d with port %d", got[2].Port, got[2].NodePort, got[0].Port)
+			}
+			if used := usedPorts(t, a); len(used) != tt.wantUsed {
+				t.Fatalf("node ports used %v, want %d of them", used, tt.wantUsed)
+			}
+		})
+	}
+}
