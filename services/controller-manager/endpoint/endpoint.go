@@ -6,7 +6,7 @@
 // that pods with different numbers for a named port land in different
 // subsets. A pod whose containers have no port of a Service port's target
 // name is left out for that port, and a Warning Event on the Service says
-// so. Endpoints of Services without a selector are left to whoever manages
+// so, once each time the set of such pods changes. Endpoints of Services without a selector are left to whoever manages
 // them; the Endpoints of a deleted Service are deleted.
 package endpoint
 
@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/informer"
@@ -40,12 +41,15 @@ type Controller struct {
 	endpoints informer.Lister[*corev1.Endpoints]
 	events    *record.Recorder
 	log       *zap.Logger
+
+	mu         sync.Mutex
+	unresolved map[string]map[Unresolved]bool // by Service key: what was last reported
 }
 
 // New returns the controller, fed by the Service, Pod and Endpoints informers.
 func New(cs *clientset.Set, services *informer.Informer[*corev1.Service], pods *informer.Informer[*corev1.Pod],
 	endpoints *informer.Informer[*corev1.Endpoints], events *record.Recorder, m *controller.Metrics, log *zap.Logger) (*Controller, error) {
-	c := &Controller{cs: cs, services: services.Lister(), pods: pods.Lister(), endpoints: endpoints.Lister(), events: events, log: log}
+	c := &Controller{cs: cs, services: services.Lister(), pods: pods.Lister(), endpoints: endpoints.Lister(), events: events, log: log, unresolved: map[string]map[Unresolved]bool{}}
 	loop, err := controller.NewLoop(Name, c.sync, m, log)
 	if err != nil {
 		return nil, err
@@ -96,6 +100,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	svc, ok := c.services.Get(ns, name)
 	cur, have := c.endpoints.Get(ns, name)
 	if !ok {
+		c.reported(key, nil)
 		if !have {
 			return nil
 		}
@@ -112,7 +117,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	pods := c.pods.ListNamespace(ns, labels.SelectorFromSet(sel))
 	subsets, unresolved := Subsets(svc, pods)
-	for _, u := range unresolved {
+	for _, u := range c.reported(key, unresolved) {
 		c.events.Eventf(serviceRef(svc), "Warning", "FailedToResolvePort",
 			"pod %s/%s has no container port named %q for service port %q: it is left out of the endpoints for that port", ns, u.Pod, u.TargetPort, u.Port)
 	}
@@ -146,4 +151,27 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 func serviceRef(s *corev1.Service) *corev1.ObjectReference {
 	m := s.GetMetadata()
 	return &corev1.ObjectReference{Kind: "Service", ApiVersion: "v1", Namespace: m.GetNamespace(), Name: m.GetName(), Uid: m.GetUid(), ResourceVersion: m.GetResourceVersion()}
+}
+
+// reported records the unresolved pods of a Service and returns those not
+// in the previous set, so that the Warning is sent when the set changes,
+// not on every sync.
+func (c *Controller) reported(key string, now []Unresolved) []Unresolved {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.unresolved[key]
+	if len(now) == 0 {
+		delete(c.unresolved, key)
+		return nil
+	}
+	next := make(map[Unresolved]bool, len(now))
+	var added []Unresolved
+	for _, u := range now {
+		next[u] = true
+		if !prev[u] {
+			added = append(added, u)
+		}
+	}
+	c.unresolved[key] = next
+	return added
 }

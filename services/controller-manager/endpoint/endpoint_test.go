@@ -42,6 +42,20 @@ func (s *eventSink) find(reason string) *corev1.Event {
 	return nil
 }
 
+// count is how many Events (created or updated) have the reason and a
+// message containing msg.
+func (s *eventSink) count(reason, msg string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ev := range s.events {
+		if ev.GetReason() == reason && strings.Contains(ev.GetMessage(), msg) {
+			n++
+		}
+	}
+	return n
+}
+
 type fixture struct {
 	env    *testenv.Env
 	c      *Controller
@@ -206,4 +220,36 @@ func TestUnresolvedPortEvent(t *testing.T) {
 		t.Fatalf("event %v", ev)
 	}
 	testenv.Eventually(t, "only good listed", func() bool { r, n, _ := f.addresses("web"); return r == "good" && n == "" })
+}
+
+// TestUnresolvedPortEventOnce: the Warning is sent when the set of
+// unresolved pods changes, not again on every sync of the Service.
+func TestUnresolvedPortEventOnce(t *testing.T) {
+	f := start(t)
+	srv := f.env.Srv
+	if _, err := srv.Services.Create(testService(false, named("http", 80, "web"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*corev1.Pod{testPod("good", "10.244.0.2", ready, webPort(8080)), testPod("bad", "10.244.0.3", ready)} {
+		if _, err := srv.Pods.Create(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, "the Warning about bad", func() bool { return f.events.count("FailedToResolvePort", "default/bad has") > 0 })
+	// More syncs of the Service, the unresolved set unchanged.
+	for _, name := range []string{"good2", "good3"} {
+		if _, err := srv.Pods.Create(testPod(name, "10.244.0.9", ready, webPort(8080))); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, name+" listed", func() bool { r, _, _ := f.addresses("web"); return strings.Contains(r, name) })
+	}
+	// A change of the set is reported; the recorder sends in order, so once
+	// this one is seen every earlier one has been sent.
+	if _, err := srv.Pods.Create(testPod("bad2", "10.244.0.4", ready)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the Warning about bad2", func() bool { return f.events.count("FailedToResolvePort", "default/bad2 has") > 0 })
+	if n := f.events.count("FailedToResolvePort", "default/bad has"); n != 1 {
+		t.Fatalf("the Warning about bad was sent %d times over several syncs, want once", n)
+	}
 }
