@@ -4,7 +4,7 @@
 // the key's revision, so concurrent apiserver requests (or apiservers) never
 // hand out one value twice. As in Kubernetes, a value is allocated before the
 // Service is stored and released when the store fails or the Service goes;
-// Repair rebuilds a bitmap from the stored Services at start.
+// Repair brings a bitmap in line with the stored Services at start.
 package allocator
 
 import (
@@ -254,6 +254,26 @@ func (b *Bitmap) Restore(ctx context.Context, offsets []int) error {
 		}
 		return err
 	}
+}
+
+// Start brings the bitmap in line with the offsets in use when an
+// apiserver starts. Another apiserver on the same etcd may have allocated
+// an offset whose Service it has not stored yet, so nothing is freed here:
+// used offsets are marked, and the offsets marked but not in use are
+// returned as suspects for the next Reconcile. Only a bitmap of another
+// range (a changed flag) is replaced outright; a missing one is created.
+func (b *Bitmap) Start(ctx context.Context, used map[int]bool) (map[int]bool, error) {
+	if _, _, err := b.load(ctx); errors.Is(err, ErrChanged) {
+		offsets := make([]int, 0, len(used))
+		for i := range used {
+			offsets = append(offsets, i)
+		}
+		return nil, b.Restore(ctx, offsets)
+	} else if err != nil {
+		return nil, err
+	}
+	suspects, _, err := b.Reconcile(ctx, used, nil)
+	return suspects, err
 }
 
 // Reconcile brings the bitmap in line with the offsets in use while

@@ -24,6 +24,9 @@ type Services struct {
 	IPs   *IPs
 	Ports *Ports
 	Log   *zap.Logger
+
+	// suspects Repair found at start, for RunRepair's first pass
+	ipSuspects, portSuspects map[int]bool
 }
 
 // held is what one Service holds.
@@ -304,13 +307,16 @@ func (a *Services) Release(ctx context.Context, obj proto.Message) {
 	a.release(ctx, a.holds(obj.(*corev1.Service)))
 }
 
-// Repair rebuilds both bitmaps from the stored Services: what they hold is
-// marked used, everything else (leaks of failed requests) is freed. Two
-// Services claiming one value are logged; the first keeps it. It must run
-// before the server takes requests.
+// Repair brings both bitmaps in line with the stored Services at start:
+// what they hold is marked used; values marked but held by none (leaks of
+// failed requests, or an allocation another apiserver has not stored yet)
+// are left for RunRepair, which frees them if its first pass finds them
+// still unheld. A bitmap of another range is rebuilt. Two Services claiming
+// one value are logged; the first keeps it. It must run before the server
+// takes requests, and before RunRepair.
 func (a *Services) Repair(ctx context.Context, svcs []*corev1.Service) error {
-	var ips []int
-	var ports []int
+	ips := map[int]bool{}
+	ports := map[int]bool{}
 	ipOwner := map[netip.Addr]string{}
 	portOwner := map[int]string{}
 	for _, svc := range svcs {
@@ -322,7 +328,7 @@ func (a *Services) Repair(ctx context.Context, svcs []*corev1.Service) error {
 			} else {
 				ipOwner[h.ip] = key
 				i, _ := a.IPs.offset(h.ip)
-				ips = append(ips, i)
+				ips[i] = true
 			}
 		} else if s := svc.GetSpec(); needsIP(s) && s.GetClusterIp() != "" {
 			a.Log.Warn("a service's cluster IP is outside the service range", zap.String("service", key), zap.String("ip", s.GetClusterIp()), zap.String("range", a.IPs.Range().String()))
@@ -333,13 +339,14 @@ func (a *Services) Repair(ctx context.Context, svcs []*corev1.Service) error {
 				continue
 			}
 			portOwner[p] = key
-			ports = append(ports, p-a.Ports.Range().Base)
+			ports[p-a.Ports.Range().Base] = true
 		}
 	}
-	if err := a.IPs.bitmap.Restore(ctx, ips); err != nil {
+	var err error
+	if a.ipSuspects, err = a.IPs.bitmap.Start(ctx, ips); err != nil {
 		return fmt.Errorf("repair the cluster IP range: %w", err)
 	}
-	if err := a.Ports.bitmap.Restore(ctx, ports); err != nil {
+	if a.portSuspects, err = a.Ports.bitmap.Start(ctx, ports); err != nil {
 		return fmt.Errorf("repair the node port range: %w", err)
 	}
 	return nil
@@ -366,7 +373,7 @@ func (a *Services) used(svcs []*corev1.Service) (ips, ports map[int]bool) {
 // values marked but held by no Service on two passes in a row (a release
 // that failed) are freed. list reads the stored Services.
 func (a *Services) RunRepair(ctx context.Context, interval time.Duration, list func(context.Context) ([]*corev1.Service, error)) {
-	var ipSuspects, portSuspects map[int]bool
+	ipSuspects, portSuspects := a.ipSuspects, a.portSuspects
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,8 +1,10 @@
 package allocator
 
 import (
+	"context"
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"google.golang.org/grpc/codes"
@@ -127,9 +129,10 @@ func TestUpdateTransitions(t *testing.T) {
 	}
 }
 
-// TestRepair: the bitmaps are rebuilt from the stored Services: a leaked
-// address and port are freed, a Service's values missing from the bitmap
-// are marked, and a bitmap of another range is replaced.
+// TestRepair: at start a Service's values missing from the bitmaps are
+// marked, values held by no stored Service are kept (another apiserver may
+// be storing their Service) and freed by the periodic repair's first pass
+// that still finds them unheld, and a bitmap of another range is replaced.
 func TestRepair(t *testing.T) {
 	store := newStore(t)
 	old := newServices(t, store, "10.96.0.0/24", "30000-30099")
@@ -143,9 +146,26 @@ func TestRepair(t *testing.T) {
 	if err := old.Repair(ctx(t), []*corev1.Service{kept, headless, outside}); err != nil {
 		t.Fatal(err)
 	}
-	if ips, ports := usedIPs(t, old), usedPorts(t, old); !slices.Equal(ips, []string{"10.96.0.20"}) || !slices.Equal(ports, []int{30020}) {
-		t.Fatalf("after repair: IPs %v ports %v, want [10.96.0.20] [30020]", ips, ports)
+	if ips, ports := usedIPs(t, old), usedPorts(t, old); !slices.Equal(ips, []string{"10.96.0.9", "10.96.0.20"}) || !slices.Equal(ports, []int{30009, 30020}) {
+		t.Fatalf("after the start repair: IPs %v ports %v, want [10.96.0.9 10.96.0.20] [30009 30020] (nothing freed)", ips, ports)
 	}
+	rctx, cancel := context.WithCancel(ctx(t))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		old.RunRepair(rctx, 20*time.Millisecond, func(context.Context) ([]*corev1.Service, error) {
+			return []*corev1.Service{kept, headless, outside}, nil
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for ips, ports := usedIPs(t, old), usedPorts(t, old); !slices.Equal(ips, []string{"10.96.0.20"}) || !slices.Equal(ports, []int{30020}); ips, ports = usedIPs(t, old), usedPorts(t, old) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the periodic repair did not free the leak: IPs %v ports %v, want [10.96.0.20] [30020]", ips, ports)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
 	// the range changed between starts: the stored bitmap is replaced.
 	wider := newServices(t, store, "10.96.0.0/23", "30000-30199")
 	if _, err := wider.IPs.Used(ctx(t)); err == nil {
@@ -257,4 +277,24 @@ func TestSamePortNumberSharesNodePort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStartKeepsAnotherApiserversAllocation: an apiserver starting on the
+// same etcd does not free a value another one has allocated and not yet
+// stored its Service for.
+func TestStartKeepsAnotherApiserversAllocation(t *testing.T) {
+	store := newStore(t)
+	running := newServices(t, store, "10.96.0.0/24", "30000-30099")
+	inFlight := svc("in-flight", "NodePort", "10.96.0.30", 30030)
+	if _, err := running.Allocate(ctx(t), nil, inFlight); err != nil {
+		t.Fatal(err)
+	}
+	starting := newServices(t, store, "10.96.0.0/24", "30000-30099")
+	if err := starting.Repair(ctx(t), nil); err != nil { // the Service is not stored yet
+		t.Fatal(err)
+	}
+	_, err := starting.Allocate(ctx(t), nil, svc("other", "NodePort", "10.96.0.30"))
+	wantAPICode(t, err, codes.InvalidArgument, "provided IP is already allocated")
+	_, err = starting.Allocate(ctx(t), nil, svc("other", "NodePort", "", 30030))
+	wantAPICode(t, err, codes.InvalidArgument, "provided port is already allocated")
 }
