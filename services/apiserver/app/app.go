@@ -107,7 +107,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
 	listenPort := ln.Addr().(*net.TCPAddr).Port
-	if err := reconcileKubernetesService(ctx, reg, svcAlloc.IPs.First(), advertiseAddress(cfg, ln.Addr()), listenPort, log); err != nil {
+	kube := kubernetesService{reg: reg, ip: svcAlloc.IPs.First(), addr: advertiseAddress(cfg, ln.Addr()), port: listenPort, log: log}
+	if err := kube.reconcile(ctx); err != nil {
 		_ = ln.Close()
 		return err
 	}
@@ -146,6 +147,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
 	g.Go(func() error { reg.RunCaches(gctx); return nil })
 	g.Go(func() error { svcAlloc.RunRepair(gctx, cfg.ServiceRepairInterval, listServices(reg)); return nil })
+	g.Go(func() error { kube.run(gctx, cfg.KubernetesServiceInterval); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, kubelets, log)

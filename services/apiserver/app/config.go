@@ -45,6 +45,10 @@ type Config struct {
 	// ServiceRepairInterval is how often the Service allocators are
 	// repaired while serving (tests shorten it; it has no flag).
 	ServiceRepairInterval time.Duration
+	// KubernetesServiceInterval is how often the `kubernetes` Service and
+	// Endpoints are reconciled while serving (tests shorten it; it has no
+	// flag).
+	KubernetesServiceInterval time.Duration
 	// AdvertiseAddress is the IP the `kubernetes` Service's Endpoints point
 	// at; empty means the listen address's (or, when that is unspecified,
 	// the host's first non-loopback IPv4 address).
@@ -66,6 +70,8 @@ func DefaultConfig() Config {
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
 		ServiceRepairInterval: 3 * time.Minute,
+
+		KubernetesServiceInterval: 10 * time.Second,
 	}
 }
 
@@ -128,6 +134,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ServiceRepairInterval <= 0 {
 		c.ServiceRepairInterval = 3 * time.Minute
+	}
+	if c.KubernetesServiceInterval <= 0 {
+		c.KubernetesServiceInterval = 10 * time.Second
 	}
 	if c.ObjectCountInterval <= 0 {
 		c.ObjectCountInterval = 30 * time.Second

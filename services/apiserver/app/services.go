@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -16,12 +15,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/apiserver/storage"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 )
-
-// kubernetesService is the Service in front of the apiserver itself.
-const kubernetesService = "kubernetes"
 
 // newServiceAllocator builds the cluster IP and node port allocators of the
 // configured ranges.
@@ -84,53 +78,6 @@ func advertiseAddress(cfg Config, listen net.Addr) netip.Addr {
 		}
 	}
 	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
-}
-
-// reconcileKubernetesService creates, or brings back in line, the
-// `kubernetes` Service in `default` (the range's first address, port 443
-// named https) and its Endpoints pointing at this apiserver.
-func reconcileKubernetesService(ctx context.Context, reg *registry.Registry, ip netip.Addr, addr netip.Addr, port int, log *zap.Logger) error {
-	spec := &corev1.ServiceSpec{
-		Type:      "ClusterIP",
-		ClusterIp: ip.String(),
-		Ports:     []*corev1.ServicePort{{Name: "https", Port: 443, Protocol: "TCP", TargetPort: structpb.NewNumberValue(float64(port))}},
-	}
-	meta := &metav1.ObjectMeta{Name: kubernetesService, Namespace: "default", Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}}
-	svcs := reg.Resource("services")
-	_, err := svcs.Get(ctx, &metav1.GetOptions{Namespace: "default", Name: kubernetesService})
-	if code(err) == codes.NotFound {
-		_, err = svcs.Create(ctx, &corev1.Service{Metadata: meta, Spec: spec})
-	}
-	if code(err) == codes.AlreadyExists || err == nil {
-		_, err = svcs.Mutate(ctx, "default", kubernetesService, func(cur proto.Message) error {
-			s := cur.(*corev1.Service).GetSpec()
-			if s.GetClusterIp() != ip.String() {
-				log.Warn("the kubernetes service has another cluster IP than the range's first address", zap.String("clusterIP", s.GetClusterIp()), zap.String("want", ip.String()))
-			}
-			s.Ports = spec.Ports
-			return nil
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("reconcile service default/kubernetes: %w", err)
-	}
-	subsets := []*corev1.EndpointSubset{{
-		Addresses: []*corev1.EndpointAddress{{Ip: addr.String()}},
-		Ports:     []*corev1.EndpointPort{{Name: "https", Port: int32(port), Protocol: "TCP"}},
-	}}
-	eps := reg.Resource("endpoints")
-	_, err = eps.Create(ctx, &corev1.Endpoints{Metadata: proto.Clone(meta).(*metav1.ObjectMeta), Subsets: subsets})
-	if code(err) == codes.AlreadyExists {
-		_, err = eps.Mutate(ctx, "default", kubernetesService, func(cur proto.Message) error {
-			cur.(*corev1.Endpoints).Subsets = subsets
-			return nil
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("reconcile endpoints default/kubernetes: %w", err)
-	}
-	log.Info("kubernetes service reconciled", zap.String("clusterIP", ip.String()), zap.String("endpoint", net.JoinHostPort(addr.String(), strconv.Itoa(port))))
-	return nil
 }
 
 // code is the gRPC code of an API error (OK for nil).

@@ -36,6 +36,8 @@ type options struct {
 	serviceCIDR, nodePorts string
 	// serviceRepairInterval is Config.ServiceRepairInterval; 0 keeps the default.
 	serviceRepairInterval time.Duration
+	// kubernetesServiceInterval is Config.KubernetesServiceInterval; 0 keeps the default.
+	kubernetesServiceInterval time.Duration
 }
 
 // server is one running apiserver.
@@ -77,6 +79,9 @@ func start(t *testing.T, o options) *server {
 	}
 	if o.serviceRepairInterval > 0 {
 		cfg.ServiceRepairInterval = o.serviceRepairInterval
+	}
+	if o.kubernetesServiceInterval > 0 {
+		cfg.KubernetesServiceInterval = o.kubernetesServiceInterval
 	}
 	if o.nodePorts != "" {
 		cfg.ServiceNodePortRange = o.nodePorts

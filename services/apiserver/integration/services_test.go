@@ -56,6 +56,43 @@ func TestKubernetesService(t *testing.T) {
 	}
 }
 
+// TestKubernetesServiceComesBack: the `kubernetes` Service and Endpoints,
+// deleted or changed while the apiserver serves, are put back by its
+// periodic reconcile, the Service at the range's first address.
+func TestKubernetesServiceComesBack(t *testing.T) {
+	t.Parallel()
+	s := start(t, options{kubernetesServiceInterval: 100 * time.Millisecond})
+	s.must(t, http.StatusOK, "DELETE", servicesPath+"/kubernetes", nil)
+	s.must(t, http.StatusOK, "DELETE", "/api/v1/namespaces/default/endpoints/kubernetes", nil)
+	var svc, ep response
+	if !poll(20*time.Second, func() bool {
+		svc = s.do(t, "GET", servicesPath+"/kubernetes", nil)
+		ep = s.do(t, "GET", "/api/v1/namespaces/default/endpoints/kubernetes", nil)
+		return svc.code == http.StatusOK && ep.code == http.StatusOK
+	}) {
+		t.Fatalf("the deleted kubernetes Service and Endpoints did not come back: HTTP %d %s, HTTP %d %s", svc.code, svc.body, ep.code, ep.body)
+	}
+	if ip := str(svc.object(t), "spec", "clusterIP"); ip != "10.96.0.1" {
+		t.Fatalf("kubernetes clusterIP %q after it came back, want 10.96.0.1", ip)
+	}
+	subset := get(ep.object(t), "subsets").([]any)[0].(obj)
+	ip := subset["addresses"].([]any)[0].(obj)["ip"]
+	epPort := subset["ports"].([]any)[0].(obj)["port"]
+	if got := fmt.Sprintf("%v:%v", ip, epPort); got != s.addr {
+		t.Fatalf("kubernetes endpoints %s after they came back, want the apiserver's %s", got, s.addr)
+	}
+	// Endpoints pointed elsewhere are put back too.
+	bad := ep.object(t)
+	bad["subsets"].([]any)[0].(obj)["addresses"] = []any{obj{"ip": "127.0.0.9"}}
+	s.must(t, http.StatusOK, "PUT", "/api/v1/namespaces/default/endpoints/kubernetes", bad)
+	if !poll(20*time.Second, func() bool {
+		ep = s.do(t, "GET", "/api/v1/namespaces/default/endpoints/kubernetes", nil)
+		return ep.code == http.StatusOK && strings.Contains(string(ep.body), s.addr[:strings.LastIndex(s.addr, ":")]+`"`)
+	}) {
+		t.Fatalf("changed kubernetes Endpoints were not put back: HTTP %d %s", ep.code, ep.body)
+	}
+}
+
 // TestServiceAllocation walks a Service through the allocator: allocated
 // and explicit cluster IPs, taken and out-of-range values refused with the
 // field named (and nothing written), immutability, node ports following the
