@@ -302,6 +302,32 @@ func TestServiceRepairAtStart(t *testing.T) {
 	}
 }
 
+// TestServiceUpdateAfterRangeChange: after a restart with other Service
+// ranges the apiserver starts (the kubernetes Service keeps its old
+// address), and a Service created under the old ranges can still be
+// updated, its cluster IP and node port unchanged; a new value outside the
+// new ranges is still refused.
+func TestServiceUpdateAfterRangeChange(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := start(t, options{dataDir: dir, serviceCIDR: "10.96.0.0/24", nodePorts: "30000-30099"})
+	first.must(t, http.StatusCreated, "POST", servicesPath, serviceJSON("web", "NodePort", "10.96.0.10", 30010))
+	first.stop()
+
+	second := start(t, options{dataDir: dir, serviceCIDR: "10.96.1.0/24", nodePorts: "31000-31099"})
+	svc := second.must(t, http.StatusOK, "GET", servicesPath+"/web", nil)
+	get(svc, "metadata").(obj)["labels"] = obj{"tier": "front"}
+	got := second.must(t, http.StatusOK, "PUT", servicesPath+"/web", svc)
+	if ip, np := str(got, "spec", "clusterIP"), get(got, "spec", "ports").([]any)[0].(obj)["nodePort"]; ip != "10.96.0.10" || np != float64(30010) {
+		t.Fatalf("after the label update: clusterIP %s nodePort %v, want 10.96.0.10 30010", ip, np)
+	}
+	get(got, "spec", "ports").([]any)[0].(obj)["nodePort"] = 30011
+	r := second.do(t, "PUT", servicesPath+"/web", got)
+	if r.code != 422 || !strings.Contains(string(r.body), "provided port is not in the valid range") {
+		t.Fatalf("a new node port outside the range: HTTP %d %s, want 422", r.code, r.body)
+	}
+}
+
 // TestServiceRepairWhileServing: addresses marked used but held by no
 // Service (as a failed release leaves them) are freed by the periodic
 // repair, while the kept Service's address stays taken.
