@@ -55,8 +55,19 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := setupEncryption(ctx, &cfg, store, log); err != nil {
 		return err
 	}
-	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval, Logger: log.Named("registry")})
+	svcAlloc, err := newServiceAllocator(store, cfg, obs.Registry, log.Named("allocator"))
+	if err != nil {
+		return err
+	}
+	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{
+		BookmarkInterval: cfg.BookmarkInterval,
+		Logger:           log.Named("registry"),
+		Allocators:       map[string]registry.Allocator{"services": svcAlloc},
+	})
 	if err := bootstrap(ctx, reg); err != nil {
+		return err
+	}
+	if err := repairServices(ctx, reg, svcAlloc); err != nil {
 		return err
 	}
 	obs.AddHealthCheck("etcd", func(ctx context.Context) error {
@@ -95,6 +106,12 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
+	listenPort := ln.Addr().(*net.TCPAddr).Port
+	kube := kubernetesService{reg: reg, ip: svcAlloc.IPs.First(), addr: advertiseAddress(cfg, ln.Addr()), port: listenPort, log: log}
+	if err := kube.reconcile(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	mux := cmux.New(ln)
 	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.
 	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
@@ -129,6 +146,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
 	g.Go(func() error { reg.RunCaches(gctx); return nil })
+	g.Go(func() error { svcAlloc.RunRepair(gctx, cfg.ServiceRepairInterval, listServices(reg)); return nil })
+	g.Go(func() error { kube.run(gctx, cfg.KubernetesServiceInterval); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, kubelets, log)

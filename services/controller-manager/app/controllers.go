@@ -11,6 +11,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/cronjob"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/endpoint"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/namespace"
@@ -80,6 +81,9 @@ var registry = map[string]func(d deps) (runner, error){
 	},
 	deployment.Name: func(d deps) (runner, error) {
 		return deployment.New(d.cs, d.inf.deployments, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(deployment.Name))
+	},
+	endpoint.Name: func(d deps) (runner, error) {
+		return endpoint.New(d.cs, d.inf.services, d.inf.pods, d.inf.endpoints, d.events, d.metrics, d.log.Named(endpoint.Name))
 	},
 	replicaset.Name: func(d deps) (runner, error) {
 		return replicaset.New(d.cs, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(replicaset.Name))

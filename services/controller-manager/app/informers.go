@@ -27,6 +27,8 @@ type informers struct {
 	nodes       *informer.Informer[*corev1.Node]
 	leases      *informer.Informer[*coordinationv1.Lease]
 	namespaces  *informer.Informer[*corev1.Namespace]
+	services    *informer.Informer[*corev1.Service]
+	endpoints   *informer.Informer[*corev1.Endpoints]
 }
 
 // waiter is the part of an informer runLoops needs.
@@ -46,11 +48,13 @@ func newInformers(cs *clientset.Set, log *zap.Logger) *informers {
 		nodes:       informer.New(cs.Nodes(), informer.Options{Logger: log.Named("nodes")}),
 		leases:      informer.New(cs.Leases(), informer.Options{Namespace: nodeLeaseNamespace, Logger: log.Named("leases")}),
 		namespaces:  informer.New(cs.Namespaces(), informer.Options{Logger: log.Named("namespaces")}),
+		services:    informer.New(cs.Services(), informer.Options{Logger: log.Named("services")}),
+		endpoints:   informer.New(cs.Endpoints(), informer.Options{Logger: log.Named("endpoints")}),
 	}
 }
 
 func (i *informers) all() []waiter {
-	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces}
+	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.services, i.endpoints}
 }
 
 // run runs every informer until ctx ends. They run whether or not this
