@@ -1,0 +1,121 @@
+package nft
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/tugboat-sh/tugboat/services/proxy/rules"
+)
+
+// netns makes a network namespace for the test and returns an open fd of
+// it; it needs root and nft(8), which CI has.
+func netns(t *testing.T) (string, int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("programming nftables needs root, which CI has")
+		}
+		t.Skip("programming nftables needs root")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Fatalf("nft is needed to inspect the table: %v", err)
+	}
+	name := fmt.Sprintf("tugproxy-nft-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	f, err := os.Open("/run/netns/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return name, int(f.Fd())
+}
+
+func list(t *testing.T, ns string) string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list ruleset: %v: %s", err, out)
+	}
+	return string(out)
+}
+
+func TestReplaceApplyDelete(t *testing.T) {
+	ns, fd := netns(t)
+	tbl, err := New("tugboat-proxy", fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rules.Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12"), ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}
+	sp := &rules.ServicePort{Namespace: "default", Name: "web", PortName: "http", Protocol: rules.TCP,
+		ClusterIP: netip.MustParseAddr("10.96.0.20"), Port: 80, NodePort: 30080,
+		Endpoints: []rules.Endpoint{{IP: netip.MustParseAddr("10.244.1.2"), Port: 8080}, {IP: netip.MustParseAddr("10.244.1.3"), Port: 8080}}}
+	frag := rules.Service(cfg, sp)
+	if err := tbl.Replace(rules.Base(cfg), rules.Diff(nil, frag)); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	got := list(t, ns)
+	for _, want := range []string{
+		"table ip tugboat-proxy",
+		"10.96.0.20 . tcp . 80 : goto " + rules.ServiceChain(sp),
+		"tcp . 30080 : goto " + rules.ExternalChain(sp),
+		"numgen random mod 2 vmap { 0 : goto " + rules.EndpointChain(sp, sp.Endpoints[0]),
+		"dnat to 10.244.1.3:8080",
+		"ip daddr 10.96.0.0/12 goto reject-chain",
+		"fib daddr type local meta l4proto . th dport vmap @service-nodeports",
+		"masquerade fully-random",
+		"reject with tcp reset",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ruleset lacks %q:\n%s", want, got)
+		}
+	}
+
+	// One endpoint leaves: only its chain goes and the vmap shrinks.
+	sp2 := *sp
+	sp2.Endpoints = sp.Endpoints[:1]
+	frag2 := rules.Service(cfg, &sp2)
+	if err := tbl.Apply(rules.Diff(frag, frag2)); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	got = list(t, ns)
+	if tbl.Stale() != 1 || !strings.Contains(got, rules.EndpointChain(sp, sp.Endpoints[1])) {
+		t.Errorf("the removed endpoint's chain should be left empty until the next transaction (stale %d):\n%s", tbl.Stale(), got)
+	}
+	if err := tbl.Apply(rules.Ops{}); err != nil {
+		t.Fatalf("Apply of the stale chain: %v", err)
+	}
+	got = list(t, ns)
+	if strings.Contains(got, rules.EndpointChain(sp, sp.Endpoints[1])) || !strings.Contains(got, "numgen random mod 1 vmap") {
+		t.Errorf("endpoint 10.244.1.3 should be gone, one left:\n%s", got)
+	}
+	// No endpoints left: reject elements instead of chains.
+	sp3 := *sp
+	sp3.Endpoints = nil
+	if err := tbl.Apply(rules.Diff(frag2, rules.Service(cfg, &sp3))); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if err := tbl.Apply(rules.Ops{}); err != nil {
+		t.Fatalf("Apply of the stale chains: %v", err)
+	}
+	got = list(t, ns)
+	if strings.Contains(got, rules.ServiceChain(sp)) || !strings.Contains(got, "10.96.0.20 . tcp . 80 : goto reject-chain") {
+		t.Errorf("service should reject with no endpoints:\n%s", got)
+	}
+
+	if err := tbl.Delete(); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if ok, err := tbl.Exists(); err != nil || ok {
+		t.Fatalf("Exists after Delete = %v, %v", ok, err)
+	}
+	if err := tbl.Delete(); err != nil {
+		t.Fatalf("Delete of a missing table: %v", err)
+	}
+}
