@@ -12,7 +12,7 @@ type Ops struct {
 	// AddChains are chains that do not exist yet.
 	AddChains []string
 	// FillChains are new or changed chains with their full rules.
-	FillChains []Chain
+	FillChains  []Chain
 	DelElements []Element
 	AddElements []Element
 	// DelChains exist and are no longer wanted.
