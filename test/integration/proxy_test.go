@@ -133,6 +133,13 @@ func TestProxyRealNftables(t *testing.T) {
 			}
 			return true, ""
 		})
+		// Hairpin: the one endpoint left reaches itself through the
+		// Service; unmasqueraded, its own address as source would be
+		// dropped as martian.
+		body, err := httpGetter(ep1)("10.96.250.10:80")
+		if err != nil || body != ep1.name {
+			t.Fatalf("hairpin GET from %s = %q, %v", ep1.name, body, err)
+		}
 	})
 	t.Run("metrics count syncs and rules", func(t *testing.T) {
 		mfs, err := proxy.Registry.Gather()

@@ -33,6 +33,7 @@ type proxier struct {
 
 	// Owned by sync.
 	applied map[string]*rules.Fragment
+	shared  *rules.Shared
 	full    bool
 	ready   atomic.Bool
 }
@@ -113,6 +114,8 @@ func (p *proxier) syncAll() error {
 			ops.Append(rules.Diff(nil, f))
 		}
 	}
+	p.shared = rules.NewShared()
+	p.shared.Filter(&ops)
 	if err := p.table.Replace(p.layout, ops); err != nil {
 		return err
 	}
@@ -129,6 +132,9 @@ func (p *proxier) syncDirty(dirty map[string]bool) error {
 		want[key] = f
 		ops.Append(rules.Diff(p.applied[key], f))
 	}
+	// A failure leaves the counts ahead of the kernel; the full sync that
+	// follows a failure starts them again.
+	p.shared.Filter(&ops)
 	if err := p.table.Apply(ops); err != nil {
 		return err
 	}
@@ -165,5 +171,6 @@ func (p *proxier) fragment(key string) *rules.Fragment {
 		f.Chains = append(f.Chains, pf.Chains...)
 		f.Elements = append(f.Elements, pf.Elements...)
 	}
+	f.Dedup()
 	return f
 }

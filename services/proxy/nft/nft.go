@@ -77,13 +77,21 @@ func bigBuffers(c *netlink.Conn) error {
 }
 
 func mapSet(t *nftables.Table, m rules.Map) (*nftables.Set, error) {
-	types := []nftables.SetDatatype{nftables.TypeInetProto, nftables.TypeInetService}
-	if m.WithIP {
-		types = append([]nftables.SetDatatype{nftables.TypeIPAddr}, types...)
+	var types []nftables.SetDatatype
+	switch m.Key {
+	case rules.KeyIPProtoPort:
+		types = []nftables.SetDatatype{nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService}
+	case rules.KeyProtoPort:
+		types = []nftables.SetDatatype{nftables.TypeInetProto, nftables.TypeInetService}
+	case rules.KeyHairpin:
+		types = []nftables.SetDatatype{nftables.TypeIPAddr, nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService}
 	}
 	kt, err := nftables.ConcatSetType(types...)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", m.Name, err)
+	}
+	if m.Set {
+		return &nftables.Set{Table: t, Name: m.Name, Concatenation: true, KeyType: kt}, nil
 	}
 	return &nftables.Set{Table: t, Name: m.Name, IsMap: true, Concatenation: true, KeyType: kt, DataType: nftables.TypeVerdict}, nil
 }
@@ -189,7 +197,11 @@ func (t *Table) apply(ops rules.Ops, existing bool) error {
 func (t *Table) elements(els []rules.Element, op func(*nftables.Set, []nftables.SetElement) error) error {
 	by := map[string][]nftables.SetElement{}
 	for _, e := range els {
-		by[e.Map] = append(by[e.Map], nftables.SetElement{Key: e.Key, VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: e.Chain}})
+		el := nftables.SetElement{Key: e.Key}
+		if e.Chain != "" {
+			el.VerdictData = &expr.Verdict{Kind: expr.VerdictGoto, Chain: e.Chain}
+		}
+		by[e.Map] = append(by[e.Map], el)
 	}
 	for name, list := range by {
 		s, ok := t.maps[name]

@@ -13,7 +13,7 @@ import (
 
 // netns makes a network namespace for the test and returns an open fd of
 // it; it needs root and nft(8), which CI has.
-func netns(t *testing.T) (string, int) {
+func netns(t testing.TB) (string, int) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
@@ -37,7 +37,7 @@ func netns(t *testing.T) (string, int) {
 	return name, int(f.Fd())
 }
 
-func list(t *testing.T, ns string) string {
+func list(t testing.TB, ns string) string {
 	t.Helper()
 	out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").CombinedOutput()
 	if err != nil {
@@ -71,6 +71,8 @@ func TestReplaceApplyDelete(t *testing.T) {
 		"fib daddr type local meta l4proto . th dport vmap @service-nodeports",
 		"masquerade fully-random",
 		"reject with tcp reset",
+		"10.244.1.2 . 10.244.1.2 . tcp . 8080",
+		"ip saddr . ip daddr . meta l4proto . th dport @hairpin-endpoints masquerade fully-random",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("ruleset lacks %q:\n%s", want, got)

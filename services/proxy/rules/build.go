@@ -28,11 +28,24 @@ type BaseChain struct {
 	Rules    []Rule
 }
 
-// Map names a verdict map; Concat says whether its key is ip . proto .
-// port (service-ips style) or proto . port (nodeport style).
+// KeyKind is the key type of a named map or set.
+type KeyKind int
+
+// Key kinds.
+const (
+	// KeyIPProtoPort is ipv4_addr . inet_proto . inet_service.
+	KeyIPProtoPort KeyKind = iota
+	// KeyProtoPort is inet_proto . inet_service.
+	KeyProtoPort
+	// KeyHairpin is ipv4_addr . ipv4_addr . inet_proto . inet_service.
+	KeyHairpin
+)
+
+// Map names a verdict map, or a plain set when Set is true.
 type Map struct {
-	Name   string
-	WithIP bool
+	Name string
+	Key  KeyKind
+	Set  bool
 }
 
 // Layout is the fixed part of the table.
@@ -55,10 +68,11 @@ const (
 func Base(cfg Config) Layout {
 	l := Layout{
 		Maps: []Map{
-			{Name: MapServiceIPs, WithIP: true},
-			{Name: MapServiceNodePorts},
-			{Name: MapNoEndpoints, WithIP: true},
-			{Name: MapNoEndpointPorts},
+			{Name: MapServiceIPs, Key: KeyIPProtoPort},
+			{Name: MapServiceNodePorts, Key: KeyProtoPort},
+			{Name: MapNoEndpoints, Key: KeyIPProtoPort},
+			{Name: MapNoEndpointPorts, Key: KeyProtoPort},
+			{Name: SetHairpin, Key: KeyHairpin, Set: true},
 		},
 	}
 	noEP := []Rule{{Exprs: append(daddrProtoPort(), vmapLookup(MapNoEndpoints))}}
@@ -140,7 +154,7 @@ func chainName(prefix, id string) string {
 func ServiceChain(sp *ServicePort) string  { return chainName("service", sp.ID()) }
 func ExternalChain(sp *ServicePort) string { return chainName("external", sp.ID()) }
 func EndpointChain(sp *ServicePort, ep Endpoint) string {
-	return chainName("endpoint", sp.ID()+"__"+netip.AddrPortFrom(ep.IP, ep.Port).String())
+	return chainName("endpoint", fmt.Sprintf("%s__%s/%d", sp.ID(), ep.IP, ep.Port))
 }
 
 // Service builds sp's chains and map elements. With no endpoints it adds
@@ -163,12 +177,9 @@ func Service(cfg Config, sp *ServicePort) *Fragment {
 	targets := make([]string, len(sp.Endpoints))
 	var eps []Chain
 	for i, ep := range sp.Endpoints {
-		a := ep.IP.As4()
 		targets[i] = EndpointChain(sp, ep)
-		eps = append(eps, Chain{Name: targets[i], Rules: []Rule{
-			{Exprs: []expr.Any{loadSaddr(reg1), &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: a[:]}, jump(ChainMarkMasq)}},
-			{Exprs: dnat(sp.Protocol, ep)},
-		}})
+		eps = append(eps, Chain{Name: targets[i], Rules: []Rule{{Exprs: dnat(sp.Protocol, ep)}}})
+		f.Elements = append(f.Elements, Element{Map: SetHairpin, Key: HairpinKey(ep, sp.Protocol)})
 	}
 	svc.Rules = append(svc.Rules, Rule{VMapTargets: targets})
 	f.Chains = append(f.Chains, svc)

@@ -119,10 +119,19 @@ func markForMasquerade() []expr.Any {
 	}
 }
 
-// masquerading returns the masquerading chain's rules: unmarked packets
-// return; marked ones lose the mark and are masqueraded.
+// masquerading returns the masquerading chain's rules: hairpin
+// connections are masqueraded; then unmarked packets return and marked
+// ones lose the mark and are masqueraded.
 func masquerading() []Rule {
 	return []Rule{
+		{Exprs: []expr.Any{
+			loadSaddr(reg32a),
+			loadDaddr(reg32b),
+			loadL4Proto(reg32c),
+			loadDport(reg32c + 1),
+			&expr.Lookup{SourceRegister: reg1, SetName: SetHairpin},
+			&expr.Masq{FullyRandom: true},
+		}},
 		{Exprs: []expr.Any{
 			&expr.Meta{Key: expr.MetaKeyMARK, Register: reg1},
 			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4,
@@ -159,6 +168,18 @@ func ServiceKey(ip netip.Addr, p Protocol, port uint16) []byte {
 	copy(k, a[:])
 	k[4] = byte(p)
 	binary.BigEndian.PutUint16(k[8:], port)
+	return k
+}
+
+// HairpinKey is the hairpin-endpoints key of an endpoint: its address as
+// source and destination, the protocol and its port (after DNAT).
+func HairpinKey(ep Endpoint, p Protocol) []byte {
+	a := ep.IP.As4()
+	k := make([]byte, 16)
+	copy(k, a[:])
+	copy(k[4:], a[:])
+	k[8] = byte(p)
+	binary.BigEndian.PutUint16(k[12:], ep.Port)
 	return k
 }
 

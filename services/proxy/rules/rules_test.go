@@ -56,6 +56,10 @@ func epPort(name, proto string, p int32) *corev1.EndpointPort {
 func render(f *Fragment) []string {
 	var out []string
 	for _, e := range f.Elements {
+		if e.Chain == "" {
+			out = append(out, fmt.Sprintf("%s: %s", e.Map, key(e.Key)))
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s: %s -> %s", e.Map, key(e.Key), short(e.Chain)))
 	}
 	for _, c := range f.Chains {
@@ -97,7 +101,11 @@ func short(name string) string {
 }
 
 func key(k []byte) string {
-	if len(k) == 12 {
+	switch len(k) {
+	case 16:
+		return fmt.Sprintf("%s . %s . %s . %d", netip.AddrFrom4([4]byte(k[:4])), netip.AddrFrom4([4]byte(k[4:8])), Protocol(k[8]),
+			binary.BigEndian.Uint16(k[12:]))
+	case 12:
 		return fmt.Sprintf("%s . %s . %d", netip.AddrFrom4([4]byte(k[:4])), Protocol(k[4]), binary.BigEndian.Uint16(k[8:]))
 	}
 	return fmt.Sprintf("%s . %d", Protocol(k[0]), binary.BigEndian.Uint16(k[4:]))
@@ -114,25 +122,25 @@ func TestServiceRules(t *testing.T) {
 		svc:  service("ClusterIP", "10.96.0.20", port("", "TCP", 80, 0, 8080)),
 		ep:   endpoints(subset([]string{"10.244.1.3", "10.244.1.2"}, []string{"10.244.1.9"}, epPort("", "TCP", 8080))),
 		want: []string{
+			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
+			"hairpin-endpoints: 10.244.1.3 . 10.244.1.3 . tcp . 8080",
 			"service-ips: 10.96.0.20 . tcp . 80 -> service:default/web/tcp/",
 			"service:default/web/tcp/: masquerade mark",
-			"service:default/web/tcp/: numgen mod 2 -> endpoint:default/web/tcp/__10.244.1.2:8080,endpoint:default/web/tcp/__10.244.1.3:8080",
-			"endpoint:default/web/tcp/__10.244.1.2:8080: masquerade mark",
-			"endpoint:default/web/tcp/__10.244.1.2:8080: dnat 10.244.1.2:8080",
-			"endpoint:default/web/tcp/__10.244.1.3:8080: masquerade mark",
-			"endpoint:default/web/tcp/__10.244.1.3:8080: dnat 10.244.1.3:8080",
+			"service:default/web/tcp/: numgen mod 2 -> endpoint:default/web/tcp/__10.244.1.2/8080,endpoint:default/web/tcp/__10.244.1.3/8080",
+			"endpoint:default/web/tcp/__10.244.1.2/8080: dnat 10.244.1.2:8080",
+			"endpoint:default/web/tcp/__10.244.1.3/8080: dnat 10.244.1.3:8080",
 		},
 	}, {
 		name: "NodePort adds an external chain that masquerades",
 		svc:  service("NodePort", "10.96.0.21", port("http", "TCP", 80, 30080, "http")),
 		ep:   endpoints(subset([]string{"10.244.1.2"}, nil, epPort("http", "TCP", 8080))),
 		want: []string{
+			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
 			"service-ips: 10.96.0.21 . tcp . 80 -> service:default/web/tcp/http",
 			"service-nodeports: tcp . 30080 -> external:default/web/tcp/http",
 			"service:default/web/tcp/http: masquerade mark",
-			"service:default/web/tcp/http: numgen mod 1 -> endpoint:default/web/tcp/http__10.244.1.2:8080",
-			"endpoint:default/web/tcp/http__10.244.1.2:8080: masquerade mark",
-			"endpoint:default/web/tcp/http__10.244.1.2:8080: dnat 10.244.1.2:8080",
+			"service:default/web/tcp/http: numgen mod 1 -> endpoint:default/web/tcp/http__10.244.1.2/8080",
+			"endpoint:default/web/tcp/http__10.244.1.2/8080: dnat 10.244.1.2:8080",
 			"external:default/web/tcp/http: masquerade mark",
 		},
 	}, {
@@ -162,34 +170,34 @@ func TestServiceRules(t *testing.T) {
 			subset([]string{"10.244.2.2"}, nil, epPort("http", "TCP", 8081)),
 		),
 		want: []string{
+			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
+			"hairpin-endpoints: 10.244.2.2 . 10.244.2.2 . tcp . 8081",
 			"service-ips: 10.96.0.24 . tcp . 80 -> service:default/web/tcp/http",
 			"service:default/web/tcp/http: masquerade mark",
-			"service:default/web/tcp/http: numgen mod 2 -> endpoint:default/web/tcp/http__10.244.1.2:8080,endpoint:default/web/tcp/http__10.244.2.2:8081",
-			"endpoint:default/web/tcp/http__10.244.1.2:8080: masquerade mark",
-			"endpoint:default/web/tcp/http__10.244.1.2:8080: dnat 10.244.1.2:8080",
-			"endpoint:default/web/tcp/http__10.244.2.2:8081: masquerade mark",
-			"endpoint:default/web/tcp/http__10.244.2.2:8081: dnat 10.244.2.2:8081",
+			"service:default/web/tcp/http: numgen mod 2 -> endpoint:default/web/tcp/http__10.244.1.2/8080,endpoint:default/web/tcp/http__10.244.2.2/8081",
+			"endpoint:default/web/tcp/http__10.244.1.2/8080: dnat 10.244.1.2:8080",
+			"endpoint:default/web/tcp/http__10.244.2.2/8081: dnat 10.244.2.2:8081",
+			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 9100",
 			"service-ips: 10.96.0.24 . tcp . 9090 -> service:default/web/tcp/metrics",
 			"service:default/web/tcp/metrics: masquerade mark",
-			"service:default/web/tcp/metrics: numgen mod 1 -> endpoint:default/web/tcp/metrics__10.244.1.2:9100",
-			"endpoint:default/web/tcp/metrics__10.244.1.2:9100: masquerade mark",
-			"endpoint:default/web/tcp/metrics__10.244.1.2:9100: dnat 10.244.1.2:9100",
+			"service:default/web/tcp/metrics: numgen mod 1 -> endpoint:default/web/tcp/metrics__10.244.1.2/9100",
+			"endpoint:default/web/tcp/metrics__10.244.1.2/9100: dnat 10.244.1.2:9100",
 		},
 	}, {
 		name: "UDP and TCP on one port number stay apart",
 		svc:  service("ClusterIP", "10.96.0.10", port("dns", "UDP", 53, 0, 5353), port("dns-tcp", "TCP", 53, 0, 5353)),
 		ep:   endpoints(subset([]string{"10.244.1.5"}, nil, epPort("dns", "UDP", 5353), epPort("dns-tcp", "TCP", 5353))),
 		want: []string{
+			"hairpin-endpoints: 10.244.1.5 . 10.244.1.5 . udp . 5353",
 			"service-ips: 10.96.0.10 . udp . 53 -> service:default/web/udp/dns",
 			"service:default/web/udp/dns: masquerade mark",
-			"service:default/web/udp/dns: numgen mod 1 -> endpoint:default/web/udp/dns__10.244.1.5:5353",
-			"endpoint:default/web/udp/dns__10.244.1.5:5353: masquerade mark",
-			"endpoint:default/web/udp/dns__10.244.1.5:5353: dnat 10.244.1.5:5353",
+			"service:default/web/udp/dns: numgen mod 1 -> endpoint:default/web/udp/dns__10.244.1.5/5353",
+			"endpoint:default/web/udp/dns__10.244.1.5/5353: dnat 10.244.1.5:5353",
+			"hairpin-endpoints: 10.244.1.5 . 10.244.1.5 . tcp . 5353",
 			"service-ips: 10.96.0.10 . tcp . 53 -> service:default/web/tcp/dns-tcp",
 			"service:default/web/tcp/dns-tcp: masquerade mark",
-			"service:default/web/tcp/dns-tcp: numgen mod 1 -> endpoint:default/web/tcp/dns-tcp__10.244.1.5:5353",
-			"endpoint:default/web/tcp/dns-tcp__10.244.1.5:5353: masquerade mark",
-			"endpoint:default/web/tcp/dns-tcp__10.244.1.5:5353: dnat 10.244.1.5:5353",
+			"service:default/web/tcp/dns-tcp: numgen mod 1 -> endpoint:default/web/tcp/dns-tcp__10.244.1.5/5353",
+			"endpoint:default/web/tcp/dns-tcp__10.244.1.5/5353: dnat 10.244.1.5:5353",
 		},
 	}}
 	for _, tt := range tests {
@@ -233,8 +241,8 @@ func TestNoClusterCIDRMasqueradesOnlyHairpin(t *testing.T) {
 	sp := &ServicePort{Namespace: "a", Name: "b", Protocol: TCP, ClusterIP: netip.MustParseAddr("10.96.0.9"), Port: 80,
 		Endpoints: []Endpoint{{IP: netip.MustParseAddr("10.244.0.9"), Port: 80}}}
 	got := render(Service(Config{ServiceCIDR: testCfg.ServiceCIDR}, sp))
-	if slices.Contains(got, "service:a/b/tcp/: masquerade mark") || !slices.Contains(got, "endpoint:a/b/tcp/__10.244.0.9:80: masquerade mark") {
-		t.Fatalf("without a cluster CIDR only the endpoint chain's hairpin rule marks: %v", got)
+	if slices.Contains(got, "service:a/b/tcp/: masquerade mark") || !slices.Contains(got, "hairpin-endpoints: 10.244.0.9 . 10.244.0.9 . tcp . 80") {
+		t.Fatalf("without a cluster CIDR only hairpin traffic is masqueraded: %v", got)
 	}
 }
 
@@ -301,27 +309,28 @@ func TestDiff(t *testing.T) {
 	})
 	t.Run("added service creates all", func(t *testing.T) {
 		o := Diff(nil, two)
-		if len(o.AddChains) != 3 || len(o.FillChains) != 3 || len(o.AddElements) != 1 || len(o.DelChains)+len(o.DelElements) != 0 {
+		if len(o.AddChains) != 3 || len(o.FillChains) != 3 || len(o.AddElements) != 3 || len(o.DelChains)+len(o.DelElements) != 0 {
 			t.Fatalf("ops %+v", o)
 		}
 	})
 	t.Run("endpoint removed refills the service chain and drops one chain", func(t *testing.T) {
 		o := Diff(two, oneF)
 		if len(o.AddChains) != 0 || len(o.FillChains) != 1 || o.FillChains[0].Name != ServiceChain(sp) ||
-			!reflect.DeepEqual(o.DelChains, []string{EndpointChain(sp, sp.Endpoints[1])}) || len(o.AddElements)+len(o.DelElements) != 0 {
+			!reflect.DeepEqual(o.DelChains, []string{EndpointChain(sp, sp.Endpoints[1])}) || len(o.AddElements) != 0 ||
+			len(o.DelElements) != 1 || o.DelElements[0].Map != SetHairpin {
 			t.Fatalf("ops %+v", o)
 		}
 	})
 	t.Run("last endpoint gone swaps the element for a reject", func(t *testing.T) {
 		o := Diff(oneF, noneF)
-		if len(o.DelChains) != 2 || len(o.DelElements) != 1 || o.DelElements[0].Map != MapServiceIPs ||
+		if len(o.DelChains) != 2 || len(o.DelElements) != 2 || o.DelElements[1].Map != MapServiceIPs ||
 			len(o.AddElements) != 1 || o.AddElements[0].Map != MapNoEndpoints {
 			t.Fatalf("ops %+v", o)
 		}
 	})
 	t.Run("deleted service removes all", func(t *testing.T) {
 		o := Diff(two, nil)
-		if len(o.DelChains) != 3 || len(o.DelElements) != 1 || len(o.AddChains)+len(o.AddElements) != 0 {
+		if len(o.DelChains) != 3 || len(o.DelElements) != 3 || len(o.AddChains)+len(o.AddElements) != 0 {
 			t.Fatalf("ops %+v", o)
 		}
 	})

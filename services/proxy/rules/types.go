@@ -26,6 +26,12 @@ const (
 	MapServiceNodePorts = "service-nodeports"
 	MapNoEndpoints      = "no-endpoint-services"
 	MapNoEndpointPorts  = "no-endpoint-nodeports"
+	// SetHairpin holds endpoint . endpoint . proto . port for every
+	// endpoint: a connection whose source is the endpoint it was DNATed
+	// to (a pod reaching itself through its Service) matches it in
+	// nat-postrouting and is masqueraded. Services sharing an endpoint
+	// share its element, so the proxy reference-counts them.
+	SetHairpin = "hairpin-endpoints"
 )
 
 // MasqMark is the packet mark bit that asks nat-postrouting to masquerade.
@@ -101,8 +107,8 @@ type Chain struct {
 	Rules []Rule
 }
 
-// Element is one element of a named map; Verdict is "goto Chain" or, for
-// the reject maps, "goto reject-chain".
+// Element is one element of a named map (its verdict is "goto Chain") or,
+// with Chain empty, of a named set.
 type Element struct {
 	Map   string
 	Key   []byte
