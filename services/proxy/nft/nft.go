@@ -194,22 +194,47 @@ func (t *Table) apply(ops rules.Ops, existing bool) error {
 	return nil
 }
 
+// maxElemList bounds the encoded size of the elements sent in one
+// message: their list is one netlink attribute, whose length is 16 bits.
+const maxElemList = 48 << 10
+
+// elemSize over-estimates the encoded size of one element.
+func elemSize(key []byte, chain string) int { return 64 + len(key) + len(chain) }
+
 func (t *Table) elements(els []rules.Element, op func(*nftables.Set, []nftables.SetElement) error) error {
-	by := map[string][]nftables.SetElement{}
+	type batch struct {
+		list []nftables.SetElement
+		size int
+	}
+	by := map[string][]*batch{}
+	var order []string
 	for _, e := range els {
 		el := nftables.SetElement{Key: e.Key}
 		if e.Chain != "" {
 			el.VerdictData = &expr.Verdict{Kind: expr.VerdictGoto, Chain: e.Chain}
 		}
-		by[e.Map] = append(by[e.Map], el)
+		bs := by[e.Map]
+		if len(bs) == 0 {
+			order = append(order, e.Map)
+		}
+		n := elemSize(e.Key, e.Chain)
+		if len(bs) == 0 || bs[len(bs)-1].size+n > maxElemList {
+			bs = append(bs, &batch{})
+			by[e.Map] = bs
+		}
+		b := bs[len(bs)-1]
+		b.list = append(b.list, el)
+		b.size += n
 	}
-	for name, list := range by {
+	for _, name := range order {
 		s, ok := t.maps[name]
 		if !ok {
 			return fmt.Errorf("unknown map %q", name)
 		}
-		if err := op(s, list); err != nil {
-			return fmt.Errorf("map %s: %w", name, err)
+		for _, b := range by[name] {
+			if err := op(s, b.list); err != nil {
+				return fmt.Errorf("map %s: %w", name, err)
+			}
 		}
 	}
 	return nil
@@ -249,6 +274,13 @@ func (t *Table) addRules(chain string, rs []rules.Rule) error {
 			set := &nftables.Set{Table: t.table, Anonymous: true, Constant: true, IsMap: true,
 				KeyType: nftables.TypeInteger, DataType: nftables.TypeVerdict, KeyByteOrder: binaryutil.NativeEndian}
 			els := make([]nftables.SetElement, len(r.VMapTargets))
+			size := 0
+			for _, target := range r.VMapTargets {
+				size += elemSize(make([]byte, 4), target)
+			}
+			if size > maxElemList {
+				return fmt.Errorf("chain %s: %d endpoints are more than one numgen map holds", chain, len(r.VMapTargets))
+			}
 			for i, target := range r.VMapTargets {
 				els[i] = nftables.SetElement{Key: binaryutil.NativeEndian.PutUint32(uint32(i)),
 					VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: target}}

@@ -1,15 +1,19 @@
 package nft
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tugboat-sh/tugboat/services/proxy/rules"
 )
+
+var netnsSeq atomic.Int32
 
 // netns makes a network namespace for the test and returns an open fd of
 // it; it needs root and nft(8), which CI has.
@@ -24,7 +28,7 @@ func netns(t testing.TB) (string, int) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Fatalf("nft is needed to inspect the table: %v", err)
 	}
-	name := fmt.Sprintf("tugproxy-nft-%d", os.Getpid())
+	name := fmt.Sprintf("tugproxy-nft-%d-%d", os.Getpid(), netnsSeq.Add(1))
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
@@ -64,7 +68,8 @@ func TestReplaceApplyDelete(t *testing.T) {
 	for _, want := range []string{
 		"table ip tugboat-proxy",
 		"10.96.0.20 . tcp . 80 : goto " + rules.ServiceChain(sp),
-		"tcp . 30080 : goto " + rules.ExternalChain(sp),
+		"tcp . 30080 : goto " + rules.ServiceChain(sp),
+		"fib daddr type local meta l4proto . th dport @nodeports jump mark-for-masquerade",
 		"numgen random mod 2 vmap { 0 : goto " + rules.EndpointChain(sp, sp.Endpoints[0]),
 		"dnat to 10.244.1.3:8080",
 		"ip daddr 10.96.0.0/12 goto reject-chain",
@@ -119,5 +124,59 @@ func TestReplaceApplyDelete(t *testing.T) {
 	}
 	if err := tbl.Delete(); err != nil {
 		t.Fatalf("Delete of a missing table: %v", err)
+	}
+}
+
+// TestLargeSetsAreComplete programs 1,000 Services of 10 endpoints and
+// counts the elements the kernel holds: element lists longer than one
+// netlink attribute carries must be split, not cut.
+func TestLargeSetsAreComplete(t *testing.T) {
+	ns, fd := netns(t)
+	tbl, err := New("tugboat-proxy", fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs := benchServices(1000, 10)
+	var ops rules.Ops
+	for i := range svcs {
+		ops.Append(rules.Diff(nil, rules.Service(benchCfg, &svcs[i])))
+	}
+	if err := tbl.Replace(rules.Base(benchCfg), ops); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	for set, want := range map[string]int{rules.MapServiceIPs: 1000, rules.MapServiceNodePorts: 1000, rules.SetNodePorts: 1000, rules.SetHairpin: 10000} {
+		kind := "map"
+		if set == rules.SetNodePorts || set == rules.SetHairpin {
+			kind = "set"
+		}
+		out, err := exec.Command("ip", "netns", "exec", ns, "nft", "-j", "list", kind, "ip", "tugboat-proxy", set).Output()
+		if err != nil {
+			t.Fatalf("nft list set %s: %v", set, err)
+		}
+		var doc struct {
+			Nftables []struct {
+				Set *struct {
+					Elem []json.RawMessage `json:"elem"`
+				} `json:"set"`
+				Map *struct {
+					Elem []json.RawMessage `json:"elem"`
+				} `json:"map"`
+			} `json:"nftables"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("nft -j list set %s: %v", set, err)
+		}
+		got := 0
+		for _, o := range doc.Nftables {
+			if o.Set != nil {
+				got += len(o.Set.Elem)
+			}
+			if o.Map != nil {
+				got += len(o.Map.Elem)
+			}
+		}
+		if got != want {
+			t.Errorf("%s holds %d elements, want %d", set, got, want)
+		}
 	}
 }

@@ -72,6 +72,7 @@ func Base(cfg Config) Layout {
 			{Name: MapServiceNodePorts, Key: KeyProtoPort},
 			{Name: MapNoEndpoints, Key: KeyIPProtoPort},
 			{Name: MapNoEndpointPorts, Key: KeyProtoPort},
+			{Name: SetNodePorts, Key: KeyProtoPort, Set: true},
 			{Name: SetHairpin, Key: KeyHairpin, Set: true},
 		},
 	}
@@ -79,7 +80,9 @@ func Base(cfg Config) Layout {
 	services := []Rule{{Exprs: append(daddrProtoPort(), vmapLookup(MapServiceIPs))}}
 	for _, sel := range nodePortSelectors(cfg.NodePortAddresses) {
 		noEP = append(noEP, Rule{Exprs: concat(sel, protoPort(), []expr.Any{vmapLookup(MapNoEndpointPorts)})})
-		services = append(services, Rule{Exprs: concat(sel, protoPort(), []expr.Any{vmapLookup(MapServiceNodePorts)})})
+		services = append(services,
+			Rule{Exprs: concat(sel, protoPort(), []expr.Any{&expr.Lookup{SourceRegister: reg1, SetName: SetNodePorts}, jump(ChainMarkMasq)})},
+			Rule{Exprs: concat(sel, protoPort(), []expr.Any{vmapLookup(MapServiceNodePorts)})})
 	}
 	var clusterIPs []Rule
 	if cfg.ServiceCIDR.IsValid() {
@@ -150,16 +153,18 @@ func chainName(prefix, id string) string {
 	return prefix + "-" + h + "-" + id
 }
 
-// ServiceChain, ExternalChain and EndpointChain name sp's chains.
-func ServiceChain(sp *ServicePort) string  { return chainName("service", sp.ID()) }
-func ExternalChain(sp *ServicePort) string { return chainName("external", sp.ID()) }
+// ServiceChain and EndpointChain name sp's chains.
+func ServiceChain(sp *ServicePort) string { return chainName("service", sp.ID()) }
+
+// EndpointChain names the chain of one of sp's endpoints.
 func EndpointChain(sp *ServicePort, ep Endpoint) string {
 	return chainName("endpoint", fmt.Sprintf("%s__%s/%d", sp.ID(), ep.IP, ep.Port))
 }
 
 // Service builds sp's chains and map elements. With no endpoints it adds
 // only reject elements; with endpoints, a service chain balancing over
-// one endpoint chain per endpoint, and an external chain for a NodePort.
+// one endpoint chain per endpoint; a NodePort leads to the same service
+// chain, its traffic marked for masquerade on the way.
 func Service(cfg Config, sp *ServicePort) *Fragment {
 	f := &Fragment{}
 	key := ServiceKey(sp.ClusterIP, sp.Protocol, sp.Port)
@@ -186,12 +191,8 @@ func Service(cfg Config, sp *ServicePort) *Fragment {
 	f.Chains = append(f.Chains, eps...)
 	f.Elements = append(f.Elements, Element{Map: MapServiceIPs, Key: key, Chain: svc.Name})
 	if sp.NodePort != 0 {
-		ext := Chain{Name: ExternalChain(sp), Rules: []Rule{
-			{Exprs: []expr.Any{jump(ChainMarkMasq)}},
-			{Exprs: []expr.Any{goTo(svc.Name)}},
-		}}
-		f.Chains = append(f.Chains, ext)
-		f.Elements = append(f.Elements, Element{Map: MapServiceNodePorts, Key: NodePortKey(sp.Protocol, sp.NodePort), Chain: ext.Name})
+		k := NodePortKey(sp.Protocol, sp.NodePort)
+		f.Elements = append(f.Elements, Element{Map: SetNodePorts, Key: k}, Element{Map: MapServiceNodePorts, Key: k, Chain: svc.Name})
 	}
 	return f
 }

@@ -131,17 +131,17 @@ func TestServiceRules(t *testing.T) {
 			"endpoint:default/web/tcp/__10.244.1.3/8080: dnat 10.244.1.3:8080",
 		},
 	}, {
-		name: "NodePort adds an external chain that masquerades",
+		name: "NodePort leads to the service chain and is masqueraded",
 		svc:  service("NodePort", "10.96.0.21", port("http", "TCP", 80, 30080, "http")),
 		ep:   endpoints(subset([]string{"10.244.1.2"}, nil, epPort("http", "TCP", 8080))),
 		want: []string{
 			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
 			"service-ips: 10.96.0.21 . tcp . 80 -> service:default/web/tcp/http",
-			"service-nodeports: tcp . 30080 -> external:default/web/tcp/http",
+			"nodeports: tcp . 30080",
+			"service-nodeports: tcp . 30080 -> service:default/web/tcp/http",
 			"service:default/web/tcp/http: masquerade mark",
 			"service:default/web/tcp/http: numgen mod 1 -> endpoint:default/web/tcp/http__10.244.1.2/8080",
 			"endpoint:default/web/tcp/http__10.244.1.2/8080: dnat 10.244.1.2:8080",
-			"external:default/web/tcp/http: masquerade mark",
 		},
 	}, {
 		name: "no ready endpoints rejects the ClusterIP and the NodePort",
@@ -253,9 +253,9 @@ func TestBaseNodePortSelectors(t *testing.T) {
 		want  int // rules in the services chain
 		nets  []string
 	}{
-		{"all local addresses", nil, 2, nil},
-		{"one CIDR plus localhost", []string{"192.0.2.0/24"}, 3, []string{"127.0.0.0", "192.0.2.0"}},
-		{"localhost given twice counts once", []string{"127.0.0.0/8", "198.51.100.7/32"}, 3, []string{"127.0.0.0", "198.51.100.7"}},
+		{"all local addresses", nil, 3, nil},
+		{"one CIDR plus localhost", []string{"192.0.2.0/24"}, 5, []string{"127.0.0.0", "127.0.0.0", "192.0.2.0", "192.0.2.0"}},
+		{"localhost given twice counts once", []string{"127.0.0.0/8", "198.51.100.7/32"}, 5, []string{"127.0.0.0", "127.0.0.0", "198.51.100.7", "198.51.100.7"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

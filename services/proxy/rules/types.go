@@ -26,6 +26,10 @@ const (
 	MapServiceNodePorts = "service-nodeports"
 	MapNoEndpoints      = "no-endpoint-services"
 	MapNoEndpointPorts  = "no-endpoint-nodeports"
+	// SetNodePorts holds proto . port of every NodePort with endpoints:
+	// traffic to them is marked for masquerade before the
+	// service-nodeports map sends it to the Service's chain.
+	SetNodePorts = "nodeports"
 	// SetHairpin holds endpoint . endpoint . proto . port for every
 	// endpoint: a connection whose source is the endpoint it was DNATed
 	// to (a pod reaching itself through its Service) matches it in
