@@ -257,6 +257,8 @@ func (t *Table) baseChain(bc rules.BaseChain) *nftables.Chain {
 		c.Hooknum = nftables.ChainHookOutput
 	case rules.HookPostrouting:
 		c.Hooknum = nftables.ChainHookPostrouting
+	case rules.HookInput:
+		c.Hooknum = nftables.ChainHookInput
 	}
 	c.Priority = nftables.ChainPriorityRef(nftables.ChainPriority(bc.Priority))
 	accept := nftables.ChainPolicyAccept

@@ -73,9 +73,11 @@ func TestReplaceApplyDelete(t *testing.T) {
 		"numgen random mod 2 vmap { 0 : goto " + rules.EndpointChain(sp, sp.Endpoints[0]),
 		"dnat to 10.244.1.3:8080",
 		"ip daddr 10.96.0.0/12 goto reject-chain",
+		"ip daddr 10.96.0.0/12 ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
 		"fib daddr type local meta l4proto . th dport vmap @service-nodeports",
 		"masquerade fully-random",
 		"reject with tcp reset",
+		"ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct status & dnat == 0 drop",
 		"10.244.1.2 . 10.244.1.2 . tcp . 8080",
 		"ip saddr . ip daddr . meta l4proto . th dport @hairpin-endpoints masquerade fully-random",
 	} {

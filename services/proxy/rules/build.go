@@ -17,6 +17,7 @@ const (
 	HookPrerouting Hook = iota
 	HookOutput
 	HookPostrouting
+	HookInput
 )
 
 // BaseChain is a chain attached to a netfilter hook.
@@ -77,7 +78,18 @@ func Base(cfg Config) Layout {
 		},
 	}
 	noEP := []Rule{{Exprs: append(daddrProtoPort(), vmapLookup(MapNoEndpoints))}}
-	services := []Rule{{Exprs: append(daddrProtoPort(), vmapLookup(MapServiceIPs))}}
+	var services []Rule
+	if cfg.ClusterCIDR.IsValid() && cfg.ServiceCIDR.IsValid() {
+		// Traffic to a ClusterIP from outside the cluster CIDR is
+		// masqueraded, so that replies come back through this node. One
+		// rule for all Services: what matches no Service is rejected
+		// after DNAT anyway.
+		services = append(services, Rule{Exprs: concat(
+			[]expr.Any{loadDaddr(reg1)}, inPrefix(cfg.ServiceCIDR, false),
+			[]expr.Any{loadSaddr(reg1)}, inPrefix(cfg.ClusterCIDR, true),
+			[]expr.Any{jump(ChainMarkMasq)})})
+	}
+	services = append(services, Rule{Exprs: append(daddrProtoPort(), vmapLookup(MapServiceIPs))})
 	for _, sel := range nodePortSelectors(cfg.NodePortAddresses) {
 		noEP = append(noEP, Rule{Exprs: concat(sel, protoPort(), []expr.Any{vmapLookup(MapNoEndpointPorts)})})
 		services = append(services,
@@ -106,6 +118,7 @@ func Base(cfg Config) Layout {
 		{Name: ChainRejectPrerouting, Hook: HookPrerouting, Priority: PriorityFilterPostNAT, Rules: jumpTo(ChainClusterIPsCheck)},
 		{Name: ChainRejectOutput, Hook: HookOutput, Priority: PriorityFilterPostNAT, Rules: jumpTo(ChainClusterIPsCheck)},
 		{Name: ChainNATPostrouting, Hook: HookPostrouting, NAT: true, Priority: PrioritySrcNAT, Rules: jumpTo(ChainMasquerading)},
+		{Name: ChainFilterInput, Hook: HookInput, Priority: 0, Rules: []Rule{{Exprs: martianLocalnet()}}},
 	}
 	return l
 }
@@ -176,9 +189,6 @@ func Service(cfg Config, sp *ServicePort) *Fragment {
 		return f
 	}
 	svc := Chain{Name: ServiceChain(sp)}
-	if cfg.ClusterCIDR.IsValid() {
-		svc.Rules = append(svc.Rules, Rule{Exprs: concat([]expr.Any{loadSaddr(reg1)}, inPrefix(cfg.ClusterCIDR, true), []expr.Any{jump(ChainMarkMasq)})})
-	}
 	targets := make([]string, len(sp.Endpoints))
 	var eps []Chain
 	for i, ep := range sp.Endpoints {

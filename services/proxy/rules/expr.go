@@ -152,6 +152,27 @@ func masquerading() []Rule {
 // icmpPortUnreachable is ICMP destination-unreachable code 3.
 const icmpPortUnreachable = 3
 
+// ipsDstNAT is the conntrack status bit of a DNATed connection.
+const ipsDstNAT = 0x20
+
+// martianLocalnet drops packets to 127.0.0.0/8 from other sources that
+// were not DNATed (route_localnet would let them in; kube-proxy drops
+// them too): "ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct status
+// & dnat == 0 drop".
+func martianLocalnet() []expr.Any {
+	lo := netip.MustParsePrefix("127.0.0.0/8")
+	return concat(
+		[]expr.Any{loadDaddr(reg1)}, inPrefix(lo, false),
+		[]expr.Any{loadSaddr(reg1)}, inPrefix(lo, true),
+		[]expr.Any{
+			&expr.Ct{Register: reg1, Key: expr.CtKeySTATUS},
+			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4,
+				Mask: binaryutil.NativeEndian.PutUint32(ipsDstNAT), Xor: binaryutil.NativeEndian.PutUint32(0)},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: binaryutil.NativeEndian.PutUint32(0)},
+			&expr.Verdict{Kind: expr.VerdictDrop},
+		})
+}
+
 // rejectRules are "meta l4proto tcp reject with tcp reset" then "reject"
 // (ICMP port unreachable).
 func rejectRules() []Rule {

@@ -125,7 +125,6 @@ func TestServiceRules(t *testing.T) {
 			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
 			"hairpin-endpoints: 10.244.1.3 . 10.244.1.3 . tcp . 8080",
 			"service-ips: 10.96.0.20 . tcp . 80 -> service:default/web/tcp/",
-			"service:default/web/tcp/: masquerade mark",
 			"service:default/web/tcp/: numgen mod 2 -> endpoint:default/web/tcp/__10.244.1.2/8080,endpoint:default/web/tcp/__10.244.1.3/8080",
 			"endpoint:default/web/tcp/__10.244.1.2/8080: dnat 10.244.1.2:8080",
 			"endpoint:default/web/tcp/__10.244.1.3/8080: dnat 10.244.1.3:8080",
@@ -139,7 +138,6 @@ func TestServiceRules(t *testing.T) {
 			"service-ips: 10.96.0.21 . tcp . 80 -> service:default/web/tcp/http",
 			"nodeports: tcp . 30080",
 			"service-nodeports: tcp . 30080 -> service:default/web/tcp/http",
-			"service:default/web/tcp/http: masquerade mark",
 			"service:default/web/tcp/http: numgen mod 1 -> endpoint:default/web/tcp/http__10.244.1.2/8080",
 			"endpoint:default/web/tcp/http__10.244.1.2/8080: dnat 10.244.1.2:8080",
 		},
@@ -173,13 +171,11 @@ func TestServiceRules(t *testing.T) {
 			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 8080",
 			"hairpin-endpoints: 10.244.2.2 . 10.244.2.2 . tcp . 8081",
 			"service-ips: 10.96.0.24 . tcp . 80 -> service:default/web/tcp/http",
-			"service:default/web/tcp/http: masquerade mark",
 			"service:default/web/tcp/http: numgen mod 2 -> endpoint:default/web/tcp/http__10.244.1.2/8080,endpoint:default/web/tcp/http__10.244.2.2/8081",
 			"endpoint:default/web/tcp/http__10.244.1.2/8080: dnat 10.244.1.2:8080",
 			"endpoint:default/web/tcp/http__10.244.2.2/8081: dnat 10.244.2.2:8081",
 			"hairpin-endpoints: 10.244.1.2 . 10.244.1.2 . tcp . 9100",
 			"service-ips: 10.96.0.24 . tcp . 9090 -> service:default/web/tcp/metrics",
-			"service:default/web/tcp/metrics: masquerade mark",
 			"service:default/web/tcp/metrics: numgen mod 1 -> endpoint:default/web/tcp/metrics__10.244.1.2/9100",
 			"endpoint:default/web/tcp/metrics__10.244.1.2/9100: dnat 10.244.1.2:9100",
 		},
@@ -190,12 +186,10 @@ func TestServiceRules(t *testing.T) {
 		want: []string{
 			"hairpin-endpoints: 10.244.1.5 . 10.244.1.5 . udp . 5353",
 			"service-ips: 10.96.0.10 . udp . 53 -> service:default/web/udp/dns",
-			"service:default/web/udp/dns: masquerade mark",
 			"service:default/web/udp/dns: numgen mod 1 -> endpoint:default/web/udp/dns__10.244.1.5/5353",
 			"endpoint:default/web/udp/dns__10.244.1.5/5353: dnat 10.244.1.5:5353",
 			"hairpin-endpoints: 10.244.1.5 . 10.244.1.5 . tcp . 5353",
 			"service-ips: 10.96.0.10 . tcp . 53 -> service:default/web/tcp/dns-tcp",
-			"service:default/web/tcp/dns-tcp: masquerade mark",
 			"service:default/web/tcp/dns-tcp: numgen mod 1 -> endpoint:default/web/tcp/dns-tcp__10.244.1.5/5353",
 			"endpoint:default/web/tcp/dns-tcp__10.244.1.5/5353: dnat 10.244.1.5:5353",
 		},
@@ -237,12 +231,37 @@ func TestFromAPIRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestNoClusterCIDRMasqueradesOnlyHairpin(t *testing.T) {
-	sp := &ServicePort{Namespace: "a", Name: "b", Protocol: TCP, ClusterIP: netip.MustParseAddr("10.96.0.9"), Port: 80,
-		Endpoints: []Endpoint{{IP: netip.MustParseAddr("10.244.0.9"), Port: 80}}}
-	got := render(Service(Config{ServiceCIDR: testCfg.ServiceCIDR}, sp))
-	if slices.Contains(got, "service:a/b/tcp/: masquerade mark") || !slices.Contains(got, "hairpin-endpoints: 10.244.0.9 . 10.244.0.9 . tcp . 80") {
-		t.Fatalf("without a cluster CIDR only hairpin traffic is masqueraded: %v", got)
+func TestClusterCIDRMasquerade(t *testing.T) {
+	servicesChain := func(cfg Config) Chain {
+		for _, c := range Base(cfg).Chains {
+			if c.Name == ChainServices {
+				return c
+			}
+		}
+		t.Fatal("no services chain")
+		return Chain{}
+	}
+	marks := func(c Chain) bool {
+		for _, r := range c.Rules {
+			if v, ok := r.Exprs[len(r.Exprs)-1].(*expr.Verdict); ok && v.Chain == ChainMarkMasq {
+				// The rule tests daddr against the service CIDR and
+				// saddr against the cluster CIDR, negated.
+				var nets []string
+				for _, x := range r.Exprs {
+					if c, ok := x.(*expr.Cmp); ok {
+						nets = append(nets, fmt.Sprint(c.Op == expr.CmpOpNeq, netip.AddrFrom4([4]byte(c.Data))))
+					}
+				}
+				return slices.Equal(nets, []string{"false 10.96.0.0", "true 10.244.0.0"})
+			}
+		}
+		return false
+	}
+	if !marks(servicesChain(testCfg)) {
+		t.Fatalf("with a cluster CIDR, ClusterIP traffic from outside it is marked: %+v", servicesChain(testCfg))
+	}
+	if marks(servicesChain(Config{ServiceCIDR: testCfg.ServiceCIDR})) {
+		t.Fatal("without a cluster CIDR nothing is marked in the services chain")
 	}
 }
 
@@ -253,9 +272,9 @@ func TestBaseNodePortSelectors(t *testing.T) {
 		want  int // rules in the services chain
 		nets  []string
 	}{
-		{"all local addresses", nil, 3, nil},
-		{"one CIDR plus localhost", []string{"192.0.2.0/24"}, 5, []string{"127.0.0.0", "127.0.0.0", "192.0.2.0", "192.0.2.0"}},
-		{"localhost given twice counts once", []string{"127.0.0.0/8", "198.51.100.7/32"}, 5, []string{"127.0.0.0", "127.0.0.0", "198.51.100.7", "198.51.100.7"}},
+		{"all local addresses", nil, 4, nil},
+		{"one CIDR plus localhost", []string{"192.0.2.0/24"}, 6, []string{"127.0.0.0", "127.0.0.0", "192.0.2.0", "192.0.2.0"}},
+		{"localhost given twice counts once", []string{"127.0.0.0/8", "198.51.100.7/32"}, 6, []string{"127.0.0.0", "127.0.0.0", "198.51.100.7", "198.51.100.7"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +293,7 @@ func TestBaseNodePortSelectors(t *testing.T) {
 				t.Fatalf("services chain has %d rules, want %d", len(services.Rules), tt.want)
 			}
 			var nets []string
-			for _, r := range services.Rules[1:] {
+			for _, r := range services.Rules[2:] {
 				for i, x := range r.Exprs {
 					if _, masked := r.Exprs[max(i-1, 0)].(*expr.Bitwise); !masked {
 						continue

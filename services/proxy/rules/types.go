@@ -10,6 +10,7 @@ import (
 const (
 	ChainFilterPrerouting = "filter-prerouting"
 	ChainFilterOutput     = "filter-output"
+	ChainFilterInput      = "filter-input"
 	ChainRejectPrerouting = "reject-prerouting"
 	ChainRejectOutput     = "reject-output"
 	ChainNATPrerouting    = "nat-prerouting"
