@@ -77,7 +77,7 @@ func TestReplaceApplyDelete(t *testing.T) {
 		"fib daddr type local meta l4proto . th dport vmap @service-nodeports",
 		"masquerade fully-random",
 		"reject with tcp reset",
-		"ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct status & dnat == 0 drop",
+		"ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct status ! dnat drop",
 		"10.244.1.2 . 10.244.1.2 . tcp . 8080",
 		"ip saddr . ip daddr . meta l4proto . th dport @hairpin-endpoints masquerade fully-random",
 	} {
