@@ -7,11 +7,22 @@ import (
 
 	"github.com/tugboat-sh/tugboat/client/informer"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
-	"github.com/tugboat-sh/tugboat/services/proxy/nft"
 	"github.com/tugboat-sh/tugboat/services/proxy/rules"
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/labels"
 )
+
+// table is what the proxier programs: *nft.Table, or a recorder in tests.
+type table interface {
+	Replace(layout rules.Layout, ops rules.Ops) error
+	Apply(ops rules.Ops) error
+}
+
+// lister reads an informer's cache (informer.Lister), or a map in tests.
+type lister[T any] interface {
+	Get(namespace, name string) (T, bool)
+	List(sel labels.Selector) []T
+}
 
 // proxier keeps the table in line with the informers' Services and
 // Endpoints. Handlers mark Services dirty; sync, called by the runner
@@ -20,9 +31,9 @@ type proxier struct {
 	cfg       rules.Config
 	layout    rules.Layout
 	baseRules int
-	table     *nft.Table
-	services  informer.Lister[*corev1.Service]
-	endpoints informer.Lister[*corev1.Endpoints]
+	table     table
+	services  lister[*corev1.Service]
+	endpoints lister[*corev1.Endpoints]
 	m         *metrics
 	log       *zap.Logger
 	onReady   func()
@@ -38,8 +49,8 @@ type proxier struct {
 	ready   atomic.Bool
 }
 
-func newProxier(cfg rules.Config, table *nft.Table, m *metrics, log *zap.Logger) *proxier {
-	p := &proxier{cfg: cfg, layout: rules.Base(cfg), table: table, m: m, log: log,
+func newProxier(cfg rules.Config, t table, m *metrics, log *zap.Logger) *proxier {
+	p := &proxier{cfg: cfg, layout: rules.Base(cfg), table: t, m: m, log: log,
 		dirty: map[string]bool{}, applied: map[string]*rules.Fragment{}, full: true}
 	for _, c := range p.layout.Chains {
 		p.baseRules += len(c.Rules)
