@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,6 +47,23 @@ func TestProxyRealNftables(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 	}
 
+	// A UDP echo server in ep2, for a UDP Service (DNS goes this way).
+	var udp net.PacketConn
+	if err := ep2.do(func() (err error) { udp, err = net.ListenPacket("udp4", ":5353"); return err }); err != nil {
+		t.Fatalf("listen udp in %s: %v", ep2.name, err)
+	}
+	t.Cleanup(func() { udp.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := udp.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = udp.WriteTo(append([]byte("echo "), buf[:n]...), from)
+		}
+	}()
+
 	api := harness.StartAPIServer(t)
 	table := fmt.Sprintf("tugboat-proxy-it-%d", id)
 	// Registered before StartProxy, so it runs after the proxy's own
@@ -72,6 +90,20 @@ func TestProxyRealNftables(t *testing.T) {
 		t.Fatalf("create endpoints: %v", err)
 	}
 
+	udpSvc := &corev1.Service{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "dns"}, Spec: &corev1.ServiceSpec{
+		Type: "ClusterIP", ClusterIp: "10.96.250.12", ClusterIps: []string{"10.96.250.12"},
+		Ports: []*corev1.ServicePort{{Name: "dns", Protocol: "UDP", Port: 53, TargetPort: structpb.NewNumberValue(5353)}},
+	}}
+	if _, err := cs.Services().Create(ctx, udpSvc); err != nil {
+		t.Fatalf("create service dns: %v", err)
+	}
+	if _, err := cs.Endpoints().Create(ctx, &corev1.Endpoints{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "dns"}, Subsets: []*corev1.EndpointSubset{{
+		Addresses: []*corev1.EndpointAddress{{Ip: ep2.nsIP}},
+		Ports:     []*corev1.EndpointPort{{Name: "dns", Port: 5353, Protocol: "UDP"}},
+	}}}); err != nil {
+		t.Fatalf("create endpoints dns: %v", err)
+	}
+
 	get := httpGetter(cli)
 	harness.Poll(t, 30*time.Second, "ClusterIP answers from the client namespace", func() (bool, string) {
 		body, err := get("10.96.250.10:80")
@@ -89,6 +121,27 @@ func TestProxyRealNftables(t *testing.T) {
 		if counts[ep1.name] < 20 || counts[ep2.name] < 20 || counts[ep1.name]+counts[ep2.name] != 100 {
 			t.Fatalf("100 requests split %v, want each endpoint at least 20", counts)
 		}
+	})
+	t.Run("a UDP ClusterIP reaches its endpoint", func(t *testing.T) {
+		harness.Poll(t, 30*time.Second, "UDP echo through 10.96.250.12:53", func() (bool, string) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			c, err := cli.dial(ctx, "udp4", "10.96.250.12:53")
+			if err != nil {
+				return false, err.Error()
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Second))
+			if _, err := c.Write([]byte("ping")); err != nil {
+				return false, err.Error()
+			}
+			buf := make([]byte, 64)
+			n, err := c.Read(buf)
+			if err != nil {
+				return false, err.Error()
+			}
+			return string(buf[:n]) == "echo ping", string(buf[:n])
+		})
 	})
 	t.Run("NodePort answers on the host side of the client's veth", func(t *testing.T) {
 		body, err := get(cli.hostIP + ":30950")
