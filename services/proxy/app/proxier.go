@@ -12,6 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
+// fullSyncPeriod is how often the table is rebuilt whole even without a
+// failure, repairing what others may have changed in it (as kube-proxy).
+const fullSyncPeriod = time.Hour
+
 // table is what the proxier programs: *nft.Table, or a recorder in tests.
 type table interface {
 	Replace(layout rules.Layout, ops rules.Ops) error
@@ -43,10 +47,11 @@ type proxier struct {
 	dirty map[string]bool
 
 	// Owned by sync.
-	applied map[string]*rules.Fragment
-	shared  *rules.Shared
-	full    bool
-	ready   atomic.Bool
+	applied  map[string]*rules.Fragment
+	shared   *rules.Shared
+	full     bool
+	lastFull time.Time
+	ready    atomic.Bool
 }
 
 func newProxier(cfg rules.Config, t table, m *metrics, log *zap.Logger) *proxier {
@@ -73,8 +78,8 @@ func (p *proxier) mark(m informer.Object) {
 }
 
 // sync programs the dirty Services, or everything when a full sync is due
-// (the first one, and after a failure, since the kernel's state is then
-// unknown).
+// (the first one, after a failure, since the kernel's state is then
+// unknown, and once an hour).
 func (p *proxier) sync() error {
 	start := time.Now()
 	p.mu.Lock()
@@ -82,7 +87,7 @@ func (p *proxier) sync() error {
 	p.dirty = map[string]bool{}
 	p.mu.Unlock()
 
-	full := p.full
+	full := p.full || time.Since(p.lastFull) > fullSyncPeriod
 	var err error
 	if full {
 		err = p.syncAll()
@@ -97,6 +102,9 @@ func (p *proxier) sync() error {
 		return err
 	}
 	p.full = false
+	if full {
+		p.lastFull = time.Now()
+	}
 	p.m.syncs.WithLabelValues("success").Inc()
 	p.m.lastSync.Set(float64(time.Now().UnixNano()) / 1e9)
 	n := p.baseRules
