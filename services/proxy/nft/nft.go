@@ -22,9 +22,14 @@ import (
 // and the kernel acknowledges every object in it.
 const socketBuffer = 256 << 20
 
-// Table programs one nftables table of the ip family.
+// Table programs one nftables table of the ip family. Every transaction
+// (and every listing) uses a Conn of its own: google/nftables keeps a
+// queued batch and its first serialization error on a Conn for good, so a
+// Conn that saw a failure, or a batch abandoned before Flush, would spoil
+// every later transaction. A Conn without AsLasting opens its netlink
+// socket in Flush anyway, so a fresh one costs an allocation.
 type Table struct {
-	conn  *nftables.Conn
+	opts  []nftables.ConnOption
 	table *nftables.Table
 	maps  map[string]*nftables.Set
 	// stale chains were flushed by an earlier transaction and are deleted
@@ -41,11 +46,10 @@ func New(name string, netns int) (*Table, error) {
 	if netns != 0 {
 		opts = append(opts, nftables.WithNetNSFd(netns))
 	}
-	c, err := nftables.New(opts...)
-	if err != nil {
+	if _, err := nftables.New(opts...); err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	t := &Table{conn: c, table: &nftables.Table{Name: name, Family: nftables.TableFamilyIPv4}, maps: map[string]*nftables.Set{}, stale: map[string]bool{}}
+	t := &Table{opts: opts, table: &nftables.Table{Name: name, Family: nftables.TableFamilyIPv4}, maps: map[string]*nftables.Set{}, stale: map[string]bool{}}
 	for _, m := range rules.Base(rules.Config{}).Maps {
 		s, err := mapSet(t.table, m)
 		if err != nil {
@@ -54,6 +58,15 @@ func New(name string, netns int) (*Table, error) {
 		t.maps[m.Name] = s
 	}
 	return t, nil
+}
+
+// conn returns a fresh Conn for one transaction.
+func (t *Table) conn() (*nftables.Conn, error) {
+	c, err := nftables.New(t.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nftables table %s: %w", t.table.Name, err)
+	}
+	return c, nil
 }
 
 // bigBuffers raises the socket's buffers past net.core.{r,w}mem_max when
@@ -103,38 +116,73 @@ func (t *Table) Name() string { return t.table.Name }
 // the table is created (if missing), deleted and built again, so packets
 // see either the old rules or the new ones.
 func (t *Table) Replace(layout rules.Layout, ops rules.Ops) error {
-	t.conn.AddTable(t.table)
-	t.conn.DelTable(t.table)
-	t.conn.AddTable(t.table)
-	clear(t.stale)
+	if err := check(layout, ops); err != nil {
+		return err
+	}
+	cc, err := t.conn()
+	if err != nil {
+		return err
+	}
+	cc.AddTable(t.table)
+	cc.DelTable(t.table)
+	cc.AddTable(t.table)
+	maps := make(map[string]*nftables.Set, len(layout.Maps))
 	for _, m := range layout.Maps {
 		s, err := mapSet(t.table, m)
 		if err != nil {
 			return err
 		}
 		// A fresh copy: AddSet assigns the set an ID for this batch.
-		if err := t.conn.AddSet(s, nil); err != nil {
+		if err := cc.AddSet(s, nil); err != nil {
 			return fmt.Errorf("map %s: %w", m.Name, err)
 		}
-		t.maps[m.Name] = s
+		maps[m.Name] = s
 	}
 	for _, c := range layout.Chains {
-		t.conn.AddChain(t.chain(c.Name))
+		cc.AddChain(t.chain(c.Name))
 	}
 	for _, bc := range layout.BaseChains {
-		t.conn.AddChain(t.baseChain(bc))
+		cc.AddChain(t.baseChain(bc))
 	}
 	for _, c := range layout.Chains {
-		if err := t.addRules(c.Name, c.Rules); err != nil {
+		if err := t.addRules(cc, c.Name, c.Rules); err != nil {
 			return err
 		}
 	}
 	for _, bc := range layout.BaseChains {
-		if err := t.addRules(bc.Name, bc.Rules); err != nil {
+		if err := t.addRules(cc, bc.Name, bc.Rules); err != nil {
 			return err
 		}
 	}
-	return t.apply(ops, false)
+	// The table was deleted and built again: no chain is stale any more
+	// once this transaction succeeds.
+	stale, oldMaps := t.stale, t.maps
+	t.stale, t.maps = map[string]bool{}, maps
+	if err := t.apply(cc, ops, false); err != nil {
+		// The kernel kept the old table: keep what is known of it.
+		t.stale, t.maps = stale, oldMaps
+		return err
+	}
+	return nil
+}
+
+// check refuses, before anything is queued, a layout or ops whose
+// numgen maps do not fit one netlink message.
+func check(layout rules.Layout, ops rules.Ops) error {
+	var errs []error
+	for _, c := range layout.Chains {
+		errs = append(errs, rules.CheckRules(c.Name, c.Rules))
+	}
+	for _, c := range layout.BaseChains {
+		errs = append(errs, rules.CheckRules(c.Name, c.Rules))
+	}
+	for _, c := range ops.FillChains {
+		errs = append(errs, rules.CheckRules(c.Name, c.Rules))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("nftables batch refused: %w", err)
+	}
+	return nil
 }
 
 // Apply sends ops as one transaction, with the deletion of the chains
@@ -143,43 +191,50 @@ func (t *Table) Apply(ops rules.Ops) error {
 	if ops.Empty() && len(t.stale) == 0 {
 		return nil
 	}
-	return t.apply(ops, true)
+	if err := check(rules.Layout{}, ops); err != nil {
+		return err
+	}
+	cc, err := t.conn()
+	if err != nil {
+		return err
+	}
+	return t.apply(cc, ops, true)
 }
 
 // Stale is the number of chains flushed and not yet deleted.
 func (t *Table) Stale() int { return len(t.stale) }
 
-func (t *Table) apply(ops rules.Ops, existing bool) error {
+func (t *Table) apply(cc *nftables.Conn, ops rules.Ops, existing bool) error {
 	added := make(map[string]bool, len(ops.AddChains))
 	for _, name := range ops.AddChains {
-		t.conn.AddChain(t.chain(name))
+		cc.AddChain(t.chain(name))
 		added[name] = true
 	}
 	var deleted []string
 	for name := range t.stale {
 		if !added[name] {
-			t.conn.DelChain(t.chain(name))
+			cc.DelChain(t.chain(name))
 			deleted = append(deleted, name)
 		}
 	}
 	for _, c := range ops.FillChains {
 		if existing && !added[c.Name] {
-			t.conn.FlushChain(t.chain(c.Name))
+			cc.FlushChain(t.chain(c.Name))
 		}
-		if err := t.addRules(c.Name, c.Rules); err != nil {
+		if err := t.addRules(cc, c.Name, c.Rules); err != nil {
 			return err
 		}
 	}
-	if err := t.elements(ops.DelElements, t.conn.SetDeleteElements); err != nil {
+	if err := t.elements(ops.DelElements, cc.SetDeleteElements); err != nil {
 		return err
 	}
-	if err := t.elements(ops.AddElements, t.conn.SetAddElements); err != nil {
+	if err := t.elements(ops.AddElements, cc.SetAddElements); err != nil {
 		return err
 	}
 	for _, name := range ops.DelChains {
-		t.conn.FlushChain(t.chain(name))
+		cc.FlushChain(t.chain(name))
 	}
-	if err := t.conn.Flush(); err != nil {
+	if err := cc.Flush(); err != nil {
 		return fmt.Errorf("nftables table %s: %w", t.table.Name, err)
 	}
 	for _, name := range deleted {
@@ -193,13 +248,6 @@ func (t *Table) apply(ops rules.Ops, existing bool) error {
 	}
 	return nil
 }
-
-// maxElemList bounds the encoded size of the elements sent in one
-// message: their list is one netlink attribute, whose length is 16 bits.
-const maxElemList = 48 << 10
-
-// elemSize over-estimates the encoded size of one element.
-func elemSize(key []byte, chain string) int { return 64 + len(key) + len(chain) }
 
 func (t *Table) elements(els []rules.Element, op func(*nftables.Set, []nftables.SetElement) error) error {
 	type batch struct {
@@ -217,8 +265,8 @@ func (t *Table) elements(els []rules.Element, op func(*nftables.Set, []nftables.
 		if len(bs) == 0 {
 			order = append(order, e.Map)
 		}
-		n := elemSize(e.Key, e.Chain)
-		if len(bs) == 0 || bs[len(bs)-1].size+n > maxElemList {
+		n := rules.ElemSize(e.Key, e.Chain)
+		if len(bs) == 0 || bs[len(bs)-1].size+n > rules.MaxElemList {
 			bs = append(bs, &batch{})
 			by[e.Map] = bs
 		}
@@ -268,42 +316,40 @@ func (t *Table) baseChain(bc rules.BaseChain) *nftables.Chain {
 
 // addRules queues c's rules; a rule with VMapTargets gets its anonymous
 // "numgen random mod N" verdict map.
-func (t *Table) addRules(chain string, rs []rules.Rule) error {
+func (t *Table) addRules(cc *nftables.Conn, chain string, rs []rules.Rule) error {
 	c := t.chain(chain)
 	for _, r := range rs {
 		exprs := r.Exprs
 		if len(r.VMapTargets) > 0 {
 			set := &nftables.Set{Table: t.table, Anonymous: true, Constant: true, IsMap: true,
 				KeyType: nftables.TypeInteger, DataType: nftables.TypeVerdict, KeyByteOrder: binaryutil.NativeEndian}
+			// check refused oversized maps before anything was queued.
 			els := make([]nftables.SetElement, len(r.VMapTargets))
-			size := 0
-			for _, target := range r.VMapTargets {
-				size += elemSize(make([]byte, 4), target)
-			}
-			if size > maxElemList {
-				return fmt.Errorf("chain %s: %d endpoints are more than one numgen map holds", chain, len(r.VMapTargets))
-			}
 			for i, target := range r.VMapTargets {
 				els[i] = nftables.SetElement{Key: binaryutil.NativeEndian.PutUint32(uint32(i)),
 					VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: target}}
 			}
-			if err := t.conn.AddSet(set, els); err != nil {
+			if err := cc.AddSet(set, els); err != nil {
 				return fmt.Errorf("chain %s: numgen map: %w", chain, err)
 			}
 			exprs = append(append([]expr.Any{}, exprs...),
 				&expr.Numgen{Register: 1, Modulus: uint32(len(r.VMapTargets)), Type: unix.NFT_NG_RANDOM},
 				&expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID, IsDestRegSet: true})
 		}
-		t.conn.AddRule(&nftables.Rule{Table: t.table, Chain: c, Exprs: exprs})
+		cc.AddRule(&nftables.Rule{Table: t.table, Chain: c, Exprs: exprs})
 	}
 	return nil
 }
 
 // Delete removes the table; a table that does not exist is no error.
 func (t *Table) Delete() error {
-	t.conn.AddTable(t.table)
-	t.conn.DelTable(t.table)
-	if err := t.conn.Flush(); err != nil {
+	cc, err := t.conn()
+	if err != nil {
+		return err
+	}
+	cc.AddTable(t.table)
+	cc.DelTable(t.table)
+	if err := cc.Flush(); err != nil {
 		return fmt.Errorf("delete nftables table %s: %w", t.table.Name, err)
 	}
 	return nil
@@ -311,7 +357,11 @@ func (t *Table) Delete() error {
 
 // Exists reports whether the table is in the kernel.
 func (t *Table) Exists() (bool, error) {
-	_, err := t.conn.ListTableOfFamily(t.table.Name, nftables.TableFamilyIPv4)
+	cc, err := t.conn()
+	if err != nil {
+		return false, err
+	}
+	_, err = cc.ListTableOfFamily(t.table.Name, nftables.TableFamilyIPv4)
 	if errors.Is(err, syscall.ENOENT) {
 		return false, nil
 	}

@@ -182,3 +182,56 @@ func TestLargeSetsAreComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedTransactionsLeaveNoResidue makes transactions fail, some
+// refused before anything is sent (a numgen map too large for one
+// message) and one refused by the kernel (a map element jumping to a
+// missing chain), and checks that each later transaction programs exactly
+// what it carries: nothing of a failed batch may linger.
+func TestFailedTransactionsLeaveNoResidue(t *testing.T) {
+	ns, fd := netns(t)
+	tbl, err := New("tugboat-proxy", fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rules.Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12")}
+	one := &rules.ServicePort{Namespace: "default", Name: "web", Protocol: rules.TCP,
+		ClusterIP: netip.MustParseAddr("10.96.0.20"), Port: 80,
+		Endpoints: []rules.Endpoint{{IP: netip.MustParseAddr("10.244.1.2"), Port: 8080}}}
+	two := *one
+	two.Endpoints = append(two.Endpoints, rules.Endpoint{IP: netip.MustParseAddr("10.244.1.3"), Port: 8080})
+	fragOne, fragTwo := rules.Service(cfg, one), rules.Service(cfg, &two)
+	if err := tbl.Replace(rules.Base(cfg), rules.Diff(nil, fragOne)); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+
+	huge := make([]string, 2000)
+	for i := range huge {
+		huge[i] = fmt.Sprintf("endpoint-oversized-%04d", i)
+	}
+	oversized := rules.Ops{AddChains: []string{"oversized"}, FillChains: []rules.Chain{{Name: "oversized", Rules: []rules.Rule{{VMapTargets: huge}}}}}
+	if err := tbl.Replace(rules.Base(cfg), oversized); err == nil || !strings.Contains(err.Error(), "chain oversized") {
+		t.Fatalf("Replace of an oversized numgen map = %v, want an error naming the chain", err)
+	}
+	if err := tbl.Apply(oversized); err == nil || !strings.Contains(err.Error(), "chain oversized") {
+		t.Fatalf("Apply of an oversized numgen map = %v, want an error naming the chain", err)
+	}
+	if err := tbl.Apply(rules.Diff(fragOne, fragTwo)); err != nil {
+		t.Fatalf("Apply after refused ones: %v", err)
+	}
+	if got := list(t, ns); strings.Contains(got, "oversized") || !strings.Contains(got, "numgen random mod 2 vmap") {
+		t.Fatalf("the Apply after refused ones should carry exactly its own changes:\n%s", got)
+	}
+
+	bad := rules.Ops{AddElements: []rules.Element{{Map: rules.MapServiceIPs,
+		Key: rules.ServiceKey(netip.MustParseAddr("10.96.0.99"), rules.TCP, 80), Chain: "no-such-chain"}}}
+	if err := tbl.Apply(bad); err == nil {
+		t.Fatal("Apply of an element jumping to a missing chain succeeded")
+	}
+	if err := tbl.Apply(rules.Diff(fragTwo, fragOne)); err != nil {
+		t.Fatalf("Apply after a failed one: %v", err)
+	}
+	if got := list(t, ns); strings.Contains(got, "10.96.0.99") || !strings.Contains(got, "numgen random mod 1 vmap") {
+		t.Errorf("the Apply after a failed one should carry exactly its own changes:\n%s", got)
+	}
+}
