@@ -168,7 +168,8 @@ func (p *proxier) syncDirty(dirty map[string]bool) error {
 }
 
 // fragment builds the Service key's chains and elements from the caches;
-// nil when there is no such Service or nothing to program for it.
+// nil when there is no such Service, nothing to program for it, or it
+// cannot be programmed (counted in tugboat_proxy_services_skipped_total).
 func (p *proxier) fragment(key string) *rules.Fragment {
 	ns, name := informer.SplitKey(key)
 	svc, ok := p.services.Get(ns, name)
@@ -178,6 +179,7 @@ func (p *proxier) fragment(key string) *rules.Fragment {
 	ep, _ := p.endpoints.Get(ns, name)
 	ports, err := rules.FromAPI(svc, ep)
 	if err != nil {
+		p.m.skipped.WithLabelValues(skipInvalid).Inc()
 		p.log.Warn("service skipped", zap.String("service", key), zap.Error(err))
 		return nil
 	}
@@ -191,5 +193,13 @@ func (p *proxier) fragment(key string) *rules.Fragment {
 		f.Elements = append(f.Elements, pf.Elements...)
 	}
 	f.Dedup()
+	// A Service too large to program is left out (its ClusterIP is then
+	// rejected like an unallocated one) rather than failing the whole
+	// batch, and with it every other Service, at each retry.
+	if err := f.Check(); err != nil {
+		p.m.skipped.WithLabelValues(skipTooLarge).Inc()
+		p.log.Error("service too large to program, skipped", zap.String("service", key), zap.Error(err))
+		return nil
+	}
 	return f
 }

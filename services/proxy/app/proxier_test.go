@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,7 @@ func (s store[T]) List(labels.Selector) []T {
 func (s store[T]) put(v T) { s[informer.Key(v.GetMetadata())] = v }
 
 // recorder records what the proxier sends; fail makes the next call fail.
+// Like nft.Table, it refuses numgen maps too large for one message.
 type recorder struct {
 	replaces []rules.Ops
 	applies  []rules.Ops
@@ -47,6 +49,9 @@ func (r *recorder) Replace(_ rules.Layout, ops rules.Ops) error {
 		r.fail = false
 		return errors.New("netlink: boom")
 	}
+	if err := checkOps(ops); err != nil {
+		return err
+	}
 	r.replaces = append(r.replaces, ops)
 	return nil
 }
@@ -56,7 +61,19 @@ func (r *recorder) Apply(ops rules.Ops) error {
 		r.fail = false
 		return errors.New("netlink: boom")
 	}
+	if err := checkOps(ops); err != nil {
+		return err
+	}
 	r.applies = append(r.applies, ops)
+	return nil
+}
+
+func checkOps(ops rules.Ops) error {
+	for _, c := range ops.FillChains {
+		if err := rules.CheckRules(c.Name, c.Rules); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -172,5 +189,62 @@ func TestProxierSyncs(t *testing.T) {
 	})
 	if got := testutil.ToFloat64(m.rules); got <= 0 {
 		t.Fatalf("rules programmed %v", got)
+	}
+}
+
+// TestProxierSkipsOversizedService has one Service with more endpoints
+// than even groups of numgen maps hold (long names, 45,000 endpoints):
+// it alone is left out and counted, the others are programmed, and the
+// syncs succeed.
+func TestProxierSkipsOversizedService(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := newMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rules.Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12")}
+	rec := &recorder{}
+	p := newProxier(cfg, rec, m, zap.NewNop())
+	services, endpoints := store[*corev1.Service]{}, store[*corev1.Endpoints]{}
+	p.services, p.endpoints = services, endpoints
+	services.put(svc("a", "10.96.0.1"))
+	endpoints.put(eps("a", "10.244.0.2"))
+
+	long := strings.Repeat("x", 63)
+	big := &corev1.Service{Metadata: &metav1.ObjectMeta{Namespace: long, Name: long},
+		Spec: &corev1.ServiceSpec{Type: "ClusterIP", ClusterIp: "10.96.0.3", Ports: []*corev1.ServicePort{{Name: "http-port-name1", Protocol: "TCP", Port: 80}}}}
+	ss := &corev1.EndpointSubset{Ports: []*corev1.EndpointPort{{Name: "http-port-name1", Protocol: "TCP", Port: 8080}}}
+	for i := range 45000 {
+		ss.Addresses = append(ss.Addresses, &corev1.EndpointAddress{Ip: netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String()})
+	}
+	services.put(big)
+	endpoints.put(&corev1.Endpoints{Metadata: &metav1.ObjectMeta{Namespace: long, Name: long}, Subsets: []*corev1.EndpointSubset{ss}})
+	// The premise: this Service cannot be programmed.
+	ports, err := rules.FromAPI(big, endpoints[long+"/"+long])
+	if err != nil || len(ports) != 1 {
+		t.Fatalf("FromAPI = %d ports, %v", len(ports), err)
+	}
+	if err := rules.Service(cfg, &ports[0]).Check(); err == nil {
+		t.Fatal("the oversized Service passes Check; the test needs one that does not")
+	}
+
+	if err := p.sync(); err != nil {
+		t.Fatalf("full sync with an oversized Service: %v", err)
+	}
+	if len(rec.replaces) != 1 || len(rec.replaces[0].FillChains) != 2 {
+		t.Fatalf("replaces %d; want one filling a's two chains", len(rec.replaces))
+	}
+	if _, ok := p.applied[long+"/"+long]; ok {
+		t.Fatal("the oversized Service counts as applied")
+	}
+	p.mark(big)
+	if err := p.sync(); err != nil {
+		t.Fatalf("sync of the dirty oversized Service: %v", err)
+	}
+	if got := testutil.ToFloat64(m.skipped.WithLabelValues(skipTooLarge)); got != 2 {
+		t.Fatalf("skipped too_large %v, want 2 (one per sync)", got)
+	}
+	if got := testutil.ToFloat64(m.syncs.WithLabelValues("error")); got != 0 {
+		t.Fatalf("error syncs %v, want 0", got)
 	}
 }

@@ -235,3 +235,43 @@ func TestFailedTransactionsLeaveNoResidue(t *testing.T) {
 		t.Errorf("the Apply after a failed one should carry exactly its own changes:\n%s", got)
 	}
 }
+
+// TestServiceWithManyEndpoints programs one Service port with 1,000
+// endpoints, more than one numgen map carries, then removes one: the
+// kernel must hold a DNAT for every endpoint, reached through group
+// chains.
+func TestServiceWithManyEndpoints(t *testing.T) {
+	ns, fd := netns(t)
+	tbl, err := New("tugboat-proxy", fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := benchServices(1, 0)[0]
+	for i := range 1000 {
+		sp.Endpoints = append(sp.Endpoints, rules.Endpoint{IP: netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), Port: 8080})
+	}
+	frag := rules.Service(benchCfg, &sp)
+	if err := tbl.Replace(rules.Base(benchCfg), rules.Diff(nil, frag)); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	count := func(want int) {
+		t.Helper()
+		got := list(t, ns)
+		if n := strings.Count(got, "dnat to 10.244."); n != want {
+			t.Fatalf("%d DNAT rules, want %d", n, want)
+		}
+		if !strings.Contains(got, "goto "+rules.GroupChain(&sp, 1)) || !strings.Contains(got, "chain "+rules.GroupChain(&sp, 1)) {
+			t.Fatalf("group chain %s missing", rules.GroupChain(&sp, 1))
+		}
+	}
+	count(1000)
+	smaller := sp
+	smaller.Endpoints = sp.Endpoints[1:]
+	if err := tbl.Apply(rules.Diff(frag, rules.Service(benchCfg, &smaller))); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if err := tbl.Apply(rules.Ops{}); err != nil {
+		t.Fatalf("Apply of the stale chain: %v", err)
+	}
+	count(999)
+}

@@ -176,7 +176,8 @@ func EndpointChain(sp *ServicePort, ep Endpoint) string {
 
 // Service builds sp's chains and map elements. With no endpoints it adds
 // only reject elements; with endpoints, a service chain balancing over
-// one endpoint chain per endpoint; a NodePort leads to the same service
+// one endpoint chain per endpoint (through group chains when one numgen
+// map cannot hold them all); a NodePort leads to the same service
 // chain, its traffic marked for masquerade on the way.
 func Service(cfg Config, sp *ServicePort) *Fragment {
 	f := &Fragment{}
@@ -196,8 +197,22 @@ func Service(cfg Config, sp *ServicePort) *Fragment {
 		eps = append(eps, Chain{Name: targets[i], Rules: []Rule{{Exprs: dnat(sp.Protocol, ep)}}})
 		f.Elements = append(f.Elements, Element{Map: SetHairpin, Key: HairpinKey(ep, sp.Protocol)})
 	}
+	// More endpoints than one numgen map holds: the service chain picks a
+	// group chain at random and the group an endpoint. A Service too
+	// large even for that keeps one map, which Check refuses.
+	gs := groups(targets)
+	var groupChains []Chain
+	if gs != nil {
+		names := make([]string, len(gs))
+		for g, members := range gs {
+			names[g] = GroupChain(sp, g)
+			groupChains = append(groupChains, Chain{Name: names[g], Rules: []Rule{{VMapTargets: members}}})
+		}
+		targets = names
+	}
 	svc.Rules = append(svc.Rules, Rule{VMapTargets: targets})
 	f.Chains = append(f.Chains, svc)
+	f.Chains = append(f.Chains, groupChains...)
 	f.Chains = append(f.Chains, eps...)
 	f.Elements = append(f.Elements, Element{Map: MapServiceIPs, Key: key, Chain: svc.Name})
 	if sp.NodePort != 0 {
