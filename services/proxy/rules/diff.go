@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"reflect"
 )
 
@@ -70,26 +69,31 @@ func Diff(old, new *Fragment) Ops {
 	if new != nil {
 		newEl = new.Elements
 	}
+	oldIdx, newIdx := index(oldEl), index(newEl)
 	for _, e := range oldEl {
-		if n, ok := find(newEl, e); !ok || n.Chain != e.Chain {
+		if n, ok := newIdx[elemKey(e)]; !ok || n.Chain != e.Chain {
 			o.DelElements = append(o.DelElements, e)
 		}
 	}
 	for _, e := range newEl {
-		if p, ok := find(oldEl, e); !ok || p.Chain != e.Chain {
+		if p, ok := oldIdx[elemKey(e)]; !ok || p.Chain != e.Chain {
 			o.AddElements = append(o.AddElements, e)
 		}
 	}
 	return o
 }
 
-// find returns the element of els in e's map with e's key; fragments hold
-// at most four elements, so a scan is cheapest.
-func find(els []Element, e Element) (Element, bool) {
-	for _, x := range els {
-		if x.Map == e.Map && bytes.Equal(x.Key, e.Key) {
-			return x, true
-		}
+// elemKey identifies an element: its map and key.
+func elemKey(e Element) string { return e.Map + "\x00" + string(e.Key) }
+
+// index maps the elements of a fragment by elemKey. A fragment holds a
+// Service's elements: a few map entries per port plus one hairpin element
+// per endpoint, so thousands for a large Service; a scan per element
+// would be quadratic.
+func index(els []Element) map[string]Element {
+	m := make(map[string]Element, len(els))
+	for _, e := range els {
+		m[elemKey(e)] = e
 	}
-	return Element{}, false
+	return m
 }

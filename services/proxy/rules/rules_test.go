@@ -353,4 +353,14 @@ func TestDiff(t *testing.T) {
 			t.Fatalf("ops %+v", o)
 		}
 	})
+	t.Run("one endpoint of 1,000 removed drops its hairpin element only", func(t *testing.T) {
+		big := manyEndpoints(1000)
+		smaller := *big
+		smaller.Endpoints = big.Endpoints[1:]
+		o := Diff(Service(testCfg, big), Service(testCfg, &smaller))
+		if len(o.AddElements) != 0 || len(o.DelElements) != 1 || o.DelElements[0].Map != SetHairpin ||
+			!reflect.DeepEqual(o.DelElements[0].Key, HairpinKey(big.Endpoints[0], TCP)) {
+			t.Fatalf("elements added %d, deleted %+v", len(o.AddElements), o.DelElements)
+		}
+	})
 }

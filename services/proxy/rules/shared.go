@@ -48,7 +48,7 @@ func (f *Fragment) Dedup() {
 	seen := make(map[string]bool, len(f.Elements))
 	out := f.Elements[:0]
 	for _, e := range f.Elements {
-		k := e.Map + "\x00" + string(e.Key)
+		k := elemKey(e)
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, e)
