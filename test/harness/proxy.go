@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ type Proxy struct {
 
 // StartProxy runs the proxy against api and waits for its first full
 // sync. On t.Cleanup it stops and then runs it again with Cleanup, which
-// removes its table.
+// removes its table, and the host's route_localnet is put back as it was.
 func StartProxy(t testing.TB, api *APIServer, opts ProxyOptions) *Proxy {
 	t.Helper()
 	if opts.Table == "" {
@@ -41,9 +43,14 @@ func StartProxy(t testing.TB, api *APIServer, opts ProxyOptions) *Proxy {
 	cfg.Table = opts.Table
 	cfg.MinSyncPeriod = 10 * time.Millisecond
 	cfg.Registry = prometheus.NewRegistry()
+	cfg.StateDir = t.TempDir()
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
+	// The proxy sets route_localnet on the host; whatever its --cleanup
+	// does, the host gets its own value back after the test (registered
+	// first, so it runs last).
+	restoreSysctl(t, routeLocalnet)
 	t.Cleanup(func() {
 		clean := cfg
 		clean.Cleanup = true
@@ -63,4 +70,22 @@ func StartProxy(t testing.TB, api *APIServer, opts ProxyOptions) *Proxy {
 		t.Fatalf("proxy not ready within %v", StartTimeout)
 	}
 	return &Proxy{Config: cfg, Registry: cfg.Registry}
+}
+
+// routeLocalnet is the sysctl the proxy sets for localhost NodePorts.
+const routeLocalnet = "/proc/sys/net/ipv4/conf/all/route_localnet"
+
+// restoreSysctl records the sysctl file's value now and writes it back on
+// t.Cleanup.
+func restoreSysctl(t testing.TB, path string) {
+	t.Helper()
+	prev, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := os.WriteFile(path, prev, 0o644); err != nil {
+			t.Errorf("restore %s to %q: %v", path, strings.TrimSpace(string(prev)), err)
+		}
+	})
 }

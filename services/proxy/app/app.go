@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
@@ -22,13 +20,10 @@ import (
 // large list).
 const maxMessageBytes = 64 << 20
 
-// routeLocalnet lets packets to 127.0.0.1 be DNATed and routed out, so
-// that NodePorts answer on localhost.
-const routeLocalnet = "/proc/sys/net/ipv4/conf/all/route_localnet"
-
 // Run proxies Services until ctx ends. The table stays when it returns,
 // so that traffic keeps flowing while the proxy restarts; with
-// cfg.Cleanup it only removes the table.
+// cfg.Cleanup it only removes the table and puts back route_localnet if
+// the proxy changed it.
 func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -42,12 +37,19 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			return err
 		}
 		log.Info("proxy table removed", zap.String("table", cfg.Table))
+		restored, err := restoreLocalnet(routeLocalnet, cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		if restored {
+			log.Info("route_localnet restored", zap.String("stateDir", cfg.StateDir))
+		}
 		return nil
 	}
 	rc, _ := cfg.rules()
 	if cfg.LocalhostNodePorts {
-		if err := os.WriteFile(routeLocalnet, []byte("1\n"), 0o644); err != nil {
-			return fmt.Errorf("enable localhost NodePorts: %w", err)
+		if err := enableLocalnet(routeLocalnet, cfg.StateDir); err != nil {
+			return err
 		}
 	}
 

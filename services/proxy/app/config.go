@@ -45,7 +45,11 @@ type Config struct {
 	// LocalhostNodePorts sets net.ipv4.conf.all.route_localnet=1 so that
 	// NodePorts answer on 127.0.0.1 (their traffic is masqueraded).
 	LocalhostNodePorts bool
-	// Cleanup removes the table and returns instead of running.
+	// StateDir keeps what the proxy changed on the host and must put back
+	// on Cleanup: route_localnet's previous value.
+	StateDir string
+	// Cleanup removes the table (and restores route_localnet when the
+	// proxy changed it) and returns instead of running.
 	Cleanup bool
 	// Registry, when set, receives the metrics instead of a registry of
 	// the proxy's own (tests).
@@ -64,6 +68,7 @@ func DefaultConfig() Config {
 		MinSyncPeriod:      100 * time.Millisecond,
 		SyncPeriod:         30 * time.Second,
 		LocalhostNodePorts: true,
+		StateDir:           "/var/lib/tugboat/proxy",
 	}
 }
 
@@ -87,13 +92,17 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MinSyncPeriod, "min-sync-period", c.MinSyncPeriod, "shortest time between two syncs of the rules")
 	fs.DurationVar(&c.SyncPeriod, "sync-period", c.SyncPeriod, "longest time between two syncs of the rules")
 	fs.BoolVar(&c.LocalhostNodePorts, "localhost-nodeports", c.LocalhostNodePorts, "answer NodePorts on 127.0.0.1 (sets net.ipv4.conf.all.route_localnet=1)")
-	fs.BoolVar(&c.Cleanup, "cleanup", c.Cleanup, "remove the proxy's nftables table and exit")
+	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory recording what the proxy changed on the host (route_localnet's previous value), for --cleanup")
+	fs.BoolVar(&c.Cleanup, "cleanup", c.Cleanup, "remove the proxy's nftables table, restore route_localnet if the proxy changed it, and exit")
 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	if c.Table == "" {
 		return errors.New("--table is required")
+	}
+	if c.StateDir == "" && (c.Cleanup || c.LocalhostNodePorts) {
+		return errors.New("--state-dir is required (it records route_localnet's previous value)")
 	}
 	if c.Cleanup {
 		return nil

@@ -21,6 +21,8 @@ func TestConfigFlagsAndValidate(t *testing.T) {
 		{"IPv6 cluster CIDR", []string{"--cluster-cidr", "fd00::/64"}, `--cluster-cidr: "fd00::/64" is not an IPv4 CIDR`},
 		{"bad nodeport address", []string{"--nodeport-addresses", "192.0.2.1"}, `--nodeport-addresses: "192.0.2.1" is not an IPv4 CIDR`},
 		{"empty table", []string{"--table", ""}, "--table is required"},
+		{"empty state dir", []string{"--state-dir", ""}, "--state-dir is required"},
+		{"no state dir without localhost NodePorts", []string{"--state-dir", "", "--localhost-nodeports=false"}, ""},
 		{"min above max", []string{"--min-sync-period", "2m"}, "--min-sync-period 2m0s must be positive and at most --sync-period 30s"},
 	}
 	for _, tt := range tests {
