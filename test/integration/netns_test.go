@@ -54,6 +54,33 @@ func guardRoute(t *testing.T, cidr string) {
 	t.Cleanup(func() { _ = exec.Command("ip", "route", "del", "blackhole", cidr).Run() })
 }
 
+// ipForward is the sysctl that lets the host route between the test's
+// namespaces.
+const ipForward = "/proc/sys/net/ipv4/ip_forward"
+
+// forwarding makes sure the host forwards IPv4 while the test runs: the
+// test's namespaces reach each other through it. It sets ip_forward only
+// if it is off, and then puts it back to 0 after the test.
+func forwarding(t *testing.T) {
+	t.Helper()
+	cur, err := os.ReadFile(ipForward)
+	if err != nil {
+		t.Fatalf("read %s (the test routes between namespaces through the host): %v", ipForward, err)
+	}
+	if strings.TrimSpace(string(cur)) == "1" {
+		return
+	}
+	if err := os.WriteFile(ipForward, []byte("1\n"), 0o644); err != nil {
+		t.Fatalf("net.ipv4.ip_forward is %s and cannot be set to 1, which routing between the test's namespaces needs: %v",
+			strings.TrimSpace(string(cur)), err)
+	}
+	t.Cleanup(func() {
+		if err := os.WriteFile(ipForward, cur, 0o644); err != nil {
+			t.Errorf("restore %s to %q: %v", ipForward, strings.TrimSpace(string(cur)), err)
+		}
+	})
+}
+
 // testNetns is a network namespace joined to the host by a veth pair: the
 // host side has hostIP/30, the namespace nsIP/30 and a default route via
 // the host side.

@@ -26,12 +26,14 @@ const routeLocalnet = "/proc/sys/net/ipv4/conf/all/route_localnet"
 // TestProxyRealNftables runs the proxy on this machine's nftables (its own
 // table) against an in-process apiserver, with two endpoint namespaces
 // serving HTTP and a client namespace, all made by the test on
-// 10.244.250.0/24 under the kubelet's blackhole guards. Run it under the
+// 10.244.250.0/24 under the kubelet's blackhole guards, routed by the host
+// (ip_forward is turned on for the test if it is off). Run it under the
 // real-node lock: flock /tmp/tugboat-realnode.lock go test -run Proxy ./test/integration/
 func TestProxyRealNftables(t *testing.T) {
 	realNode(t)
 	guardRoute(t, "10.96.0.0/12")
 	guardRoute(t, "10.244.0.0/16")
+	forwarding(t)
 	if old, err := os.ReadFile(routeLocalnet); err == nil {
 		t.Cleanup(func() { _ = os.WriteFile(routeLocalnet, old, 0o644) })
 	}
