@@ -9,10 +9,10 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager cli test
-BINARIES := apiserver kubelet scheduler controller-manager
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy cli test
+BINARIES := apiserver kubelet scheduler controller-manager proxy
 
-.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli up down deps clean
+.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli bench-proxy up down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -84,6 +84,10 @@ down: ## stop the local cluster and remove its containers, sandboxes, network na
 bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
 	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
 	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/
+
+bench-proxy: ## tug-proxy benchmarks: 1,000 Services x 10 endpoints programmed from scratch, and one endpoint change among them (root, real nftables in a test-made netns)
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench FullSync -benchtime 5x ./services/proxy/nft/
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench EndpointChange -benchtime 500x ./services/proxy/nft/
 
 clean: ## remove build output
 	rm -rf bin
