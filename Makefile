@@ -9,8 +9,8 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager cli test
-BINARIES := apiserver kubelet scheduler controller-manager
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/dns cli test
+BINARIES := apiserver kubelet scheduler controller-manager dns
 
 .PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli up down deps clean
 
