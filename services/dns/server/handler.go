@@ -38,10 +38,10 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 		resp.Truncate(size)
 	}
+	h.Metrics.observe(req, resp, time.Since(start))
 	if err := w.WriteMsg(resp); err != nil {
 		h.Log.Debug("dns write failed", zap.Error(err))
 	}
-	h.Metrics.observe(req, resp, time.Since(start))
 }
 
 // Resolve returns the response to req; it never fails, errors become
