@@ -158,16 +158,27 @@ func informers(cs *clientset.Set, index *zone.Index, changed chan<- struct{}, lo
 	opts := informer.Options{Logger: log.Named("informer")}
 	svcInf := informer.New[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](cs.Services(), opts)
 	svcInf.AddHandler(informer.HandlerFuncs[*corev1.Service]{
-		AddFunc:    index.SetService,
-		UpdateFunc: func(_, s *corev1.Service) { index.SetService(s); poke(s.GetMetadata().GetNamespace(), s.GetMetadata().GetName()) },
-		DeleteFunc: func(s *corev1.Service) { index.DeleteService(s); poke(s.GetMetadata().GetNamespace(), s.GetMetadata().GetName()) },
+		AddFunc: index.SetService,
+		UpdateFunc: func(_, s *corev1.Service) {
+			index.SetService(s)
+			poke(s.GetMetadata().GetNamespace(), s.GetMetadata().GetName())
+		},
+		DeleteFunc: func(s *corev1.Service) {
+			index.DeleteService(s)
+			poke(s.GetMetadata().GetNamespace(), s.GetMetadata().GetName())
+		},
 	})
 	epInf := informer.New[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](cs.Endpoints(), opts)
 	epInf.AddHandler(informer.HandlerFuncs[*corev1.Endpoints]{
-		AddFunc:    index.SetEndpoints,
-		UpdateFunc: func(_, e *corev1.Endpoints) { index.SetEndpoints(e); poke(e.GetMetadata().GetNamespace(), e.GetMetadata().GetName()) },
-		DeleteFunc: func(e *corev1.Endpoints) { index.DeleteEndpoints(e); poke(e.GetMetadata().GetNamespace(), e.GetMetadata().GetName()) },
+		AddFunc: index.SetEndpoints,
+		UpdateFunc: func(_, e *corev1.Endpoints) {
+			index.SetEndpoints(e)
+			poke(e.GetMetadata().GetNamespace(), e.GetMetadata().GetName())
+		},
+		DeleteFunc: func(e *corev1.Endpoints) {
+			index.DeleteEndpoints(e)
+			poke(e.GetMetadata().GetNamespace(), e.GetMetadata().GetName())
+		},
 	})
 	return svcInf, epInf
 }
-
