@@ -25,7 +25,7 @@ func clients(tb testing.TB) int {
 func BenchmarkServiceA(b *testing.B) {
 	names, want := records(1000)
 	n := clients(b)
-	tug := startTugDNS(b, want)
+	tug := startTugDNS(b)
 	core, version := startCoreDNS(b, names, want)
 	for _, srv := range []struct{ name, addr string }{{"tug-dns", tug}, {version, core}} {
 		b.Run(srv.name, func(b *testing.B) {

@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -34,10 +36,27 @@ func records(n int) ([]string, map[string]string) {
 	return names, want
 }
 
-// startTugDNS serves the records with tug-dns's server, metrics on, in
-// this process, and returns its address.
-func startTugDNS(tb testing.TB, want map[string]string) string {
-	tb.Helper()
+// serveEnv makes the test binary a tug-dns server instead of running
+// tests (see TestMain): the benchmark runs tug-dns in a process of its
+// own, as CoreDNS runs, rather than beside the load generator.
+const serveEnv = "TUG_DNS_BENCH_SERVE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		if err := serve(); err != nil {
+			fmt.Fprintln(os.Stderr, "tug-dns bench server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serve answers the records with tug-dns's server (metrics on) on
+// 127.0.0.1 at a free port, prints the address, and serves until stdin
+// closes.
+func serve() error {
+	_, want := records(1000)
 	x := zone.NewIndex("cluster.local")
 	for name, ip := range want {
 		svc := strings.Split(name, ".")[0]
@@ -45,20 +64,49 @@ func startTugDNS(tb testing.TB, want map[string]string) string {
 	}
 	m, err := server.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	fwd, _ := forward.New(nil, time.Second)
 	h := &server.Handler{Zone: x, Forward: fwd, Metrics: m, Log: zap.NewNop(), Config: answer.Config{
 		Domain: "cluster.local.", TTL: 5, Reverse: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}, Serial: 1}}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	s, err := server.Listen(ctx, []string{"127.0.0.1:0"}, h)
+	if err != nil {
+		return err
+	}
+	fmt.Println(s.Addrs()[0])
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	return s.Serve(ctx)
+}
+
+// startTugDNS runs serve in a child process and returns its address.
+func startTugDNS(tb testing.TB) string {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
-	tb.Cleanup(func() { cancel(); <-done })
-	return s.Addrs()[0]
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Process.Kill() // by its PID
+		_ = cmd.Wait()
+	})
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("tug-dns bench server did not start: %v", err)
+	}
+	return strings.TrimSpace(addr)
 }
 
 // startCoreDNS runs the coredns binary (COREDNS, else coredns on PATH)
