@@ -3,9 +3,13 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -16,8 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// fakeUpstream answers every A query with 192.0.2.99 on 127.0.0.1.
-func fakeUpstream(t *testing.T) string {
+// fakeDNSUpstream answers every A query with 192.0.2.99 on 127.0.0.1.
+func fakeDNSUpstream(t *testing.T) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -35,9 +39,9 @@ func fakeUpstream(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
-// lookup asks addr for name's records of type qtype over UDP and returns
+// dnsLookup asks addr for name's records of type qtype over UDP and returns
 // the response code and the answers' data, sorted.
-func lookup(addr, name string, qtype uint16) (int, []string, error) {
+func dnsLookup(addr, name string, qtype uint16) (int, []string, error) {
 	c := &dns.Client{Net: "udp"}
 	resp, _, err := c.Exchange(new(dns.Msg).SetQuestion(name, qtype), addr)
 	if err != nil {
@@ -58,11 +62,11 @@ func lookup(addr, name string, qtype uint16) (int, []string, error) {
 	return resp.Rcode, out, nil
 }
 
-// waitAnswer polls until name answers rcode with want.
-func waitAnswer(t *testing.T, addr, name string, qtype uint16, rcode int, want ...string) {
+// waitDNSAnswer polls until name answers rcode with want.
+func waitDNSAnswer(t *testing.T, addr, name string, qtype uint16, rcode int, want ...string) {
 	t.Helper()
 	harness.Poll(t, waitTimeout, fmt.Sprintf("%s %s answers %s %v", name, dns.TypeToString[qtype], dns.RcodeToString[rcode], want), func() (bool, string) {
-		code, got, err := lookup(addr, name, qtype)
+		code, got, err := dnsLookup(addr, name, qtype)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -77,10 +81,12 @@ func TestDNSFollowsServices(t *testing.T) {
 	api := harness.StartAPIServer(t)
 	ctx := harness.Context(t, 2*waitTimeout)
 	cs := api.Client
+	metricsAddr := dnsFreeAddr(t)
 	d := harness.StartDNS(t, api, harness.DNSOptions{
-		Upstreams: []string{fakeUpstream(t)},
+		Upstreams: []string{fakeDNSUpstream(t)},
 		Configure: func(c *dnsapp.Config) {
 			c.PublishService, c.AdvertiseAddress, c.AdvertisePort = true, "127.0.0.1", 5353
+			c.MetricsAddress = metricsAddr
 		},
 	})
 
@@ -92,8 +98,8 @@ func TestDNSFollowsServices(t *testing.T) {
 	if _, err := cs.Services().Create(ctx, web); err != nil {
 		t.Fatal(err)
 	}
-	waitAnswer(t, d.Addr, "web.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.50")
-	waitAnswer(t, d.Addr, "_http._tcp.web.default.svc.cluster.local.", dns.TypeSRV, dns.RcodeSuccess, "80 web.default.svc.cluster.local.")
+	waitDNSAnswer(t, d.Addr, "web.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.50")
+	waitDNSAnswer(t, d.Addr, "_http._tcp.web.default.svc.cluster.local.", dns.TypeSRV, dns.RcodeSuccess, "80 web.default.svc.cluster.local.")
 
 	// A headless Service without a selector: its Endpoints are the test's.
 	head := &corev1.Service{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "db"},
@@ -109,8 +115,8 @@ func TestDNSFollowsServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitAnswer(t, d.Addr, "db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5")
-	waitAnswer(t, d.Addr, "db-0.db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5")
+	waitDNSAnswer(t, d.Addr, "db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5")
+	waitDNSAnswer(t, d.Addr, "db-0.db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5")
 
 	t.Run("Endpoints updated", func(t *testing.T) {
 		upd := proto.Clone(created).(*corev1.Endpoints)
@@ -118,23 +124,40 @@ func TestDNSFollowsServices(t *testing.T) {
 		if _, err := cs.Endpoints().Update(ctx, upd); err != nil {
 			t.Fatal(err)
 		}
-		waitAnswer(t, d.Addr, "db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5", "10.244.0.6")
-		waitAnswer(t, d.Addr, "_sql._tcp.db.default.svc.cluster.local.", dns.TypeSRV, dns.RcodeSuccess,
+		waitDNSAnswer(t, d.Addr, "db.default.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.244.0.5", "10.244.0.6")
+		waitDNSAnswer(t, d.Addr, "_sql._tcp.db.default.svc.cluster.local.", dns.TypeSRV, dns.RcodeSuccess,
 			"5432 10-244-0-6.db.default.svc.cluster.local.", "5432 db-0.db.default.svc.cluster.local.")
 	})
 	t.Run("Service deleted", func(t *testing.T) {
 		if _, err := cs.Services().Delete(ctx, &metav1.DeleteOptions{Namespace: "default", Name: "web"}); err != nil {
 			t.Fatal(err)
 		}
-		waitAnswer(t, d.Addr, "web.default.svc.cluster.local.", dns.TypeA, dns.RcodeNameError)
-		waitAnswer(t, d.Addr, "50.0.96.10.in-addr.arpa.", dns.TypePTR, dns.RcodeNameError)
+		waitDNSAnswer(t, d.Addr, "web.default.svc.cluster.local.", dns.TypeA, dns.RcodeNameError)
+		waitDNSAnswer(t, d.Addr, "50.0.96.10.in-addr.arpa.", dns.TypePTR, dns.RcodeNameError)
 	})
 	t.Run("forwarded to the upstream", func(t *testing.T) {
-		waitAnswer(t, d.Addr, "example.com.", dns.TypeA, dns.RcodeSuccess, "192.0.2.99")
+		waitDNSAnswer(t, d.Addr, "example.com.", dns.TypeA, dns.RcodeSuccess, "192.0.2.99")
+	})
+	t.Run("metrics and readiness", func(t *testing.T) {
+		ready := dnsHTTPGet(t, "http://"+metricsAddr+"/readyz")
+		if ready.code != http.StatusOK {
+			t.Fatalf("/readyz = %d %s after the informers synced", ready.code, ready.body)
+		}
+		m := dnsHTTPGet(t, "http://"+metricsAddr+"/metrics")
+		for _, want := range []string{
+			`tugboat_dns_queries_total{rcode="NOERROR",type="A"}`,
+			`tugboat_dns_queries_total{rcode="NXDOMAIN",type="A"}`,
+			`tugboat_dns_request_duration_seconds_bucket{type="SRV"`,
+			`tugboat_dns_forward_requests_total{rcode="NOERROR"}`,
+		} {
+			if !strings.Contains(m.body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 	t.Run("kube-dns published", func(t *testing.T) {
-		waitAnswer(t, d.Addr, "kube-dns.kube-system.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.10")
-		waitPublished(ctx, t, cs)
+		waitDNSAnswer(t, d.Addr, "kube-dns.kube-system.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.10")
+		waitDNSPublished(ctx, t, cs)
 	})
 	t.Run("kube-dns Endpoints put back", func(t *testing.T) {
 		cur, err := cs.Endpoints().Get(ctx, &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
@@ -145,21 +168,21 @@ func TestDNSFollowsServices(t *testing.T) {
 		if _, err := cs.Endpoints().Update(ctx, cur); err != nil {
 			t.Fatal(err)
 		}
-		waitPublished(ctx, t, cs)
+		waitDNSPublished(ctx, t, cs)
 	})
 	t.Run("kube-dns Service recreated", func(t *testing.T) {
 		if _, err := cs.Services().Delete(ctx, &metav1.DeleteOptions{Namespace: "kube-system", Name: "kube-dns"}); err != nil {
 			t.Fatal(err)
 		}
-		waitPublished(ctx, t, cs)
-		waitAnswer(t, d.Addr, "kube-dns.kube-system.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.10")
+		waitDNSPublished(ctx, t, cs)
+		waitDNSAnswer(t, d.Addr, "kube-dns.kube-system.svc.cluster.local.", dns.TypeA, dns.RcodeSuccess, "10.96.0.10")
 	})
 }
 
-// waitPublished polls until kube-system/kube-dns is as the contract says:
+// waitDNSPublished polls until kube-system/kube-dns is as the contract says:
 // clusterIP 10.96.0.10, no selector, dns 53/UDP and dns-tcp 53/TCP to
 // port 5353, Endpoints 127.0.0.1:5353.
-func waitPublished(ctx context.Context, t *testing.T, cs interface {
+func waitDNSPublished(ctx context.Context, t *testing.T, cs interface {
 	Services() corev1.ServiceServiceClient
 	Endpoints() corev1.EndpointsServiceClient
 }) {
@@ -186,4 +209,35 @@ func waitPublished(ctx context.Context, t *testing.T, cs interface {
 		}
 		return true, ""
 	})
+}
+
+// dnsFreeAddr returns a 127.0.0.1 address whose port was free a moment ago.
+func dnsFreeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type dnsHTTPResult struct {
+	code int
+	body string
+}
+
+func dnsHTTPGet(t *testing.T, url string) dnsHTTPResult {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dnsHTTPResult{resp.StatusCode, string(b)}
 }

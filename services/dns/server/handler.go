@@ -31,11 +31,14 @@ var _ dns.Handler = (*Handler)(nil)
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	start := time.Now()
 	resp := h.Resolve(context.Background(), req)
-	if w.LocalAddr().Network() == "udp" {
-		size := dns.MinMsgSize
-		if opt := req.IsEdns0(); opt != nil {
-			size = max(int(opt.UDPSize()), dns.MinMsgSize)
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		size = max(int(opt.UDPSize()), dns.MinMsgSize)
+		if resp.IsEdns0() == nil && resp.Rcode != dns.RcodeFormatError {
+			resp.SetEdns0(uint16(min(size, dns.DefaultMsgSize)), opt.Do())
 		}
+	}
+	if w.LocalAddr().Network() == "udp" {
 		resp.Truncate(size)
 	}
 	h.Metrics.observe(req, resp, time.Since(start))

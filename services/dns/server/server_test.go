@@ -94,8 +94,15 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
-	if got := testutil.ToFloat64(h.Metrics.queries.WithLabelValues("A", "NOERROR")); got != 5 {
-		t.Fatalf("queries_total{A,NOERROR} = %v, want 5", got)
+	t.Run("EDNS0 answered with OPT, its size allowing 100 addresses", func(t *testing.T) {
+		m := new(dns.Msg).SetQuestion("many.default.svc.cluster.local.", dns.TypeA).SetEdns0(4096, false)
+		resp := exchange(t, "udp", addr, m)
+		if resp.IsEdns0() == nil || resp.Truncated || len(resp.Answer) != 100 {
+			t.Fatalf("OPT %v, truncated %v, %d answers", resp.IsEdns0(), resp.Truncated, len(resp.Answer))
+		}
+	})
+	if got := testutil.ToFloat64(h.Metrics.queries.WithLabelValues("A", "NOERROR")); got != 6 {
+		t.Fatalf("queries_total{A,NOERROR} = %v, want 6", got)
 	}
 	if got := testutil.ToFloat64(h.Metrics.forwards.WithLabelValues("NOERROR")); got != 1 {
 		t.Fatalf("forward_requests_total{NOERROR} = %v, want 1", got)
