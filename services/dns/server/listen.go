@@ -20,8 +20,10 @@ type Server struct {
 
 // Listen binds each address on UDP and TCP (IP_FREEBIND, so the address
 // need not exist on the host yet). UDP gets one SO_REUSEPORT socket per
-// CPU so that queries are read in parallel. A port of 0 picks a free
-// port, the same for UDP and TCP. Nothing is served until Serve.
+// CPU so that queries are read in parallel; the TCP socket, bound first
+// without SO_REUSEPORT, keeps a second server off the port. A port of 0
+// picks a free port, the same for UDP and TCP. Nothing is served until
+// Serve.
 func Listen(ctx context.Context, addrs []string, h dns.Handler) (*Server, error) {
 	s := &Server{}
 	for _, a := range addrs {
@@ -34,34 +36,45 @@ func Listen(ctx context.Context, addrs []string, h dns.Handler) (*Server, error)
 }
 
 func (s *Server) listen(ctx context.Context, addr string, h dns.Handler) error {
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil || net.ParseIP(host) == nil {
 		return fmt.Errorf("dns: listen address %q is not IP:port", addr)
 	}
-	lc := net.ListenConfig{Control: control}
-	first, err := lc.ListenPacket(ctx, "udp", addr)
-	if err != nil {
-		return fmt.Errorf("dns: listen on udp %s: %w", addr, err)
+	// A chosen port (0) may be free for TCP but not UDP: try a few.
+	for attempt := 0; ; attempt++ {
+		err = s.listenPort(ctx, host, port, h)
+		if err == nil || port != "0" || attempt == 4 {
+			return err
+		}
 	}
-	s.add(&dns.Server{PacketConn: first, Handler: h, MsgAcceptFunc: Accept})
-	bound := net.JoinHostPort(host, strconv.Itoa(first.LocalAddr().(*net.UDPAddr).Port))
-	for range runtime.GOMAXPROCS(0) - 1 {
-		pc, err := lc.ListenPacket(ctx, "udp", bound)
+}
+
+// listenPort binds TCP first, without SO_REUSEPORT, so that a port
+// another server (a stale tug-dns among them) holds is refused rather
+// than shared, then the UDP sockets on the same port.
+func (s *Server) listenPort(ctx context.Context, host, port string, h dns.Handler) error {
+	tcp := net.ListenConfig{Control: control(false)}
+	l, err := tcp.Listen(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return fmt.Errorf("dns: listen on tcp %s: %w", net.JoinHostPort(host, port), err)
+	}
+	bound := net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	servers := []*dns.Server{{Listener: l, Handler: h, MsgAcceptFunc: Accept}}
+	udp := net.ListenConfig{Control: control(true)}
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		pc, err := udp.ListenPacket(ctx, "udp", bound)
 		if err != nil {
+			for _, srv := range servers {
+				closeServer(srv)
+			}
 			return fmt.Errorf("dns: listen on udp %s: %w", bound, err)
 		}
-		s.add(&dns.Server{PacketConn: pc, Handler: h, MsgAcceptFunc: Accept})
+		servers = append(servers, &dns.Server{PacketConn: pc, Handler: h, MsgAcceptFunc: Accept})
 	}
-	l, err := lc.Listen(ctx, "tcp", bound)
-	if err != nil {
-		return fmt.Errorf("dns: listen on tcp %s: %w", bound, err)
-	}
-	s.add(&dns.Server{Listener: l, Handler: h, MsgAcceptFunc: Accept})
+	s.servers = append(s.servers, servers...)
 	s.addrs = append(s.addrs, bound)
 	return nil
 }
-
-func (s *Server) add(srv *dns.Server) { s.servers = append(s.servers, srv) }
 
 // Addrs returns the bound addresses, one per listen address, with the
 // ports chosen for port 0.
@@ -89,23 +102,30 @@ func (s *Server) Serve(ctx context.Context) error {
 // Close closes every socket; Serve returns.
 func (s *Server) Close() {
 	for _, srv := range s.servers {
-		if srv.PacketConn != nil {
-			_ = srv.PacketConn.Close()
-		}
-		if srv.Listener != nil {
-			_ = srv.Listener.Close()
-		}
+		closeServer(srv)
 	}
 }
 
-// control sets IP_FREEBIND (and IPV6_FREEBIND) and SO_REUSEPORT.
-func control(network, _ string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = setsockopts(int(fd), network)
-	})
-	if err != nil {
-		return err
+func closeServer(srv *dns.Server) {
+	if srv.PacketConn != nil {
+		_ = srv.PacketConn.Close()
 	}
-	return serr
+	if srv.Listener != nil {
+		_ = srv.Listener.Close()
+	}
+}
+
+// control sets IP_FREEBIND (and IPV6_FREEBIND), and SO_REUSEPORT when
+// reuse is set.
+func control(reuse bool) func(network, address string, c syscall.RawConn) error {
+	return func(network, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = setsockopts(int(fd), network, reuse)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
 }

@@ -218,3 +218,14 @@ func TestListenBadAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondServerRefused: a second server on a port one already serves
+// fails to bind, rather than sharing the queries through SO_REUSEPORT.
+func TestSecondServerRefused(t *testing.T) {
+	addr, _, _ := start(t, fake.Silent(t))
+	s, err := Listen(context.Background(), []string{addr}, dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) {}))
+	if err == nil {
+		s.Close()
+		t.Fatalf("a second server bound %s", addr)
+	}
+}

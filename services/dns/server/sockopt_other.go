@@ -2,4 +2,4 @@
 
 package server
 
-func setsockopts(int, string) error { return nil }
+func setsockopts(int, string, bool) error { return nil }
