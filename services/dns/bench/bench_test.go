@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // clients is the number of concurrent UDP clients; BENCH_DNS_CLIENTS
@@ -20,28 +21,42 @@ func clients(tb testing.TB) int {
 }
 
 // BenchmarkServiceA sends b.N A queries for 1,000 Services to tug-dns and
-// then to CoreDNS (file plugin, no cache), and reports queries/s, p50 and
-// p99 latency for each. Use -benchtime Nx for a fixed number of queries.
+// as many to CoreDNS (file plugin, no cache), in four alternating slices
+// (tug-dns, CoreDNS, CoreDNS, tug-dns) so that a change of load on the
+// machine falls on both alike, and reports queries/s, p50 and p99 latency
+// of each and their ratio. Use -benchtime Nx for a fixed number of
+// queries.
 func BenchmarkServiceA(b *testing.B) {
 	names, want := records(1000)
 	n := clients(b)
 	tug := startTugDNS(b)
 	core, version := startCoreDNS(b, names, want)
-	for _, srv := range []struct{ name, addr string }{{"tug-dns", tug}, {version, core}} {
-		b.Run(srv.name, func(b *testing.B) {
-			load(b, srv.addr, names, want, n, min(b.N, 2000)) // warm both alike
-			b.ResetTimer()
-			r := load(b, srv.addr, names, want, n, max(b.N, n))
-			b.StopTimer()
-			if r.errors > int64(r.queries/1000) {
-				b.Fatalf("%d of %d queries failed", r.errors, r.queries)
-			}
-			b.ReportMetric(r.rate(), "queries/s")
-			b.ReportMetric(float64(r.p50.Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(r.p99.Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(r.errors), "errors")
+	load(b, tug, names, want, n, 2000) // warm both alike
+	load(b, core, names, want, n, 2000)
+	slice := max(b.N/2, n)
+	var tr, cr result
+	b.ResetTimer()
+	tr.add(load(b, tug, names, want, n, slice))
+	cr.add(load(b, core, names, want, n, slice))
+	cr.add(load(b, core, names, want, n, slice))
+	tr.add(load(b, tug, names, want, n, slice))
+	b.StopTimer()
+	for _, r := range []struct {
+		name string
+		r    result
+	}{{"tug-dns", tr}, {version, cr}} {
+		if r.r.errors > int64(r.r.queries/1000) {
+			b.Fatalf("%s: %d of %d queries failed", r.name, r.r.errors, r.r.queries)
+		}
+		if b.N > 1 {
 			b.Logf("%s: %d queries from %d clients in %v: %.0f queries/s, p50 %v, p99 %v, %d errors",
-				srv.name, r.queries, n, r.elapsed, r.rate(), r.p50, r.p99, r.errors)
-		})
+				r.name, r.r.queries, n, r.r.elapsed.Round(time.Millisecond), r.r.rate(), r.r.quantile(0.5), r.r.quantile(0.99), r.r.errors)
+		}
 	}
+	b.ReportMetric(tr.rate(), "tug-queries/s")
+	b.ReportMetric(float64(tr.quantile(0.99).Microseconds())/1000, "tug-p99-ms")
+	b.ReportMetric(cr.rate(), "coredns-queries/s")
+	b.ReportMetric(float64(cr.quantile(0.99).Microseconds())/1000, "coredns-p99-ms")
+	b.ReportMetric(tr.rate()/cr.rate(), "tug/coredns")
+	b.ReportMetric(float64(tr.errors+cr.errors), "errors")
 }

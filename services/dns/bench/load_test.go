@@ -11,15 +11,31 @@ import (
 	"github.com/miekg/dns"
 )
 
-// result is one load run.
+// result is one load run, or the sum of several.
 type result struct {
-	queries  int
-	errors   int64
-	elapsed  time.Duration
-	p50, p99 time.Duration
+	queries int
+	errors  int64
+	elapsed time.Duration
+	lat     []time.Duration
 }
 
 func (r result) rate() float64 { return float64(r.queries) / r.elapsed.Seconds() }
+
+func (r *result) add(o result) {
+	r.queries += o.queries
+	r.errors += o.errors
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+}
+
+// quantile returns the q quantile of the latencies.
+func (r result) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	slices.Sort(r.lat)
+	return r.lat[int(q*float64(len(r.lat)-1))]
+}
 
 // load sends total A queries for names (round robin, each client from
 // its own offset) to addr from clients concurrent UDP clients, each one
@@ -76,14 +92,9 @@ func load(tb testing.TB, addr string, names []string, want map[string]string, cl
 		}()
 	}
 	wg.Wait()
-	r := result{queries: per * clients, errors: errs.Load(), elapsed: time.Since(start)}
+	r := result{queries: per * clients, errors: errs.Load(), elapsed: time.Since(start), lat: lat}
 	if e := firstErr.Load(); e != nil {
 		tb.Logf("%s: %d of %d queries failed, first: %v", addr, r.errors, r.queries, e)
-	}
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		r.p50 = lat[len(lat)/2]
-		r.p99 = lat[len(lat)*99/100]
 	}
 	return r
 }
