@@ -169,8 +169,58 @@ func TestDNSFollowsServices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cur.Subsets[0].Addresses[0].Ip = "127.0.0.9"
+		cur.Subsets = nil
 		if _, err := cs.Endpoints().Update(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		waitDNSPublished(ctx, t, cs)
+	})
+	t.Run("kube-dns Endpoints shared with another instance", func(t *testing.T) {
+		// Another tug-dns (another node) adds its address to the subset;
+		// this one keeps it. The same write drops a label, which this
+		// one puts back: once it has, its update of the Endpoints (the
+		// one that would have dropped the address) is done.
+		cur, err := cs.Endpoints().Get(ctx, &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Subsets[0].Addresses = append(cur.Subsets[0].Addresses, &corev1.EndpointAddress{Ip: "127.0.0.9"})
+		delete(cur.Metadata.Labels, "k8s-app")
+		before := dnsUpdates(t, d)
+		if _, err := cs.Endpoints().Update(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		harness.Poll(t, waitTimeout, "kube-dns Endpoints labels put back", func() (bool, string) {
+			ep, err := cs.Endpoints().Get(ctx, &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
+			if err != nil {
+				return false, err.Error()
+			}
+			return ep.GetMetadata().GetLabels()["k8s-app"] == "kube-dns", fmt.Sprint(ep.GetMetadata().GetLabels())
+		})
+		ep, err := cs.Endpoints().Get(ctx, &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ips []string
+		for _, s := range ep.GetSubsets() {
+			for _, a := range s.GetAddresses() {
+				ips = append(ips, a.GetIp())
+			}
+		}
+		if len(ep.GetSubsets()) != 1 || !slices.Contains(ips, "127.0.0.1") || !slices.Contains(ips, "127.0.0.9") || len(ips) != 2 {
+			t.Fatalf("endpoints subsets %v, want one subset with 127.0.0.1 and 127.0.0.9", ep.GetSubsets())
+		}
+		// The client counts the call once it has returned: wait for it.
+		harness.Poll(t, waitTimeout, "the label's Update counted", func() (bool, string) {
+			n := dnsUpdates(t, d) - before
+			return n >= 1, fmt.Sprint(n, " updates")
+		})
+		if n := dnsUpdates(t, d) - before; n != 1 {
+			t.Fatalf("%v Update calls after another instance joined, want 1 (the label)", n)
+		}
+		// Back to this instance alone for the checks below.
+		ep.Subsets[0].Addresses = slices.DeleteFunc(ep.Subsets[0].Addresses, func(a *corev1.EndpointAddress) bool { return a.GetIp() == "127.0.0.9" })
+		if _, err := cs.Endpoints().Update(ctx, ep); err != nil {
 			t.Fatal(err)
 		}
 		waitDNSPublished(ctx, t, cs)

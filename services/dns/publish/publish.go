@@ -68,7 +68,9 @@ type Publisher struct {
 }
 
 // Ensure creates the Service and Endpoints, or updates them back to
-// what they should be.
+// what they should be. The Endpoints are shared: each tug-dns instance
+// (one per node) adds its own address to the subset with its ports and
+// leaves the other instances' addresses alone.
 func (p *Publisher) Ensure(ctx context.Context) error {
 	svc, ep := Desired(p.Spec)
 	if err := p.ensureService(ctx, svc); err != nil {
@@ -146,51 +148,17 @@ func withLabels(cur, want *metav1.ObjectMeta) map[string]string {
 	return l
 }
 
-func (p *Publisher) ensureEndpoints(ctx context.Context, want *corev1.Endpoints) error {
-	return retry.OnConflict(func() error {
-		cur, err := p.Endpoints.Get(ctx, &metav1.GetOptions{Namespace: Namespace, Name: Name})
-		if status.Code(err) == codes.NotFound {
-			_, err = p.Endpoints.Create(ctx, want)
-			if status.Code(err) == codes.AlreadyExists {
-				return status.Error(codes.Aborted, "created concurrently")
-			}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if subsetsEqual(cur.GetSubsets(), want.GetSubsets()) && hasLabels(cur.GetMetadata(), want.GetMetadata()) {
-			return nil
-		}
-		upd := proto.Clone(cur).(*corev1.Endpoints)
-		upd.Subsets = want.GetSubsets()
-		upd.Metadata.Labels = withLabels(cur.GetMetadata(), want.GetMetadata())
-		_, err = p.Endpoints.Update(ctx, upd)
-		return err
-	})
-}
-
-func subsetsEqual(a, b []*corev1.EndpointSubset) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !proto.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // Run ensures the objects now, whenever changed fires (the informers saw
 // them change or vanish) and every period, retrying failures with a
-// growing pause, until ctx ends.
+// growing pause, until ctx ends; then it withdraws its address from the
+// Endpoints, best effort, within WithdrawTimeout.
 func (p *Publisher) Run(ctx context.Context, changed <-chan struct{}, period time.Duration) {
 	pause := time.Second
 	for {
 		wait := period
 		if err := p.Ensure(ctx); err != nil {
 			if ctx.Err() != nil {
+				p.withdrawOnExit(ctx)
 				return
 			}
 			p.Log.Warn("dns publish failed", zap.Error(err), zap.Duration("retryIn", pause))
@@ -202,10 +170,23 @@ func (p *Publisher) Run(ctx context.Context, changed <-chan struct{}, period tim
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			p.withdrawOnExit(ctx)
 			return
 		case <-changed:
 		case <-t.C:
 		}
 		t.Stop()
 	}
+}
+
+// withdrawOnExit withdraws the address after ctx ended, with a context
+// of its own bounded by WithdrawTimeout.
+func (p *Publisher) withdrawOnExit(ctx context.Context) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), WithdrawTimeout)
+	defer cancel()
+	if err := p.Withdraw(wctx); err != nil {
+		p.Log.Warn("dns withdraw failed", zap.Error(err), zap.String("address", p.Spec.Address))
+		return
+	}
+	p.Log.Info("dns withdrawn", zap.String("address", p.Spec.Address))
 }

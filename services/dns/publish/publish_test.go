@@ -2,7 +2,9 @@ package publish
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
@@ -44,13 +46,21 @@ func (s *services) Update(_ context.Context, o *corev1.Service, _ ...grpc.CallOp
 	return o, nil
 }
 
+// endpoints is a one-object Endpoints store that checks resourceVersions
+// as the apiserver does; beforeUpdate, when set, runs once before the
+// next Update is applied (another writer getting in first).
 type endpoints struct {
 	corev1.EndpointsServiceClient
+	mu               sync.Mutex
 	obj              *corev1.Endpoints
+	rv               int
 	creates, updates int
+	beforeUpdate     func()
 }
 
 func (e *endpoints) Get(context.Context, *metav1.GetOptions, ...grpc.CallOption) (*corev1.Endpoints, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.obj == nil {
 		return nil, status.Error(codes.NotFound, "not found")
 	}
@@ -58,15 +68,49 @@ func (e *endpoints) Get(context.Context, *metav1.GetOptions, ...grpc.CallOption)
 }
 
 func (e *endpoints) Create(_ context.Context, o *corev1.Endpoints, _ ...grpc.CallOption) (*corev1.Endpoints, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.obj != nil {
+		return nil, status.Error(codes.AlreadyExists, "exists")
+	}
 	e.creates++
-	e.obj = proto.Clone(o).(*corev1.Endpoints)
-	return o, nil
+	e.store(o)
+	return proto.Clone(e.obj).(*corev1.Endpoints), nil
 }
 
 func (e *endpoints) Update(_ context.Context, o *corev1.Endpoints, _ ...grpc.CallOption) (*corev1.Endpoints, error) {
+	if f := e.beforeUpdate; f != nil {
+		e.beforeUpdate = nil
+		f()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.obj == nil {
+		return nil, status.Error(codes.NotFound, "not found")
+	}
+	if o.GetMetadata().GetResourceVersion() != e.obj.GetMetadata().GetResourceVersion() {
+		return nil, status.Error(codes.Aborted, "stale resourceVersion")
+	}
 	e.updates++
+	e.store(o)
+	return proto.Clone(e.obj).(*corev1.Endpoints), nil
+}
+
+// store keeps a copy of o with the next resourceVersion; e.mu is held.
+func (e *endpoints) store(o *corev1.Endpoints) {
+	e.rv++
 	e.obj = proto.Clone(o).(*corev1.Endpoints)
-	return o, nil
+	if e.obj.Metadata == nil {
+		e.obj.Metadata = &metav1.ObjectMeta{}
+	}
+	e.obj.Metadata.ResourceVersion = strconv.Itoa(e.rv)
+}
+
+// snapshot returns the stored subsets and the number of writes.
+func (e *endpoints) snapshot() ([]*corev1.EndpointSubset, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return proto.Clone(e.obj).(*corev1.Endpoints).GetSubsets(), e.creates + e.updates
 }
 
 var spec = Spec{ServiceIP: "10.96.0.10", Address: "10.244.0.1", Port: 53}
