@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	ups, err := cfg.upstreams()
+	ups, err := cfg.upstreams(log)
 	if err != nil {
 		return err
 	}

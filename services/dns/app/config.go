@@ -170,19 +170,3 @@ func (c *Config) advertised() (string, int) {
 	}
 	return addr, port
 }
-
-// upstreams returns the configured upstreams or those of ResolvConf.
-func (c *Config) upstreams() ([]string, error) {
-	if len(c.Upstreams) > 0 {
-		return c.Upstreams, nil
-	}
-	rc, err := dns.ClientConfigFromFile(c.ResolvConf)
-	if err != nil {
-		return nil, fmt.Errorf("read upstreams from %s: %w", c.ResolvConf, err)
-	}
-	out := make([]string, 0, len(rc.Servers))
-	for _, s := range rc.Servers {
-		out = append(out, net.JoinHostPort(s, rc.Port))
-	}
-	return out, nil
-}
