@@ -62,6 +62,17 @@ func Answer(z Zone, cfg Config, req *dns.Msg) (*dns.Msg, bool) {
 		resp.Rcode = dns.RcodeRefused
 		return resp, false
 	}
+	switch q.Qtype {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		// No zone transfer is offered: refused, as a server that does
+		// not allow the transfer answers (RFC 5936 section 2.2.1).
+		resp.Rcode = dns.RcodeRefused
+		return resp, false
+	case dns.TypeMAILA, dns.TypeMAILB:
+		// Obsolete query types (RFC 1035, RFC 2505) not implemented.
+		resp.Rcode = dns.RcodeNotImplemented
+		return resp, false
+	}
 	hdr := func(t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: cfg.TTL}
 	}

@@ -113,6 +113,13 @@ func TestAnswer(t *testing.T) {
 			return m
 		}(), rcode: dns.RcodeFormatError},
 		{name: "a response FORMERR", req: func() *dns.Msg { m := query(web, dns.TypeA); m.Response = true; return m }(), rcode: dns.RcodeFormatError},
+		{name: "AXFR refused", req: query("cluster.local.", dns.TypeAXFR), rcode: dns.RcodeRefused},
+		{name: "IXFR refused", req: query("cluster.local.", dns.TypeIXFR), rcode: dns.RcodeRefused},
+		{name: "AXFR of a Service refused", req: query(web, dns.TypeAXFR), rcode: dns.RcodeRefused},
+		{name: "AXFR of a missing name refused", req: query("nope.default.svc.cluster.local.", dns.TypeAXFR), rcode: dns.RcodeRefused},
+		{name: "reverse AXFR refused", req: query("20.0.96.10.in-addr.arpa.", dns.TypeAXFR), rcode: dns.RcodeRefused},
+		{name: "MAILA is NOTIMP", req: query(web, dns.TypeMAILA), rcode: dns.RcodeNotImplemented},
+		{name: "MAILB is NOTIMP", req: query(web, dns.TypeMAILB), rcode: dns.RcodeNotImplemented},
 		{name: "CHAOS class refused", req: func() *dns.Msg { m := query(web, dns.TypeA); m.Question[0].Qclass = dns.ClassCHAOS; return m }(), rcode: dns.RcodeRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
