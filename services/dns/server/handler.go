@@ -31,6 +31,9 @@ var _ dns.Handler = (*Handler)(nil)
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	start := time.Now()
 	resp := h.Resolve(context.Background(), req)
+	// Always compressed: a large headless answer over TCP can exceed a
+	// message's 64 KiB uncompressed and fit compressed.
+	resp.Compress = true
 	size := dns.MinMsgSize
 	if opt := req.IsEdns0(); opt != nil {
 		size = max(int(opt.UDPSize()), dns.MinMsgSize)
