@@ -27,19 +27,25 @@ import (
 func TestPodDNSAndServiceEnv(t *testing.T) {
 	api := harness.StartAPIServer(t)
 	ctx := harness.Context(t, waitTimeout)
-	// The kubernetes Service: the apiserver may already keep it.
-	kubernetes, err := api.Client.Services().Create(ctx, &corev1.Service{
-		Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "kubernetes"},
-		Spec: &corev1.ServiceSpec{ClusterIp: "10.96.0.1", Ports: []*corev1.ServicePort{
-			{Name: "https", Port: 443, Protocol: "TCP", TargetPort: structpb.NewNumberValue(6443)},
-		}},
-	})
-	if status.Code(err) == codes.AlreadyExists {
+	// The kubernetes Service: an apiserver that keeps it makes it at
+	// start (and holds its address); this one is made where none does.
+	var kubernetes *corev1.Service
+	harness.Poll(t, waitTimeout, "the kubernetes Service exists", func() (bool, string) {
+		var err error
 		kubernetes, err = api.Client.Services().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "kubernetes"})
-	}
-	if err != nil {
-		t.Fatalf("kubernetes Service: %v", err)
-	}
+		if status.Code(err) == codes.NotFound {
+			kubernetes, err = api.Client.Services().Create(ctx, &corev1.Service{
+				Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "kubernetes"},
+				Spec: &corev1.ServiceSpec{ClusterIp: "10.96.0.1", Ports: []*corev1.ServicePort{
+					{Name: "https", Port: 443, Protocol: "TCP", TargetPort: structpb.NewNumberValue(6443)},
+				}},
+			})
+		}
+		if err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
 	for _, s := range []*corev1.Service{
 		{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "service-disc"}, Spec: &corev1.ServiceSpec{
 			ClusterIp: "10.96.7.20", Selector: map[string]string{"app": "disc"},
