@@ -69,9 +69,12 @@ func runExpose(ctx context.Context, env *Env, o *exposeOptions, args []string) e
 			objs = append(objs, d.Obj)
 		}
 	default:
+		if len(args) == 0 {
+			return fmt.Errorf("you must provide one TYPE NAME or TYPE/NAME to expose, or -f FILE")
+		}
 		ts, err := parseTargets(args)
 		if err != nil {
-			return fmt.Errorf("you must provide one TYPE NAME or TYPE/NAME to expose, or -f FILE")
+			return err
 		}
 		if len(ts) != 1 || len(ts[0].names) != 1 {
 			return fmt.Errorf("you must provide one TYPE NAME or TYPE/NAME to expose, or -f FILE")

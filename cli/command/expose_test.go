@@ -110,6 +110,8 @@ func TestExposeBadInputCreatesNothing(t *testing.T) {
 		{"no such deployment", []string{"expose", "deployment", "nope", "--port", "80"}, `"nope" not found`},
 		{"a kind expose does not take", []string{"expose", "configmap", "x", "--port", "80"}, "cannot expose a ConfigMap"},
 		{"no name", []string{"expose", "deployment"}, "you must provide one TYPE NAME"},
+		{"nothing", []string{"expose"}, "you must provide one TYPE NAME"},
+		{"unknown type", []string{"expose", "bogus", "x"}, `the server doesn't have a resource type "bogus"`},
 		{"no port anywhere", []string{"expose", "pod", "bare"}, "couldn't find port via --port flag or introspection"},
 		{"pod without labels", []string{"expose", "pod", "second-pod", "--port", "80"}, "has no labels and cannot be exposed"},
 		{"bad port", []string{"expose", "deployment", "deployment-for-service", "--port", "http"}, `invalid --port "http"`},
