@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,21 @@ func TestPodResolvConfAndServiceEnv(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
 	ctx := context.Background()
-	// A fixed address far up the range, which an allocator hands out last.
-	const ip = "10.96.250.250"
+	// An explicit address in the static band (10.96.0.0-10.96.0.255 minus
+	// .1 and .10), which the allocator keeps for explicit requests and
+	// never hands out automatically: random allocation for the other
+	// tests' Services cannot take it first.
+	const ip = "10.96.0.250"
+	// Every pod also gets the variables of default/kubernetes, which the
+	// apiserver keeps.
+	master, err := cluster.CS.Services().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "kubernetes"})
+	if err != nil {
+		t.Fatalf("get default/kubernetes: %v", err)
+	}
+	if master.GetSpec().GetClusterIp() == "" || len(master.GetSpec().GetPorts()) == 0 {
+		t.Fatalf("default/kubernetes has no clusterIP or port: %v", master.GetSpec())
+	}
+	masterIP, masterPort := master.GetSpec().GetClusterIp(), master.GetSpec().GetPorts()[0].GetPort()
 	if _, err := cluster.CS.Services().Create(ctx, &corev1.Service{ApiVersion: "v1", Kind: "Service",
 		Metadata: &metav1.ObjectMeta{Name: "svc-env", Namespace: ns},
 		Spec: &corev1.ServiceSpec{ClusterIp: ip, Selector: map[string]string{"app": "none"},
@@ -61,7 +75,8 @@ func TestPodResolvConfAndServiceEnv(t *testing.T) {
 		t.Fatalf("printenv exit %d", code)
 	}
 	for _, want := range []string{"SVC_ENV_SERVICE_HOST=" + ip, "SVC_ENV_SERVICE_PORT=80", "SVC_ENV_SERVICE_PORT_WEB=80",
-		"SVC_ENV_PORT=tcp://" + ip + ":80", "SVC_ENV_PORT_80_TCP_ADDR=" + ip, "SVC_ENV_PORT_80_TCP_PROTO=tcp"} {
+		"SVC_ENV_PORT=tcp://" + ip + ":80", "SVC_ENV_PORT_80_TCP_ADDR=" + ip, "SVC_ENV_PORT_80_TCP_PROTO=tcp",
+		"KUBERNETES_SERVICE_HOST=" + masterIP, "KUBERNETES_SERVICE_PORT=" + strconv.Itoa(int(masterPort))} {
 		if !strings.Contains(env, want+"\n") {
 			t.Errorf("printenv lacks %s:\n%s", want, env)
 		}
