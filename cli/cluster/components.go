@@ -108,6 +108,7 @@ func proxyConfig(c Config) proxy.Config {
 	cfg.Kubeconfig = c.internalConfig()
 	cfg.NodeName = c.NodeName
 	cfg.MetricsAddress = ""
+	cfg.StateDir = c.proxyDir()
 	return cfg
 }
 

@@ -60,7 +60,7 @@ func (c *Cluster) startServices() error {
 		return err
 	}
 	if err := c.start("proxy", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", proxyMetrics),
-		"--service-cidr", serviceCIDR, "--cluster-cidr", clusterCIDR); err != nil {
+		"--service-cidr", serviceCIDR, "--cluster-cidr", clusterCIDR, "--state-dir", c.proxyStateDir()); err != nil {
 		return err
 	}
 	for name, port := range map[string]int{"dns": dnsMetrics, "proxy": proxyMetrics} {
@@ -123,7 +123,7 @@ func (c *Cluster) cleanupProxy() {
 	if _, err := os.Stat(bin); err != nil {
 		return
 	}
-	out, err := exec.Command(bin, "--cleanup", "--log-format", "console").CombinedOutput()
+	out, err := exec.Command(bin, "--cleanup", "--state-dir", c.proxyStateDir(), "--log-format", "console").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: proxy cleanup: %v\n%s\n", err, out)
 	}
@@ -157,3 +157,7 @@ func hostLeftovers() []string {
 	})
 	return left
 }
+
+// proxyStateDir is where the proxy records what it changed on the host
+// (route_localnet) for its --cleanup.
+func (c *Cluster) proxyStateDir() string { return filepath.Join(c.Dir, "proxy") }
