@@ -8,11 +8,12 @@ BUF_VERSION := v1.75.0
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
+COREDNS_VERSION := v1.15.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager cli test
-BINARIES := apiserver kubelet scheduler controller-manager
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy services/dns cli test
+BINARIES := apiserver kubelet scheduler controller-manager proxy dns
 
-.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli up down deps clean
+.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli bench-proxy bench-dns up down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -27,6 +28,8 @@ $(TOOLS)/protoc-gen-grpc-gateway:
 	GOBIN=$(TOOLS) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 $(TOOLS)/protoc-gen-openapiv2:
 	GOBIN=$(TOOLS) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+$(TOOLS)/coredns:
+	GOBIN=$(TOOLS) go install github.com/coredns/coredns@$(COREDNS_VERSION)
 
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2 ## install the pinned code generators into .tools/bin
 
@@ -84,6 +87,12 @@ down: ## stop the local cluster and remove its containers, sandboxes, network na
 bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
 	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
 	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/
+
+bench-proxy: ## tug-proxy benchmarks: 1,000 Services x 10 endpoints programmed from scratch, and one endpoint change among them (root, real nftables in a test-made netns)
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench FullSync -benchtime 5x ./services/proxy/nft/
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench EndpointChange -benchtime 500x ./services/proxy/nft/
+bench-dns: $(TOOLS)/coredns ## DNS benchmark: tug-dns and CoreDNS (file plugin, no cache) answering 1,000 Service A records, queries/s and p99
+	COREDNS=$(TOOLS)/coredns go test -count=1 -run '^$$' -bench ServiceA -benchtime 200000x ./services/dns/bench/
 
 clean: ## remove build output
 	rm -rf bin

@@ -10,7 +10,9 @@ replace (
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 	github.com/tugboat-sh/tugboat/services/apiserver => ../services/apiserver
 	github.com/tugboat-sh/tugboat/services/controller-manager => ../services/controller-manager
+	github.com/tugboat-sh/tugboat/services/dns => ../services/dns
 	github.com/tugboat-sh/tugboat/services/kubelet => ../services/kubelet
+	github.com/tugboat-sh/tugboat/services/proxy => ../services/proxy
 	github.com/tugboat-sh/tugboat/services/scheduler => ../services/scheduler
 )
 
@@ -23,7 +25,9 @@ require (
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	github.com/tugboat-sh/tugboat/services/apiserver v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/services/controller-manager v0.0.0-00010101000000-000000000000
+	github.com/tugboat-sh/tugboat/services/dns v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/services/kubelet v0.0.0-00010101000000-000000000000
+	github.com/tugboat-sh/tugboat/services/proxy v0.0.0-00010101000000-000000000000
 	github.com/tugboat-sh/tugboat/services/scheduler v0.0.0-00010101000000-000000000000
 	go.uber.org/zap v1.28.0
 	golang.org/x/sync v0.24.0
@@ -53,6 +57,7 @@ require (
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/go-containerregistry v0.22.1 // indirect
+	github.com/google/nftables v0.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.4-0.20250319132907-e064f32e3674 // indirect
 	github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus v1.1.1 // indirect
@@ -62,6 +67,9 @@ require (
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/mdlayher/netlink v1.7.3-0.20250113171957-fbb4dce95f42 // indirect
+	github.com/mdlayher/socket v0.5.0 // indirect
+	github.com/miekg/dns v1.1.73 // indirect
 	github.com/moby/spdystream v0.5.1 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect

@@ -7,11 +7,13 @@
 #                      the CNI bridge, host-local and loopback plugins that give
 #                      each pod its network namespace and address (/usr/lib/cni)
 #   busybox-static     the static busybox the shell image is built from
+#   nftables, iproute2 nft and ip: the end-to-end tests read the proxy's
+#                      table and make network namespaces with them
 #   kubernetes-client  kubectl, only when none is installed: the REST tests and
 #                      the README check drive the apiserver with the real kubectl
 set -euo pipefail
 
-packages=(etcd-server containerd runc containernetworking-plugins busybox-static)
+packages=(etcd-server containerd runc containernetworking-plugins busybox-static nftables iproute2)
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()

@@ -69,4 +69,5 @@ func (c Config) pidFile() string        { return filepath.Join(c.DataDir, "tug.p
 func (c Config) logFile() string        { return filepath.Join(c.DataDir, "tug.log") }
 func (c Config) etcdDir() string        { return filepath.Join(c.DataDir, "etcd") }
 func (c Config) kubeletDir() string     { return filepath.Join(c.DataDir, "kubelet") }
+func (c Config) proxyDir() string       { return filepath.Join(c.DataDir, "proxy") }
 func (c Config) internalConfig() string { return filepath.Join(c.DataDir, "kubeconfig") }

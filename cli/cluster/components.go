@@ -3,10 +3,14 @@ package cluster
 import (
 	"context"
 	"net"
+	"net/netip"
+	"strconv"
 
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
 	controllermanager "github.com/tugboat-sh/tugboat/services/controller-manager/app"
+	dns "github.com/tugboat-sh/tugboat/services/dns/app"
 	kubelet "github.com/tugboat-sh/tugboat/services/kubelet/app"
+	proxy "github.com/tugboat-sh/tugboat/services/proxy/app"
 	scheduler "github.com/tugboat-sh/tugboat/services/scheduler/app"
 	"go.uber.org/zap"
 )
@@ -24,15 +28,16 @@ type Component struct {
 	Cleanup func(ctx context.Context, c Config, log *zap.Logger) error
 }
 
-// Components are the parts of the cluster, in start order. The proxy and
-// DNS join here as they land: Run builds their app.Config with
-// c.internalConfig() as its kubeconfig and calls their app.Run; the
-// proxy's Cleanup removes its nftables table.
+// Components are the parts of the cluster, in start order (tug down
+// cleans up in the reverse order: the kubelet's pods first, the proxy's
+// nftables table last).
 func Components() []Component {
 	return []Component{
 		{Name: "apiserver", Run: runAPIServer, First: true},
 		{Name: "scheduler", Run: runScheduler},
 		{Name: "controller-manager", Run: runControllerManager},
+		{Name: "proxy", Run: runProxy, Cleanup: cleanProxy},
+		{Name: "dns", Run: runDNS},
 		{Name: "kubelet", Run: runKubelet, Cleanup: cleanKubelet},
 	}
 }
@@ -76,6 +81,7 @@ func kubeletConfig(c Config) kubelet.Config {
 	cfg.ImageArchives = c.Images
 	cfg.CNIBinDir = c.CNIBinDir
 	cfg.MetricsAddress = ""
+	cfg.ClusterDNS = []string{dnsServiceIP}
 	return cfg
 }
 
@@ -93,4 +99,60 @@ func cleanKubelet(ctx context.Context, c Config, log *zap.Logger) error {
 	cfg.Kubeconfig = ""
 	cfg.ImageArchives = ""
 	return kubelet.Run(ctx, cfg, log)
+}
+
+// proxyConfig is the proxy on the node, with the defaults' CIDRs, which
+// are the apiserver's and the kubelet's.
+func proxyConfig(c Config) proxy.Config {
+	cfg := proxy.DefaultConfig()
+	cfg.Kubeconfig = c.internalConfig()
+	cfg.NodeName = c.NodeName
+	cfg.MetricsAddress = ""
+	cfg.StateDir = c.proxyDir()
+	return cfg
+}
+
+func runProxy(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
+	cfg := proxyConfig(c)
+	cfg.OnReady = ready
+	return proxy.Run(ctx, cfg, log)
+}
+
+// cleanProxy removes the proxy's nftables table: its own --cleanup.
+func cleanProxy(ctx context.Context, c Config, log *zap.Logger) error {
+	cfg := proxyConfig(c)
+	cfg.Cleanup = true
+	cfg.Kubeconfig = ""
+	return proxy.Run(ctx, cfg, log)
+}
+
+// runDNS serves the cluster DNS on the node's pod bridge address, port 53
+// (bound before the bridge exists), and publishes it as the Service
+// kube-system/kube-dns at 10.96.0.10, which the proxy sends there. It
+// makes nothing on the host.
+func runDNS(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
+	bridge := bridgeAddress()
+	cfg := dns.DefaultConfig()
+	cfg.Kubeconfig = c.internalConfig()
+	cfg.MetricsAddress = ""
+	cfg.ListenAddresses = []string{net.JoinHostPort(bridge.String(), strconv.Itoa(dnsPort))}
+	cfg.PublishService = true
+	cfg.ServiceIP = dnsServiceIP
+	cfg.AdvertiseAddress = bridge.String()
+	cfg.AdvertisePort = dnsPort
+	cfg.OnReady = ready
+	return dns.Run(ctx, cfg, log)
+}
+
+// The cluster DNS listens on the pod bridge's port dnsPort and is the
+// Service kube-system/kube-dns at dnsServiceIP, the pods' nameserver.
+const (
+	dnsPort      = 53
+	dnsServiceIP = "10.96.0.10"
+)
+
+// bridgeAddress is the node's pod bridge address: the first of the
+// kubelet's pod CIDR (10.244.0.1).
+func bridgeAddress() netip.Addr {
+	return netip.MustParsePrefix(kubelet.DefaultConfig().PodCIDR).Masked().Addr().Next()
 }

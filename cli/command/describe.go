@@ -15,6 +15,8 @@ import (
 	"github.com/tugboat-sh/tugboat/machinery/scheme"
 	"github.com/tugboat-sh/tugboat/machinery/selector"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -25,6 +27,7 @@ func newDescribe(env *Env) *cobra.Command {
 		Short: "Show details of a resource or group of resources, with their events",
 		Example: `  tug describe pod second-pod
   tug describe node node1
+  tug describe svc service-for-pods
   tug describe pods -l env=development`,
 		ValidArgs: resourceNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,6 +100,15 @@ func describeOne(ctx context.Context, env *Env, conn grpc.ClientConnInterface, k
 		return describe.Node(env.Out, o, pods, events, now)
 	case *corev1.Secret:
 		return describe.Secret(env.Out, o, events, now)
+	case *corev1.Service:
+		ep, err := clientset.New(conn).Endpoints().Get(ctx, &metav1.GetOptions{Namespace: meta.GetNamespace(), Name: meta.GetName()})
+		if status.Code(err) == codes.NotFound {
+			ep, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		return describe.Service(env.Out, o, ep, events, now)
 	case *appsv1.Deployment:
 		rss, err := replicaSetsOf(ctx, conn, o)
 		if err != nil {

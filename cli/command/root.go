@@ -53,7 +53,7 @@ this machine and writes that kubeconfig; "tug down" removes it.`,
 	pf.StringVar(&env.Context, "context", "", "the kubeconfig context to use (default: its current-context)")
 	pf.StringVarP(&env.Namespace, "namespace", "n", "", "the namespace of the request (default: the context's, else default)")
 	root.AddCommand(
-		newGet(env), newDescribe(env), newApply(env), newCreate(env), newRun(env), newDelete(env),
+		newGet(env), newDescribe(env), newApply(env), newCreate(env), newRun(env), newExpose(env), newDelete(env),
 		newLogs(env), newExec(env), newLabel(env), newVersion(env), newClusterInfo(env), newAPIResources(env), newScale(env), newRollout(env),
 		newToken(env), newCertificate(env), newUp(env), newDown(env),
 	)

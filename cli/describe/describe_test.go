@@ -111,3 +111,51 @@ func TestDeployment(t *testing.T) {
 		}
 	}
 }
+
+func TestService(t *testing.T) {
+	data, err := os.ReadFile("../printer/testdata/services.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]*corev1.Service{}
+	endpoints := map[string]*corev1.Endpoints{}
+	for _, o := range objs {
+		switch x := o.(type) {
+		case *corev1.Service:
+			services[x.GetMetadata().GetName()] = x
+		case *corev1.Endpoints:
+			endpoints[x.GetMetadata().GetName()] = x
+		}
+	}
+	events := load(t, "service-events.yaml")
+	for _, tt := range []struct {
+		name   string
+		events []*corev1.Event
+		want   []string
+	}{
+		{"service-for-pods", nil, []string{"Selector:          app=sise\n", "Port:              <unset>  80/TCP\n", "TargetPort:        9876/TCP\n",
+			"Endpoints:         10.244.0.5:9876,10.244.0.6:9876\n", "Events:            <none>\n"}},
+		{"kube-dns", []*corev1.Event{events[0].(*corev1.Event)}, []string{"Port:              dns  53/UDP\n", "NodePort:          dns-tcp  30054/TCP\n",
+			"Endpoints:         10.244.0.1:5353,10.244.0.2:5353\n"}},
+		{"headless", nil, []string{"IP:                None\n", "Endpoints:         10.244.0.5\n"}},
+		{"balanced", nil, []string{"External IPs:      192.0.2.10\n", "TargetPort:        http/TCP\n", "Endpoints:         <none>\n"}},
+		{"external", nil, []string{"External Name:     example.com\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Service(&b, services[tt.name], endpoints[tt.name], tt.events, now); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, "service-"+tt.name, b.Bytes())
+			for _, want := range tt.want {
+				if !bytes.Contains(b.Bytes(), []byte(want)) {
+					t.Errorf("description lacks %q", want)
+				}
+			}
+		})
+	}
+}

@@ -96,7 +96,8 @@ func (cl *cluster) writeManifests() error {
 	if err := os.MkdirAll(cl.manifests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []string{"second-pod.yaml", "specific-pod-node.yaml", "pod-label.yaml", "deployment-09-v0.9.yaml", "deployment-09-v1.0.yaml"} {
+	for _, f := range []string{"second-pod.yaml", "specific-pod-node.yaml", "pod-label.yaml", "deployment-09-v0.9.yaml", "deployment-09-v1.0.yaml",
+		"deployment-for-service.yaml", "service-for-pods.yaml"} {
 		data, err := os.ReadFile(filepath.Join(cl.root, "machinery/manifest/testdata/seed004", f))
 		if err != nil {
 			return err

@@ -180,6 +180,8 @@ func TestSeed004(t *testing.T) {
 
 	t.Run("deployment", deployment)
 
+	t.Run("services", services)
+
 	t.Run("delete", func(t *testing.T) {
 		if out := ok(t, "delete", "pod", "first-pod"); out != "pod \"first-pod\" deleted\n" {
 			t.Errorf("delete printed %q", out)
@@ -278,6 +280,13 @@ func down(t *testing.T, purge bool) {
 	ns, _ := exec.Command("ip", "netns", "list").CombinedOutput()
 	if strings.Contains(string(ns), "cni-") {
 		t.Errorf("network namespaces left after tug down:\n%s", ns)
+	}
+	// The proxy's nftables table goes with the cluster.
+	tables, err := exec.Command("nft", "list", "tables").CombinedOutput()
+	if err != nil {
+		t.Errorf("nft list tables: %v: %s", err, tables)
+	} else if strings.Contains(string(tables), "tug") {
+		t.Errorf("nftables tables left after tug down:\n%s", tables)
 	}
 	if r := tug(t, "", "get", "pods"); r.code == 0 || !strings.HasPrefix(r.err, "The connection to the server "+c.apiAddr+" was refused") {
 		t.Errorf("get after down: exit %d, stderr %q", r.code, r.err)

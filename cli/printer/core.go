@@ -2,7 +2,10 @@ package printer
 
 import (
 	"fmt"
+	"net"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,14 +64,7 @@ func namespaceRow(obj proto.Message, now time.Time) ([]string, []string) {
 func serviceRow(obj proto.Message, now time.Time) ([]string, []string) {
 	s := obj.(*corev1.Service)
 	sp := s.GetSpec()
-	external := "<none>"
-	if len(sp.GetExternalIps()) > 0 {
-		external = strings.Join(sp.GetExternalIps(), ",")
-	} else if sp.GetType() == "LoadBalancer" {
-		external = "<pending>"
-	} else if sp.GetType() == "ExternalName" {
-		external = sp.GetExternalName()
-	}
+	external := serviceExternalIP(s)
 	var ports []string
 	for _, p := range sp.GetPorts() {
 		proto := orDefault(p.GetProtocol(), "TCP")
@@ -85,24 +81,73 @@ func serviceRow(obj proto.Message, now time.Time) ([]string, []string) {
 	return []string{s.GetMetadata().GetName(), orDefault(sp.GetType(), "ClusterIP"), orNone(sp.GetClusterIp()), external, orNone(strings.Join(ports, ",")), Age(s.GetMetadata().GetCreationTimestamp(), now)}, []string{selector}
 }
 
+// serviceExternalIP is kubectl's EXTERNAL-IP: the external IPs, for a
+// LoadBalancer also its ingress points (<pending> without any), the
+// external name of an ExternalName Service.
+func serviceExternalIP(s *corev1.Service) string {
+	sp := s.GetSpec()
+	ips := slices.Clone(sp.GetExternalIps())
+	switch sp.GetType() {
+	case "ExternalName":
+		return sp.GetExternalName()
+	case "LoadBalancer":
+		for _, in := range s.GetStatus().GetLoadBalancer().GetIngress() {
+			if in.GetIp() != "" {
+				ips = append(ips, in.GetIp())
+			} else if in.GetHostname() != "" {
+				ips = append(ips, in.GetHostname())
+			}
+		}
+		if len(ips) == 0 {
+			return "<pending>"
+		}
+	}
+	return orNone(strings.Join(ips, ","))
+}
+
 func endpointsRow(obj proto.Message, now time.Time) ([]string, []string) {
 	e := obj.(*corev1.Endpoints)
-	var eps []string
+	return []string{e.GetMetadata().GetName(), orNone(Endpoints(e, nil)), Age(e.GetMetadata().GetCreationTimestamp(), now)}, nil
+}
+
+// Endpoints formats the ready addresses of e as kubectl does: ip:port for
+// each port (of the named ones when ports is not nil) and each address,
+// the first three then "+ N more...", an address alone for a subset
+// without ports, "<none>" when e has no subsets.
+func Endpoints(e *corev1.Endpoints, ports map[string]bool) string {
+	if len(e.GetSubsets()) == 0 {
+		return "<none>"
+	}
+	const max = 3
+	var list []string
+	count := 0
+	add := func(s string) {
+		count++
+		if len(list) < max {
+			list = append(list, s)
+		}
+	}
 	for _, ss := range e.GetSubsets() {
-		for _, a := range ss.GetAddresses() {
-			if len(ss.GetPorts()) == 0 {
-				eps = append(eps, a.GetIp())
+		if len(ss.GetPorts()) == 0 {
+			for _, a := range ss.GetAddresses() {
+				add(a.GetIp())
 			}
-			for _, p := range ss.GetPorts() {
-				eps = append(eps, fmt.Sprintf("%s:%d", a.GetIp(), p.GetPort()))
+			continue
+		}
+		for _, p := range ss.GetPorts() {
+			if ports != nil && !ports[p.GetName()] {
+				continue
+			}
+			for _, a := range ss.GetAddresses() {
+				add(net.JoinHostPort(a.GetIp(), strconv.Itoa(int(p.GetPort()))))
 			}
 		}
 	}
-	list := strings.Join(eps, ",")
-	if len(eps) > 3 {
-		list = strings.Join(eps[:3], ",") + fmt.Sprintf(" + %d more...", len(eps)-3)
+	out := strings.Join(list, ",")
+	if count > max {
+		out += fmt.Sprintf(" + %d more...", count-max)
 	}
-	return []string{e.GetMetadata().GetName(), orNone(list), Age(e.GetMetadata().GetCreationTimestamp(), now)}, nil
+	return out
 }
 
 func secretRow(obj proto.Message, now time.Time) ([]string, []string) {

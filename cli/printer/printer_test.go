@@ -46,6 +46,7 @@ func TestTables(t *testing.T) {
 	nodes := load(t, "nodes.yaml")
 	others := load(t, "others.yaml")
 	workloads := load(t, "workloads.yaml")
+	services := load(t, "services.yaml")
 	cases := []struct {
 		name string
 		kind string
@@ -63,6 +64,9 @@ func TestTables(t *testing.T) {
 		{"nodes-wide", "nodes", nodes["Node"], Options{Wide: true}},
 		{"namespaces", "ns", others["Namespace"], Options{}},
 		{"services-wide", "svc", others["Service"], Options{Wide: true}},
+		{"services", "services", services["Service"], Options{}},
+		{"services-more-wide", "svc", services["Service"], Options{Wide: true, AllNamespaces: true}},
+		{"endpoints", "ep", services["Endpoints"], Options{AllNamespaces: true}},
 		{"deployments", "deploy", others["Deployment"], Options{}},
 		{"replicasets-wide", "rs", others["ReplicaSet"], Options{Wide: true}},
 		{"jobs", "jobs", others["Job"], Options{}},

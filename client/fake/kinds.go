@@ -55,18 +55,52 @@ type unimplementedDeployments struct {
 	appsv1.UnimplementedDeploymentServiceServer
 }
 
+type serviceServer struct {
+	*service[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent]
+	unimplementedServices
+}
+
+type unimplementedServices struct {
+	corev1.UnimplementedServiceServiceServer
+}
+
+type endpointsServer struct {
+	*service[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent]
+	unimplementedEndpoints
+}
+
+type unimplementedEndpoints struct {
+	corev1.UnimplementedEndpointsServiceServer
+}
+
 func newService[T Object, L any, E any](store *Store[T], newList func([]T, *metav1.ListMeta) L, newEvent func(string, T) *E) *service[T, L, E] {
 	return &service[T, L, E]{store: store, newList: newList, newEvent: newEvent}
 }
 
-// registerKinds serves s's Nodes, Jobs, CronJobs, ReplicaSets and
-// Deployments on srv.
+// registerKinds serves s's Nodes, Jobs, CronJobs, ReplicaSets,
+// Deployments, Services and Endpoints on srv.
 func (s *Server) registerKinds(srv *grpc.Server) {
 	s.Nodes = NewStore[*corev1.Node]()
 	s.Jobs = NewStore[*batchv1.Job]()
 	s.CronJobs = NewStore[*batchv1.CronJob]()
 	s.ReplicaSets = NewStore[*appsv1.ReplicaSet]()
 	s.Deployments = NewStore[*appsv1.Deployment]()
+	s.Services = NewStore[*corev1.Service]()
+	s.Endpoints = NewStore[*corev1.Endpoints]()
+	corev1.RegisterServiceServiceServer(srv, serviceServer{service: newService(s.Services,
+		func(items []*corev1.Service, m *metav1.ListMeta) *corev1.ServiceList {
+			return &corev1.ServiceList{ApiVersion: "v1", Kind: "ServiceList", Metadata: m, Items: items}
+		},
+		func(typ string, o *corev1.Service) *corev1.ServiceWatchEvent {
+			return &corev1.ServiceWatchEvent{Type: typ, Object: o}
+		})})
+	corev1.RegisterEndpointsServiceServer(srv, endpointsServer{service: newService(s.Endpoints,
+		func(items []*corev1.Endpoints, m *metav1.ListMeta) *corev1.EndpointsList {
+			return &corev1.EndpointsList{ApiVersion: "v1", Kind: "EndpointsList", Metadata: m, Items: items}
+		},
+		func(typ string, o *corev1.Endpoints) *corev1.EndpointsWatchEvent {
+			return &corev1.EndpointsWatchEvent{Type: typ, Object: o}
+		})})
 	corev1.RegisterNodeServiceServer(srv, nodeServer{service: newService(s.Nodes,
 		func(items []*corev1.Node, m *metav1.ListMeta) *corev1.NodeList {
 			return &corev1.NodeList{ApiVersion: "v1", Kind: "NodeList", Metadata: m, Items: items}

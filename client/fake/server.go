@@ -14,7 +14,8 @@ import (
 )
 
 // Server is a gRPC server on 127.0.0.1 serving Pods, Leases, Nodes,
-// Jobs, CronJobs, ReplicaSets and Deployments from in-memory Stores.
+// Jobs, CronJobs, ReplicaSets, Deployments, Services and Endpoints from
+// in-memory Stores.
 // Another kind takes a Store field, a server type like podServer and one
 // Register line (kinds.go).
 type Server struct {
@@ -25,6 +26,8 @@ type Server struct {
 	CronJobs    *Store[*batchv1.CronJob]
 	ReplicaSets *Store[*appsv1.ReplicaSet]
 	Deployments *Store[*appsv1.Deployment]
+	Services    *Store[*corev1.Service]
+	Endpoints   *Store[*corev1.Endpoints]
 	// Addr is the host:port the server listens on.
 	Addr string
 

@@ -132,6 +132,11 @@ func TestService(t *testing.T) {
 	expect(t, "externalTrafficPolicy", np.Spec.ExternalTrafficPolicy, "Cluster")
 	expect(t, "sessionAffinity (explicit)", np.Spec.SessionAffinity, "ClientIP")
 	expect(t, "ipFamilies[0]", np.Spec.IpFamilies[0], "IPv6")
+	expect(t, "clusterIPs from clusterIP", len(np.Spec.ClusterIps) == 1 && np.Spec.ClusterIps[0] == "fd00::10", true)
+
+	ips := &corev1.Service{Spec: &corev1.ServiceSpec{ClusterIps: []string{"10.96.0.20"}}}
+	Apply(ips)
+	expect(t, "clusterIP from clusterIPs", ips.Spec.ClusterIp, "10.96.0.20")
 
 	ext := &corev1.Service{Spec: &corev1.ServiceSpec{Type: "ExternalName", ExternalName: "example.com"}}
 	Apply(ext)

@@ -24,6 +24,13 @@ func service(svc *corev1.Service) {
 	if s.Type == "ExternalName" {
 		return
 	}
+	// clusterIPs[0] is clusterIP: whichever the client set fills the other.
+	switch {
+	case s.ClusterIp == "" && len(s.ClusterIps) > 0:
+		s.ClusterIp = s.ClusterIps[0]
+	case s.ClusterIp != "" && len(s.ClusterIps) == 0:
+		s.ClusterIps = []string{s.ClusterIp}
+	}
 	if s.Type == "NodePort" || s.Type == "LoadBalancer" {
 		setString(&s.ExternalTrafficPolicy, "Cluster")
 	}

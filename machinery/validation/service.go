@@ -27,6 +27,9 @@ func validateService(svc *corev1.Service) List {
 		if s.GetClusterIp() != "" {
 			errs = append(errs, forbidden(p.child("clusterIP"), "may not be set for ExternalName services"))
 		}
+		if len(s.GetClusterIps()) > 0 {
+			errs = append(errs, forbidden(p.child("clusterIPs"), "may not be set for ExternalName services"))
+		}
 		if s.GetExternalName() == "" {
 			errs = append(errs, required(p.child("externalName"), ""))
 		} else {
@@ -38,6 +41,9 @@ func validateService(svc *corev1.Service) List {
 		}
 	} else if len(s.GetPorts()) == 0 && !headless {
 		errs = append(errs, required(p.child("ports"), ""))
+	}
+	if headless && (typ == "NodePort" || typ == "LoadBalancer") {
+		errs = append(errs, invalid(p.child("clusterIP"), "None", "may not be set to 'None' for "+typ+" services"))
 	}
 	if c := s.GetClusterIp(); c != "" && !headless {
 		if _, err := netip.ParseAddr(c); err != nil {
@@ -150,9 +156,6 @@ func validateEndpoints(ep *corev1.Endpoints) List {
 		p := path("subsets").index(i)
 		if len(ss.GetAddresses()) == 0 && len(ss.GetNotReadyAddresses()) == 0 {
 			errs = append(errs, required(p, "must specify `addresses` or `notReadyAddresses`"))
-		}
-		if len(ss.GetPorts()) == 0 {
-			errs = append(errs, required(p.child("ports"), ""))
 		}
 		errs = append(errs, endpointAddresses(p.child("addresses"), ss.GetAddresses())...)
 		errs = append(errs, endpointAddresses(p.child("notReadyAddresses"), ss.GetNotReadyAddresses())...)

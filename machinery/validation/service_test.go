@@ -61,6 +61,12 @@ func TestService(t *testing.T) {
 			s.Spec.Type = "LoadBalancer"
 			s.Spec.Ports[0].NodePort = 70000
 		}, []fe{{"spec.ports[0].nodePort", Invalid}}},
+		{"headless node port", func(s *corev1.Service) {
+			s.Spec.Type, s.Spec.ClusterIp = "NodePort", "None"
+		}, []fe{{"spec.clusterIP", Invalid}}},
+		{"cluster IPs on external name", func(s *corev1.Service) {
+			s.Spec = &corev1.ServiceSpec{Type: "ExternalName", ExternalName: "db.example.com", ClusterIps: []string{"10.96.0.5"}}
+		}, []fe{{"spec.clusterIPs", Forbidden}}},
 		{"bad cluster IP", func(s *corev1.Service) { s.Spec.ClusterIp = "10.96.0.300" }, []fe{{"spec.clusterIP", Invalid}}},
 		{"bad affinity and selector", func(s *corev1.Service) {
 			s.Spec.SessionAffinity = "Sticky"
@@ -103,7 +109,7 @@ func TestEndpoints(t *testing.T) {
 		{"bad ports", func(e *corev1.Endpoints) {
 			e.Subsets[0].Ports = []*corev1.EndpointPort{{Port: 0}, {Name: "b", Port: 1, Protocol: "IP"}}
 		}, []fe{{"subsets[0].ports[0].name", Required}, {"subsets[0].ports[0].port", Invalid}, {"subsets[0].ports[1].protocol", NotSupported}}},
-		{"empty subset", func(e *corev1.Endpoints) { e.Subsets[0] = &corev1.EndpointSubset{} }, []fe{{"subsets[0]", Required}, {"subsets[0].ports", Required}}},
+		{"empty subset", func(e *corev1.Endpoints) { e.Subsets[0] = &corev1.EndpointSubset{} }, []fe{{"subsets[0]", Required}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

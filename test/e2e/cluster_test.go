@@ -1,9 +1,10 @@
 //go:build e2e
 
 // Package e2e runs Tugboat's binaries as a real one-node cluster: the
-// apiserver, the scheduler, the controller-manager and a kubelet with its own containerd (runc, CNI
-// bridge), the project's images served to it from bin/images. Every test
-// shares that cluster and works in a namespace of its own. Run with
+// apiserver, the scheduler, the controller-manager, a kubelet with its own
+// containerd (runc, CNI bridge), the project's images served to it from
+// bin/images, the proxy (nftables) and the cluster DNS. Every test shares
+// that cluster and works in a namespace of its own. Run with
 // `make test-e2e` (root; `make deps build images` first).
 package e2e
 
@@ -40,9 +41,17 @@ type Cluster struct {
 	EtcdURL    string // the apiserver's embedded etcd, for tests that read it directly
 	Kubeconfig string
 	KubeletDir string
-	CS         *clientset.Set
-	procs      map[string]*exec.Cmd
-	logs       map[string]*os.File
+	// DNSAddr is tug-dns on the host's loopback (127.0.0.1:port); pods
+	// reach the same server as the kube-dns Service 10.96.0.10, which the
+	// proxy sends to the node's pod bridge address on DNSPort.
+	DNSAddr string
+	DNSPort int
+	// BridgeIP is the node's pod bridge address (the first of its pod CIDR).
+	BridgeIP string
+	CS       *clientset.Set
+	stopped  bool
+	procs    map[string]*exec.Cmd
+	logs     map[string]*os.File
 }
 
 func TestMain(m *testing.M) {
@@ -69,6 +78,11 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if code != 0 {
 		c.dumpLogs()
+	}
+	c.stop()
+	if left := hostLeftovers(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: left on the host after the cluster stopped:\n%s\n", strings.Join(left, "\n"))
+		code = 1
 	}
 	return code
 }
@@ -100,7 +114,7 @@ func startCluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{"bin/tug-apiserver", "bin/tug-scheduler", "bin/tug-controller-manager", "bin/tug-kubelet", "bin/images/pause.tar", "bin/images/sise.tar", "bin/images/shell.tar"} {
+	for _, f := range []string{"bin/tug-apiserver", "bin/tug-scheduler", "bin/tug-controller-manager", "bin/tug-kubelet", "bin/tug-proxy", "bin/tug-dns", "bin/images/pause.tar", "bin/images/sise.tar", "bin/images/shell.tar"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			return nil, fmt.Errorf("%s missing: run make build images first", f)
 		}
@@ -163,6 +177,9 @@ func startCluster() (*Cluster, error) {
 	if err := c.startKubelet(); err != nil {
 		return c, err
 	}
+	if err := c.startServices(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -180,7 +197,7 @@ func (c *Cluster) startKubelet() error {
 	}
 	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--managed-containerd",
 		"--root-dir", c.KubeletDir, "--image-archives", filepath.Join(c.Root, "bin/images"),
-		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms"); err != nil {
+		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms", "--cluster-dns", dnsIP); err != nil {
 		return err
 	}
 	return poll(60*time.Second, func() error {
@@ -243,6 +260,10 @@ func (c *Cluster) stopProc(name string) {
 // stop deletes the pods, stops the processes and removes what the kubelet
 // made on the host (sandboxes, bridge, guard routes), then the files.
 func (c *Cluster) stop() {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
 	if c.CS != nil && c.procs["kubelet"] != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		pods, err := c.CS.Pods().List(ctx, &metav1.ListOptions{})
@@ -260,13 +281,14 @@ func (c *Cluster) stop() {
 		}
 		cancel()
 	}
-	for _, name := range []string{"kubelet", "scheduler", "apiserver"} {
+	for _, name := range []string{"kubelet", "proxy", "dns", "controller-manager", "scheduler", "apiserver"} {
 		c.stopProc(name)
 	}
 	out, err := exec.Command(filepath.Join(c.Root, "bin/tug-kubelet"), "--cleanup", "--managed-containerd", "--root-dir", c.KubeletDir, "--log-format", "console").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: kubelet cleanup: %v\n%s\n", err, out)
 	}
+	c.cleanupProxy()
 	killShims(c.KubeletDir)
 	if os.Getenv("TUGBOAT_E2E_KEEP") == "" {
 		_ = os.RemoveAll(c.Dir)
@@ -290,7 +312,7 @@ func killShims(dir string) {
 }
 
 func (c *Cluster) dumpLogs() {
-	for _, name := range []string{"apiserver", "scheduler", "kubelet"} {
+	for _, name := range []string{"apiserver", "scheduler", "controller-manager", "kubelet", "proxy", "dns"} {
 		data, err := os.ReadFile(filepath.Join(c.Dir, name+".log"))
 		if err != nil {
 			continue

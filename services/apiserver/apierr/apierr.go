@@ -110,6 +110,12 @@ func TooLarge(format string, args ...any) *Error {
 	return newError(codes.ResourceExhausted, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf(format, args...), nil)
 }
 
+// Exhausted says a range the request draws from (service IPs, node ports)
+// has nothing left: gRPC ResourceExhausted, and the 500 Kubernetes answers.
+func Exhausted(format string, args ...any) *Error {
+	return newError(codes.ResourceExhausted, http.StatusInternalServerError, "InternalError", fmt.Sprintf(format, args...), nil)
+}
+
 // Forbidden says the request is refused for a reason of policy, e.g. a
 // namespace that is being terminated or may not be deleted.
 func Forbidden(resource, name, why string) *Error {

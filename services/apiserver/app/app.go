@@ -64,8 +64,19 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := setupEncryption(ctx, &cfg, store, log); err != nil {
 		return err
 	}
-	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{BookmarkInterval: cfg.BookmarkInterval, Logger: log.Named("registry")})
+	svcAlloc, err := newServiceAllocator(store, cfg, obs.Registry, log.Named("allocator"))
+	if err != nil {
+		return err
+	}
+	reg := registry.New(store, registry.NewMetrics(obs.Registry), registry.Options{
+		BookmarkInterval: cfg.BookmarkInterval,
+		Logger:           log.Named("registry"),
+		Allocators:       map[string]registry.Allocator{"services": svcAlloc},
+	})
 	if err := bootstrap(ctx, reg); err != nil {
+		return err
+	}
+	if err := repairServices(ctx, reg, svcAlloc); err != nil {
 		return err
 	}
 	sec.attach(&cfg, reg, obs.Registry, log)
@@ -132,6 +143,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
+	kube := kubernetesService{reg: reg, ip: svcAlloc.IPs.First(), addr: advertiseAddress(cfg, rawLn.Addr()), port: rawLn.Addr().(*net.TCPAddr).Port, log: log}
+	if err := kube.reconcile(ctx); err != nil {
+		_ = rawLn.Close()
+		return err
+	}
 	ln := rawLn
 	if sec.tls != nil {
 		ln = tls.NewListener(rawLn, sec.tls)
@@ -186,6 +202,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	g.Go(func() error { compact(gctx, store, cfg.CompactionInterval, log); return nil })
 	g.Go(func() error { reg.CountObjects(gctx, cfg.ObjectCountInterval, log); return nil })
+	g.Go(func() error { svcAlloc.RunRepair(gctx, cfg.ServiceRepairInterval, listServices(reg)); return nil })
+	g.Go(func() error { kube.run(gctx, cfg.KubernetesServiceInterval); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown(gs, hs, mux, kubelets, log)

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/tugboat-sh/tugboat/services/apiserver/allocator"
 )
 
 // Config is everything the apiserver needs to run.
@@ -35,6 +38,22 @@ type Config struct {
 	// EncryptionKeyFile holds the keys secrets are encrypted with at rest;
 	// empty means <DataDir>/encryption-keys. It is created on first start.
 	EncryptionKeyFile string
+	// ServiceClusterIPRange is the CIDR cluster IPs are allocated from; its
+	// first address is the `kubernetes` Service's.
+	ServiceClusterIPRange string
+	// ServiceNodePortRange is the range node ports are allocated from, "30000-32767".
+	ServiceNodePortRange string
+	// ServiceRepairInterval is how often the Service allocators are
+	// repaired while serving (tests shorten it; it has no flag).
+	ServiceRepairInterval time.Duration
+	// KubernetesServiceInterval is how often the `kubernetes` Service and
+	// Endpoints are reconciled while serving (tests shorten it; it has no
+	// flag).
+	KubernetesServiceInterval time.Duration
+	// AdvertiseAddress is the IP the `kubernetes` Service's Endpoints point
+	// at; empty means the listen address's (or, when that is unspecified,
+	// the host's first non-loopback IPv4 address).
+	AdvertiseAddress string
 	// UnsafeNoFsync disables fsync in the embedded etcd (tests and benchmarks only).
 	UnsafeNoFsync bool
 	// OnReady, when set, is called with the bound address once the server serves.
@@ -44,11 +63,15 @@ type Config struct {
 // DefaultConfig returns the defaults the flags start from.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddress:       "127.0.0.1:6443",
-		DataDir:             "/var/lib/tugboat/apiserver",
-		CompactionInterval:  5 * time.Minute,
-		BookmarkInterval:    time.Minute,
-		ObjectCountInterval: 30 * time.Second,
+		ListenAddress:             "127.0.0.1:6443",
+		DataDir:                   "/var/lib/tugboat/apiserver",
+		CompactionInterval:        5 * time.Minute,
+		BookmarkInterval:          time.Minute,
+		ObjectCountInterval:       30 * time.Second,
+		ServiceClusterIPRange:     "10.96.0.0/12",
+		ServiceNodePortRange:      "30000-32767",
+		ServiceRepairInterval:     3 * time.Minute,
+		KubernetesServiceInterval: 10 * time.Second,
 		Security: Security{
 			AuthorizationModes: []string{ModeAlwaysAllow},
 			AnonymousAuth:      true,
@@ -75,6 +98,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address serving /metrics, /healthz and /readyz (also served on --listen-address)")
 	fs.DurationVar(&c.CompactionInterval, "compaction-interval", c.CompactionInterval, "how often etcd history is compacted (0: never)")
 	fs.DurationVar(&c.BookmarkInterval, "bookmark-interval", c.BookmarkInterval, "how often watches that allow bookmarks get one")
+	fs.StringVar(&c.ServiceClusterIPRange, "service-cluster-ip-range", c.ServiceClusterIPRange, "CIDR Service cluster IPs are allocated from; its first address is the kubernetes Service's")
+	fs.StringVar(&c.ServiceNodePortRange, "service-node-port-range", c.ServiceNodePortRange, "range NodePort Services' ports are allocated from, <first>-<last>")
+	fs.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "IP the kubernetes Service's Endpoints point at (default: the listen address's IP)")
 	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", c.EncryptionKeyFile, "keys that encrypt secrets at rest, one <id>:<base64 32 bytes> a line, the first encrypts (default <data-dir>/encryption-keys, created mode 0600 on first start)")
 	c.Security.addFlags(fs)
 }
@@ -93,8 +119,27 @@ func (c *Config) Validate() error {
 	if err := c.Security.validate(); err != nil {
 		return err
 	}
+	if p, err := netip.ParsePrefix(c.ServiceClusterIPRange); err != nil {
+		return fmt.Errorf("--service-cluster-ip-range %q: want a CIDR such as 10.96.0.0/12", c.ServiceClusterIPRange)
+	} else if p.Addr().BitLen()-p.Bits() < 2 {
+		return fmt.Errorf("--service-cluster-ip-range %s is too small: it needs at least two usable addresses", p)
+	}
+	if _, err := allocator.ParsePortRange(c.ServiceNodePortRange); err != nil {
+		return fmt.Errorf("--service-node-port-range: %w", err)
+	}
+	if c.AdvertiseAddress != "" {
+		if a, err := netip.ParseAddr(c.AdvertiseAddress); err != nil || a.IsUnspecified() {
+			return fmt.Errorf("--advertise-address %q: want a host IP address", c.AdvertiseAddress)
+		}
+	}
 	if c.BookmarkInterval <= 0 {
 		c.BookmarkInterval = time.Minute
+	}
+	if c.ServiceRepairInterval <= 0 {
+		c.ServiceRepairInterval = 3 * time.Minute
+	}
+	if c.KubernetesServiceInterval <= 0 {
+		c.KubernetesServiceInterval = 10 * time.Second
 	}
 	if c.ObjectCountInterval <= 0 {
 		c.ObjectCountInterval = 30 * time.Second

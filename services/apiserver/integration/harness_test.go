@@ -43,6 +43,12 @@ type options struct {
 	// anonymous is --anonymous-auth of a secure server (off unless a
 	// test asks: most check that a request without credentials is a 401).
 	anonymous bool
+	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
+	serviceCIDR, nodePorts string
+	// serviceRepairInterval is Config.ServiceRepairInterval; 0 keeps the default.
+	serviceRepairInterval time.Duration
+	// kubernetesServiceInterval is Config.KubernetesServiceInterval; 0 keeps the default.
+	kubernetesServiceInterval time.Duration
 }
 
 // server is one running apiserver.
@@ -82,6 +88,18 @@ func start(t *testing.T, o options) *server {
 	cfg.UnsafeNoFsync = true
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
+	if o.serviceCIDR != "" {
+		cfg.ServiceClusterIPRange = o.serviceCIDR
+	}
+	if o.serviceRepairInterval > 0 {
+		cfg.ServiceRepairInterval = o.serviceRepairInterval
+	}
+	if o.kubernetesServiceInterval > 0 {
+		cfg.KubernetesServiceInterval = o.kubernetesServiceInterval
+	}
+	if o.nodePorts != "" {
+		cfg.ServiceNodePortRange = o.nodePorts
+	}
 	if o.bookmarkInterval > 0 {
 		cfg.BookmarkInterval = o.bookmarkInterval
 	}

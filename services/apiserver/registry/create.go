@@ -54,7 +54,16 @@ func (r *Resource) CreateStored(ctx context.Context, obj proto.Message) (Stored,
 		r.hooks.prepareForCreate(obj)
 	}
 	generated := meta.Name == ""
+	var base proto.Message // obj before allocation, for another attempt
+	if r.alloc != nil {
+		base = proto.Clone(obj)
+	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 && base != nil {
+			proto.Reset(obj)
+			proto.Merge(obj, base)
+			meta = objectMeta(obj)
+		}
 		if generated {
 			meta.Name = generateName(meta.GenerateName)
 		}
@@ -64,16 +73,30 @@ func (r *Resource) CreateStored(ctx context.Context, obj proto.Message) (Stored,
 		if err := r.checkNamespace(ctx, meta.Namespace); err != nil {
 			return Stored{}, err
 		}
+		var alloc Allocation
+		if r.alloc != nil {
+			var err error
+			if alloc, err = r.alloc.Allocate(ctx, nil, obj); err != nil {
+				return Stored{}, err
+			}
+		}
 		data, err := r.encode(obj)
 		if err != nil {
+			revert(ctx, alloc)
 			return Stored{}, err
 		}
 		rev, err := r.reg.store.Create(ctx, r.Kind.Resource, r.key(meta.Namespace, meta.Name), data)
+		if err != nil {
+			revert(ctx, alloc)
+		}
 		if errors.Is(err, storage.ErrExists) && generated && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return Stored{}, r.storageError(err, meta.Name)
+		}
+		if alloc != nil {
+			alloc.Commit(ctx)
 		}
 		// obj is what was stored: hand it back, and to the watch cache,
 		// rather than decode the bytes.

@@ -65,6 +65,9 @@ func (r *Resource) Delete(ctx context.Context, opts *metav1.DeleteOptions) (prot
 				}
 				return nil, r.storageError(err, name)
 			}
+			if r.alloc != nil {
+				r.alloc.Release(ctx, cur)
+			}
 			return cur, nil
 		}
 		if proto.Equal(next, cur) {

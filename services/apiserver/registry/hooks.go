@@ -19,6 +19,9 @@ type hooks struct {
 	keepStatusOnCreate bool
 	// prepareForCreate adjusts a new object after defaulting.
 	prepareForCreate func(obj proto.Message)
+	// prepareForUpdate adjusts a changed object after defaulting, before
+	// validation, from the current one.
+	prepareForUpdate func(next, cur proto.Message)
 	// gracePeriod is how long a delete waits for the node agent; 0 deletes at once.
 	gracePeriod func(obj proto.Message, opts *metav1.DeleteOptions) int32
 	// finalizing says the object still has finalizers of its own kind (a
@@ -43,6 +46,8 @@ func hooksFor(kind string) hooks {
 			},
 			validateDelete: protectNamespace,
 		}
+	case "Service":
+		return hooks{prepareForUpdate: prepareServiceUpdate}
 	case "Node":
 		return hooks{keepStatusOnCreate: true}
 	}

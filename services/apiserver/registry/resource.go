@@ -44,6 +44,9 @@ type Options struct {
 	WatchCacheSize int
 	// Logger receives the watch caches' problems; nil means none.
 	Logger *zap.Logger
+	// Allocators, by resource ("services"), reserve what objects hold
+	// outside their own key; nil allocates nothing.
+	Allocators map[string]Allocator
 }
 
 // New builds the registry of every kind in the scheme.
@@ -59,7 +62,7 @@ func New(store *storage.Store, metrics *Metrics, opts Options) *Registry {
 	}
 	r := &Registry{store: store, resources: map[string]*Resource{}, metrics: metrics, opts: opts}
 	for _, k := range scheme.All() {
-		r.resources[k.Resource] = &Resource{Kind: k, reg: r, hooks: hooksFor(k.Kind)}
+		r.resources[k.Resource] = &Resource{Kind: k, reg: r, hooks: hooksFor(k.Kind), alloc: opts.Allocators[k.Resource]}
 		metrics.watches.WithLabelValues(k.Resource)
 	}
 	r.newCaches()
@@ -91,6 +94,7 @@ type Resource struct {
 	Kind  scheme.Kind
 	reg   *Registry
 	hooks hooks
+	alloc Allocator
 }
 
 // key is the etcd key of an object.

@@ -31,6 +31,9 @@ func (r *Resource) Update(ctx context.Context, obj proto.Message) (proto.Message
 		}
 		keepServerMeta(objectMeta(next), objectMeta(cur))
 		defaults.Apply(next)
+		if r.hooks.prepareForUpdate != nil {
+			r.hooks.prepareForUpdate(next, cur)
+		}
 		if hasField(next, "spec") && !proto.Equal(part(next, "spec"), part(cur, "spec")) {
 			objectMeta(next).Generation = objectMeta(cur).Generation + 1
 		}
@@ -124,18 +127,34 @@ func (r *Resource) update(ctx context.Context, ns, name, expectedRV string, fn f
 				}
 				return nil, r.storageError(err, name)
 			}
+			if r.alloc != nil {
+				r.alloc.Release(ctx, cur)
+			}
 			return next, nil
+		}
+		var alloc Allocation
+		if r.alloc != nil {
+			if alloc, err = r.alloc.Allocate(ctx, cur, next); err != nil {
+				return nil, err
+			}
 		}
 		data, err := r.encode(next)
 		if err != nil {
+			revert(ctx, alloc)
 			return nil, err
 		}
 		newRev, err := r.reg.store.Update(ctx, r.Kind.Resource, r.key(ns, name), rev, data)
+		if err != nil {
+			revert(ctx, alloc)
+		}
 		if errors.Is(err, storage.ErrConflict) && expectedRV == "" {
 			continue
 		}
 		if err != nil {
 			return nil, r.storageError(err, name)
+		}
+		if alloc != nil {
+			alloc.Commit(ctx)
 		}
 		objectMeta(next).ResourceVersion = strconv.FormatInt(newRev, 10)
 		r.written(ns, name, newRev, next)

@@ -63,6 +63,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	var api http.Handler = mux
 	api = patchMiddleware(api, log)
 	api = watchMiddleware(api)
+	api = tableMiddleware(api, log)
 	return &handler{disc: disc, api: api, log: log}, nil
 }
 

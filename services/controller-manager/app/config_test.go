@@ -43,7 +43,7 @@ func TestControllersFlag(t *testing.T) {
 	if !c.enabled("deployment") || !c.enabled("replicaset") || c.enabled("job") || c.NodeMonitorGracePeriod.Seconds() != 20 {
 		t.Fatalf("flags parsed to %+v", c)
 	}
-	if !slices.IsSorted(Names()) || len(Names()) != 12 {
-		t.Fatalf("Names() = %v, want the 12 controllers sorted", Names())
+	if !slices.IsSorted(Names()) || len(Names()) != 13 {
+		t.Fatalf("Names() = %v, want the 13 controllers sorted", Names())
 	}
 }

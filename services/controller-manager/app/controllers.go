@@ -14,6 +14,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/controller-manager/csrapproving"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/csrsigning"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/deployment"
+	"github.com/tugboat-sh/tugboat/services/controller-manager/endpoint"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/gc"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/job"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/namespace"
@@ -103,6 +104,9 @@ var registry = map[string]func(d deps) (runner, error){
 	},
 	tokencleaner.Name: func(d deps) (runner, error) {
 		return tokencleaner.New(d.cs, d.inf.bootstrapTokens, d.cfg.Now, d.metrics, d.log.Named(tokencleaner.Name))
+	},
+	endpoint.Name: func(d deps) (runner, error) {
+		return endpoint.New(d.cs, d.inf.services, d.inf.pods, d.inf.endpoints, d.events, d.metrics, d.log.Named(endpoint.Name))
 	},
 	replicaset.Name: func(d deps) (runner, error) {
 		return replicaset.New(d.cs, d.inf.replicaSets, d.inf.pods, d.events, d.metrics, d.log.Named(replicaset.Name))

@@ -35,6 +35,8 @@ type informers struct {
 	// clusterInfo is the kube-public/cluster-info ConfigMap.
 	clusterInfo *informer.Informer[*corev1.ConfigMap]
 	csrs        *informer.Informer[*certificatesv1.CertificateSigningRequest]
+	services    *informer.Informer[*corev1.Service]
+	endpoints   *informer.Informer[*corev1.Endpoints]
 }
 
 // waiter is the part of an informer runLoops needs.
@@ -58,12 +60,14 @@ func newInformers(cs *clientset.Set, log *zap.Logger) *informers {
 			FieldSelector: "type=" + bootstraptoken.SecretType, Logger: log.Named("bootstrap-tokens")}),
 		clusterInfo: informer.New(cs.ConfigMaps(), informer.Options{Namespace: clusterinfo.Namespace,
 			FieldSelector: "metadata.name=" + clusterinfo.Name, Logger: log.Named("cluster-info")}),
-		csrs: informer.New(cs.CertificateSigningRequests(), informer.Options{Logger: log.Named("certificatesigningrequests")}),
+		csrs:      informer.New(cs.CertificateSigningRequests(), informer.Options{Logger: log.Named("certificatesigningrequests")}),
+		services:  informer.New(cs.Services(), informer.Options{Logger: log.Named("services")}),
+		endpoints: informer.New(cs.Endpoints(), informer.Options{Logger: log.Named("endpoints")}),
 	}
 }
 
 func (i *informers) all() []waiter {
-	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.bootstrapTokens, i.clusterInfo, i.csrs}
+	return []waiter{i.pods, i.replicaSets, i.deployments, i.jobs, i.cronJobs, i.nodes, i.leases, i.namespaces, i.bootstrapTokens, i.clusterInfo, i.csrs, i.services, i.endpoints}
 }
 
 // run runs every informer until ctx ends. They run whether or not this

@@ -128,6 +128,7 @@ func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Se
 		NodeName: cfg.NodeName, NodeIP: cfg.NodeIP, LogDir: filepath.Join(cfg.RootDir, "pods"),
 		RuntimeName: ver.GetRuntimeName(), RelistPeriod: cfg.RelistPeriod, Registerer: obs.Registry,
 		VolumeDir: cfg.volumeDir(), Allocatable: capacity,
+		ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain, ResolvConf: cfg.ResolvConf,
 	}, cs, rt, rec, log.Named("pods"))
 	if err != nil {
 		return err

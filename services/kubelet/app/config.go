@@ -50,8 +50,18 @@ type Config struct {
 	// ("" for every other image): exit after a while, print logs. No flag:
 	// for tests that need pods to finish (Jobs).
 	HollowBehaviors map[string]fakeruntime.Behavior
-	RelistPeriod    time.Duration
-	Cleanup         bool
+	// HollowRuntimes, when set, is given each hollow node's fake runtime
+	// before it serves. No flag: for tests that look at what the kubelet
+	// asked of the runtime (sandbox DNS, container env).
+	HollowRuntimes func(node string, rt *fakeruntime.Runtime)
+	RelistPeriod   time.Duration
+	Cleanup        bool
+	// ClusterDNS are the DNS servers of ClusterFirst pods (--cluster-dns,
+	// a comma list); ClusterDomain the cluster's domain; ResolvConf the
+	// host's resolv.conf ("" for none).
+	ClusterDNS    []string
+	ClusterDomain string
+	ResolvConf    string
 }
 
 // DefaultConfig returns the defaults the flags show, but for PodCIDR:
@@ -72,6 +82,9 @@ func DefaultConfig() Config {
 		CNIBinDir:      "/usr/lib/cni",
 		MetricsAddress: "127.0.0.1:10248",
 		HollowCapacity: "cpu=4,memory=16Gi,pods=110",
+		ClusterDNS:     []string{"10.96.0.10"},
+		ClusterDomain:  "cluster.local",
+		ResolvConf:     "/etc/resolv.conf",
 	}
 }
 
@@ -102,6 +115,17 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.HollowNodes, "hollow-nodes", c.HollowNodes, "run this many hollow kubelets over in-memory fake runtimes instead of a real node")
 	fs.StringVar(&c.HollowCapacity, "hollow-capacity", c.HollowCapacity, "capacity of each hollow node")
 	fs.DurationVar(&c.RelistPeriod, "relist-period", c.RelistPeriod, "how often the runtime is listed for changes (default 1s, 10s for hollow nodes)")
+	fs.Func("cluster-dns", "DNS server addresses of ClusterFirst pods, comma-separated (default "+strings.Join(c.ClusterDNS, ",")+"); empty: they get the host's resolv.conf", func(v string) error {
+		c.ClusterDNS = nil
+		for ip := range strings.SplitSeq(v, ",") {
+			if ip = strings.TrimSpace(ip); ip != "" {
+				c.ClusterDNS = append(c.ClusterDNS, ip)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "the cluster's DNS domain: pods search <ns>.svc.<domain> svc.<domain> <domain>")
+	fs.StringVar(&c.ResolvConf, "resolv-conf", c.ResolvConf, "the host's resolver configuration, for pods with dnsPolicy Default, hostNetwork pods and the search domains ClusterFirst pods add (empty: none)")
 	fs.BoolVar(&c.Cleanup, "cleanup", c.Cleanup, "stop and remove every sandbox this kubelet's runtime holds for Tugboat, the pod bridge and the guard routes, then exit")
 }
 
@@ -131,6 +155,17 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLabels(c.Labels); err != nil {
 		errs = append(errs, err)
+	}
+	for _, ip := range c.ClusterDNS {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			errs = append(errs, fmt.Errorf("--cluster-dns %q is not an IP address", ip))
+		}
+	}
+	if len(c.ClusterDNS) > 3 {
+		errs = append(errs, fmt.Errorf("--cluster-dns has %d addresses, at most 3 fit a resolv.conf", len(c.ClusterDNS)))
+	}
+	if d := c.ClusterDomain; d != "" && (strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.ContainsAny(d, " /")) {
+		errs = append(errs, fmt.Errorf("--cluster-domain %q is not a DNS domain", d))
 	}
 	return errors.Join(errs...)
 }

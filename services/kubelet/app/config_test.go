@@ -23,6 +23,12 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		{"public", func(c *Config) { c.ManagedContainerd = true; c.ServiceCIDR = "8.8.0.0/16" }, "private IPv4"},
 		{"negative hollow", func(c *Config) { c.HollowNodes = -1 }, "--hollow-nodes"},
 		{"port", func(c *Config) { c.ManagedContainerd = true; c.Port = 70000 }, "--port"},
+		{"cluster dns", func(c *Config) { c.ManagedContainerd = true; c.ClusterDNS = []string{"10.96.0.10", "dns"} }, `--cluster-dns "dns" is not an IP address`},
+		{"four cluster dns", func(c *Config) {
+			c.ManagedContainerd = true
+			c.ClusterDNS = []string{"10.96.0.10", "10.96.0.11", "10.96.0.12", "10.96.0.13"}
+		}, "at most 3"},
+		{"cluster domain", func(c *Config) { c.ManagedContainerd = true; c.ClusterDomain = "cluster.local." }, "--cluster-domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,5 +93,32 @@ func TestPodCIDRFlagOnlyWhenGiven(t *testing.T) {
 	}
 	if got := placeholderPodCIDR("10.244.0.0/16"); got != "10.244.0.0/24" {
 		t.Errorf("placeholderPodCIDR = %s", got)
+	}
+}
+
+func TestClusterDNSFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default", nil, "10.96.0.10"},
+		{"comma list", []string{"--cluster-dns", "10.96.0.10, 10.96.0.11"}, "10.96.0.10|10.96.0.11"},
+		{"empty", []string{"--cluster-dns", ""}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			fs := flag.NewFlagSet("kubelet", flag.ContinueOnError)
+			c.AddFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(c.ClusterDNS, "|"); got != tc.want {
+				t.Errorf("ClusterDNS = %q, want %q", got, tc.want)
+			}
+			if c.ClusterDomain != "cluster.local" || c.ResolvConf != "/etc/resolv.conf" {
+				t.Errorf("domain %q, resolv.conf %q", c.ClusterDomain, c.ResolvConf)
+			}
+		})
 	}
 }

@@ -56,6 +56,9 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 				return fmt.Errorf("hollow node %s: behaviour of %q: %w", name, image, err)
 			}
 		}
+		if cfg.HollowRuntimes != nil {
+			cfg.HollowRuntimes(name, fake)
+		}
 		lis, endpoint, dial := fakeruntime.ListenMemory()
 		g.Go(func() error { defer fake.Close(); return fake.Serve(gctx, lis) })
 		rt, ver, err := cri.Dial(ctx, endpoint, 10*time.Second, grpc.WithContextDialer(dial))
@@ -70,10 +73,11 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 			NodeName: name, NodeIP: cfg.NodeIP, LogDir: cfg.RootDir + "/hollow/" + name,
 			RuntimeName: ver.GetRuntimeName(), RelistPeriod: relist, Workers: 2, Registerer: reg,
 			// Hollow pods have no network to probe: every probe passes.
-			Prober:    probe.Pass{},
-			VolumeDir: cfg.RootDir + "/hollow/" + name + "/volumes",
-			Mounter:   volume.Dirs{},
-			Sources:   sources,
+			Prober:     probe.Pass{},
+			VolumeDir:  cfg.RootDir + "/hollow/" + name + "/volumes",
+			Mounter:    volume.Dirs{},
+			Sources:    sources,
+			ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain, ResolvConf: cfg.ResolvConf,
 		}, cs, rt, rec, log.Named("pods").With(zap.String("node", name)))
 		if err != nil {
 			return err

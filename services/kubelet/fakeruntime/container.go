@@ -30,6 +30,7 @@ type container struct {
 	imageID     string
 	command     []string
 	args        []string
+	envs        []string // KEY=value
 	labels      map[string]string
 	annotations map[string]string
 	logPath     string // sandbox log directory + config log path, "" if none
@@ -163,6 +164,7 @@ func (r *Runtime) CreateContainer(_ context.Context, req *runtimeapi.CreateConta
 		imageID:     img.id,
 		command:     slices.Clone(cfg.GetCommand()),
 		args:        slices.Clone(cfg.GetArgs()),
+		envs:        envStrings(cfg.GetEnvs()),
 		labels:      maps.Clone(cfg.GetLabels()),
 		annotations: maps.Clone(cfg.GetAnnotations()),
 		stopSignal:  cfg.GetStopSignal(),
@@ -376,4 +378,16 @@ func (r *Runtime) ReopenContainerLog(_ context.Context, req *runtimeapi.ReopenCo
 		}
 	}
 	return &runtimeapi.ReopenContainerLogResponse{}, nil
+}
+
+// envStrings turns the container's variables into KEY=value strings.
+func envStrings(kvs []*runtimeapi.KeyValue) []string {
+	if len(kvs) == 0 {
+		return nil
+	}
+	out := make([]string, len(kvs))
+	for i, kv := range kvs {
+		out[i] = kv.GetKey() + "=" + string(kv.GetValue())
+	}
+	return out
 }

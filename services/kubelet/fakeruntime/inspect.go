@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -54,6 +55,8 @@ type SandboxInfo struct {
 	LogDirectory         string
 	RuntimeHandler       string
 	ContainerIDs         []string
+	// DNS is the resolv.conf the sandbox was asked for (nil: none).
+	DNS *runtimeapi.DNSConfig
 }
 
 // ContainerInfo is a copy of a container's state.
@@ -64,11 +67,13 @@ type ContainerInfo struct {
 	PodName, PodNamespace, PodUID string
 	Image, ImageID                string
 	Command, Args                 []string
-	Labels, Annotations           map[string]string
-	LogPath                       string
-	State                         runtimeapi.ContainerState
-	ExitCode                      int32
-	Reason, Message               string
+	// Envs are the container's environment, KEY=value in the order given.
+	Envs                []string
+	Labels, Annotations map[string]string
+	LogPath             string
+	State               runtimeapi.ContainerState
+	ExitCode            int32
+	Reason, Message     string
 }
 
 func (sb *sandbox) info() SandboxInfo {
@@ -81,6 +86,7 @@ func (sb *sandbox) info() SandboxInfo {
 		ID: sb.id, Name: sb.meta.Name, Namespace: sb.meta.Namespace, UID: sb.meta.Uid, Attempt: sb.meta.Attempt,
 		State: sb.state, IP: st.Network.Ip, Labels: st.Labels, Annotations: st.Annotations,
 		LogDirectory: sb.logDir, RuntimeHandler: sb.handler, ContainerIDs: ids,
+		DNS: proto.CloneOf(sb.dns),
 	}
 }
 
@@ -89,7 +95,7 @@ func (c *container) info() ContainerInfo {
 		ID: c.id, SandboxID: c.sb.id, Name: c.meta.Name, Attempt: c.meta.Attempt,
 		PodName: c.sb.meta.Name, PodNamespace: c.sb.meta.Namespace, PodUID: c.sb.meta.Uid,
 		Image: c.image, ImageID: c.imageID,
-		Command: slices.Clone(c.command), Args: slices.Clone(c.args),
+		Command: slices.Clone(c.command), Args: slices.Clone(c.args), Envs: slices.Clone(c.envs),
 		Labels: maps.Clone(c.labels), Annotations: maps.Clone(c.annotations),
 		LogPath: c.logPath, State: c.state, ExitCode: c.exitCode, Reason: c.reason, Message: c.message,
 	}

@@ -33,6 +33,7 @@ type sandbox struct {
 	logDir      string
 	handler     string
 	nsOpts      *runtimeapi.NamespaceOption
+	dns         *runtimeapi.DNSConfig
 	containers  []*container
 }
 
@@ -104,6 +105,9 @@ func (r *Runtime) RunPodSandbox(_ context.Context, req *runtimeapi.RunPodSandbox
 		annotations: maps.Clone(cfg.GetAnnotations()),
 		logDir:      cfg.GetLogDirectory(),
 		handler:     req.GetRuntimeHandler(),
+	}
+	if d := cfg.GetDnsConfig(); d != nil {
+		sb.dns = proto.CloneOf(d)
 	}
 	if o := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(); o != nil {
 		sb.nsOpts = proto.CloneOf(o)

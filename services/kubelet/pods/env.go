@@ -17,7 +17,9 @@ var envName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
 
 // envs resolves the container's environment: envFrom (config maps and
 // secrets, with a prefix) first, then env (values with $(VAR) references,
-// pod fields, resources, config map and secret keys), later names winning.
+// pod fields, resources, config map and secret keys), later names winning,
+// then the Service variables (serviceEnv) the container does not define
+// itself. $(VAR) in env values may name Service variables too.
 // A missing config map, secret or key that is not optional is an error
 // (the container waits with CreateContainerConfigError until it appears).
 func (m *Manager) envs(pod *corev1.Pod, c *corev1.Container, podIP string) ([]*runtimeapi.KeyValue, error) {
@@ -68,8 +70,20 @@ func (m *Manager) envs(pod *corev1.Pod, c *corev1.Container, podIP string) ([]*r
 			}
 		}
 	}
+	svc := m.serviceEnv(pod)
+	svcVals := make(map[string]string, len(svc))
+	for _, e := range svc {
+		svcVals[e.name] = e.value
+	}
+	lookup := func(name string) (string, bool) {
+		if v, ok := vals[name]; ok {
+			return v, true
+		}
+		v, ok := svcVals[name]
+		return v, ok
+	}
 	for _, e := range c.GetEnv() {
-		v, ok, err := m.envValue(pod, c, e, podIP, vals)
+		v, ok, err := m.envValue(pod, c, e, podIP, lookup)
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.GetName(), err)
 		}
@@ -77,16 +91,32 @@ func (m *Manager) envs(pod *corev1.Pod, c *corev1.Container, podIP string) ([]*r
 			set(e.GetName(), v)
 		}
 	}
-	out := make([]*runtimeapi.KeyValue, 0, len(order))
+	out := make([]*runtimeapi.KeyValue, 0, len(order)+len(svc))
 	for _, k := range order {
 		out = append(out, &runtimeapi.KeyValue{Key: k, Value: []byte(vals[k])})
+	}
+	for _, e := range svc {
+		if _, ok := vals[e.name]; !ok {
+			out = append(out, &runtimeapi.KeyValue{Key: e.name, Value: []byte(e.value)})
+		}
 	}
 	return out, nil
 }
 
+// serviceEnv is the Service variables of the pod (enableServiceLinks
+// unset means true); none without a Service lister.
+func (m *Manager) serviceEnv(pod *corev1.Pod) []envVar {
+	if m.svcs == nil {
+		return nil
+	}
+	ns := pod.GetMetadata().GetNamespace()
+	links := pod.GetSpec().EnableServiceLinks == nil || pod.GetSpec().GetEnableServiceLinks()
+	return serviceEnv(ns, links, m.svcs.ServicesFor(ns))
+}
+
 // envValue is one env entry's value; false when an optional source is
 // missing (the variable is left out).
-func (m *Manager) envValue(pod *corev1.Pod, c *corev1.Container, e *corev1.EnvVar, podIP string, defined map[string]string) (string, bool, error) {
+func (m *Manager) envValue(pod *corev1.Pod, c *corev1.Container, e *corev1.EnvVar, podIP string, defined func(string) (string, bool)) (string, bool, error) {
 	ns := pod.GetMetadata().GetNamespace()
 	src := e.GetValueFrom()
 	switch {
@@ -229,15 +259,16 @@ func expandAll(args []string, envs []*runtimeapi.KeyValue) []string {
 	for _, kv := range envs {
 		vars[kv.GetKey()] = string(kv.GetValue())
 	}
+	lookup := func(name string) (string, bool) { v, ok := vars[name]; return v, ok }
 	out := make([]string, len(args))
 	for i, a := range args {
-		out[i] = expand(a, vars)
+		out[i] = expand(a, lookup)
 	}
 	return out
 }
 
 // expand replaces $(NAME) with NAME's value when it is defined, and $$ with $.
-func expand(s string, vars map[string]string) string {
+func expand(s string, vars func(string) (string, bool)) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -255,7 +286,7 @@ func expand(s string, vars map[string]string) string {
 		case '(':
 			if end := strings.IndexByte(s[i+2:], ')'); end >= 0 {
 				name := s[i+2 : i+2+end]
-				if v, ok := vars[name]; ok {
+				if v, ok := vars(name); ok {
 					b.WriteString(v)
 					i += 2 + end
 					continue

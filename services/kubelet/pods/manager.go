@@ -49,12 +49,21 @@ type Config struct {
 	// Mounter mounts the tmpfs of secret and memory volumes; the real
 	// one when nil.
 	Mounter volume.Mounter
-	// Sources are shared secret and config map informers, which the caller
+	// Sources are shared secret, config map and Service informers, which the caller
 	// runs; when nil the Manager makes and runs its own.
 	Sources *Sources
 	// Allocatable is the node's, for resourceFieldRef of unset limits.
 	Allocatable map[string]string
-	Registerer  prometheus.Registerer
+	// ClusterDNS are the cluster DNS servers ClusterFirst pods use; none:
+	// they get the host's resolv.conf.
+	ClusterDNS []string
+	// ClusterDomain is the cluster's DNS domain (cluster.local).
+	ClusterDomain string
+	// ResolvConf is the host's resolv.conf, read for each new sandbox
+	// (Default pods, hostNetwork pods, and the searches ClusterFirst pods
+	// add to their own); "" for none.
+	ResolvConf string
+	Registerer prometheus.Registerer
 }
 
 // Manager keeps the node's pods running.
@@ -72,6 +81,7 @@ type Manager struct {
 	probes   *probe.Manager
 	sources  *Sources      // the secret and config map informers
 	src      volume.Source // reads them
+	svcs     ServiceLister // the Services whose variables pods get
 	ownSrc   bool          // Run runs sources
 	volumes  *volume.Manager
 	stop     context.CancelFunc
@@ -145,6 +155,7 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 	}
 	m.watchSources(m.sources)
 	m.src = m.sources
+	m.svcs = m.sources
 	m.volumes = volume.New(cfg.VolumeDir, cfg.Mounter, m.src)
 	m.inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
 		AddFunc:    func(p *corev1.Pod) { m.notePod(p); m.queue.Add(informer.Key(p.GetMetadata())) },

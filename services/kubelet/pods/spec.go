@@ -10,6 +10,7 @@ import (
 	"github.com/tugboat-sh/tugboat/machinery/quantity"
 	"github.com/tugboat-sh/tugboat/services/kubelet/cri"
 	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
+	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -60,6 +61,7 @@ func (m *Manager) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.Pod
 		Hostname:     hostname,
 		LogDirectory: m.podLogDir(md.GetNamespace(), md.GetName(), md.GetUid()),
 		PortMappings: ports,
+		DnsConfig:    m.dnsConfig(pod),
 		Labels:       podLabels(pod),
 		Annotations:  map[string]string{},
 		Linux: &runtimeapi.LinuxPodSandboxConfig{
@@ -68,6 +70,16 @@ func (m *Manager) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.Pod
 			},
 		},
 	}
+}
+
+// dnsConfig is the pod's resolv.conf (podDNS) with the host's resolv.conf
+// as it is now; one that cannot be read counts as empty.
+func (m *Manager) dnsConfig(pod *corev1.Pod) *runtimeapi.DNSConfig {
+	host, err := ReadResolvConf(m.cfg.ResolvConf)
+	if err != nil && m.log != nil {
+		m.log.Warn("host resolv.conf not read", zap.String("path", m.cfg.ResolvConf), zap.Error(err))
+	}
+	return podDNS(pod, DNSSettings{ClusterDNS: m.cfg.ClusterDNS, ClusterDomain: m.cfg.ClusterDomain, Host: host})
 }
 
 func protocol(p string) runtimeapi.Protocol {

@@ -11,30 +11,51 @@ import (
 	"go.uber.org/zap"
 )
 
-// Sources are the secret and config map informers the pods' volumes and
-// env read. A kubelet has its own; hollow nodes share one.
+// Sources are the secret, config map and Service informers the pods'
+// volumes and env read. A kubelet has its own; hollow nodes share one.
 type Sources struct {
 	secrets    *informer.Informer[*corev1.Secret]
 	configMaps *informer.Informer[*corev1.ConfigMap]
+	services   *informer.Informer[*corev1.Service]
 }
 
-var _ volume.Source = (*Sources)(nil)
+var (
+	_ volume.Source = (*Sources)(nil)
+	_ ServiceLister = (*Sources)(nil)
+)
 
 // NewSources builds the informers; Run them after every Manager using them
 // was created.
 func NewSources(cs *clientset.Set, log *zap.Logger) *Sources {
 	opts := informer.Options{Logger: log}
-	return &Sources{secrets: informer.New(cs.Secrets(), opts), configMaps: informer.New(cs.ConfigMaps(), opts)}
+	return &Sources{
+		secrets:    informer.New(cs.Secrets(), opts),
+		configMaps: informer.New(cs.ConfigMaps(), opts),
+		services:   informer.New(cs.Services(), opts),
+	}
 }
 
-// Run runs both informers until ctx ends.
+// Run runs the informers until ctx ends.
 func (s *Sources) Run(ctx context.Context) {
 	go s.configMaps.Run(ctx)
+	go s.services.Run(ctx)
 	s.secrets.Run(ctx)
 }
 
 func (s *Sources) waitForSync(ctx context.Context) bool {
-	return s.secrets.WaitForSync(ctx) && s.configMaps.WaitForSync(ctx)
+	return s.secrets.WaitForSync(ctx) && s.configMaps.WaitForSync(ctx) && s.services.WaitForSync(ctx)
+}
+
+// ServicesFor reads the Services of ns and default/kubernetes from the cache.
+func (s *Sources) ServicesFor(ns string) []*corev1.Service {
+	l := s.services.Lister()
+	out := l.ListNamespace(ns, nil)
+	if ns != "default" {
+		if k, ok := l.Get("default", masterService); ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Secret reads a secret from the cache.
