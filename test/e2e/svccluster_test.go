@@ -32,7 +32,9 @@ const (
 // (10.96.0.10) with Endpoints at the bridge address; the proxy sends
 // 10.96.0.10:53 there.
 func (c *Cluster) startServices() error {
-	n, err := c.CS.Nodes().Get(context.Background(), &metav1.GetOptions{Name: NodeName})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := c.CS.Nodes().Get(ctx, &metav1.GetOptions{Name: NodeName})
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,9 @@ func (c *Cluster) startServices() error {
 	}
 	// kube-dns is published with its Endpoints before the first test.
 	return poll(30*time.Second, func() error {
-		ep, err := c.CS.Endpoints().Get(context.Background(), &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ep, err := c.CS.Endpoints().Get(ctx, &metav1.GetOptions{Namespace: "kube-system", Name: "kube-dns"})
 		if err != nil {
 			return err
 		}
@@ -86,8 +90,9 @@ func (c *Cluster) startServices() error {
 }
 
 func waitReadyz(addr string) error {
+	client := &http.Client{Timeout: 5 * time.Second}
 	return poll(30*time.Second, func() error {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := client.Get("http://" + addr + "/readyz")
 		if err != nil {
 			return err
 		}

@@ -79,7 +79,7 @@ func TestReplaceApplyDelete(t *testing.T) {
 		"reject with tcp reset",
 		"ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct status ! dnat drop",
 		"10.244.1.2 . 10.244.1.2 . tcp . 8080",
-		"ip saddr . ip daddr . meta l4proto . th dport @hairpin-endpoints masquerade fully-random",
+		"ct status dnat ip saddr . ip daddr . meta l4proto . th dport @hairpin-endpoints masquerade fully-random",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("ruleset lacks %q:\n%s", want, got)

@@ -120,11 +120,19 @@ func markForMasquerade() []expr.Any {
 }
 
 // masquerading returns the masquerading chain's rules: hairpin
-// connections are masqueraded; then unmarked packets return and marked
-// ones lose the mark and are masqueraded.
+// connections (DNATed to an endpoint that is their own source) are
+// masqueraded; then unmarked packets return and marked ones lose the mark
+// and are masqueraded. The DNAT check keeps direct connections to an
+// endpoint's address and port out: the kubernetes Service's endpoint is
+// the apiserver's own address, 127.0.0.1:6443 on one node, and every
+// client's own connection to it would be masqueraded otherwise.
 func masquerading() []Rule {
 	return []Rule{
 		{Exprs: []expr.Any{
+			&expr.Ct{Register: reg1, Key: expr.CtKeySTATUS},
+			&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4,
+				Mask: binaryutil.NativeEndian.PutUint32(ipsDstNAT), Xor: binaryutil.NativeEndian.PutUint32(0)},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: reg1, Data: binaryutil.NativeEndian.PutUint32(0)},
 			loadSaddr(reg32a),
 			loadDaddr(reg32b),
 			loadL4Proto(reg32c),
