@@ -4,7 +4,8 @@
 # and none networks: no docker0 bridge, no iptables rules, no forwarding or
 # masquerading. It prints nothing; DOCKER_HOST=unix://DIR/docker.sock reaches it.
 #   hack/dockerd.sh start DIR   start it and wait (30 s at most) until it answers
-#   hack/dockerd.sh stop DIR    stop it by its pidfile and wait until it is gone
+#   hack/dockerd.sh stop DIR    stop it by its pidfile, wait until it is gone and
+#                               unmount what it left mounted under DIR
 set -euo pipefail
 cmd=$1 dir=$2
 pidfile=$dir/docker.pid
@@ -31,6 +32,11 @@ case $cmd in
     while kill -0 "$pid" 2>/dev/null; do
       [ $SECONDS -lt $deadline ] || { echo "dockerd $pid did not stop in 30s: killing it" >&2; kill -9 "$pid"; break; }
       sleep 0.2
+    done
+    # dockerd leaves its exec root's netns/default bind mount (and a crash
+    # may leave overlays): unmount what is left under DIR, deepest first.
+    awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+      umount "$m" 2>/dev/null || umount -l "$m"
     done ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac
