@@ -146,7 +146,7 @@ say "the pod at $ip answers $answer"
 # Logs through the apiserver exercise its client to the kubelet (the
 # apiserver's grpc_client metrics appear then).
 pod=$(bin/tug get pods -l app=sise -o name | head -1 | cut -d/ -f2)
-bin/tug logs "$pod" | grep -q . || fail "tug logs $pod printed nothing"
+logs=$(bin/tug logs "$pod") && [ -n "$logs" ] || fail "tug logs $pod printed nothing"
 
 say "Prometheus targets and the dashboards' metrics"
 TUGBOAT_PROMETHEUS_URL=http://127.0.0.1:9090 \
