@@ -42,16 +42,24 @@ host_files() {
   done
 }
 
+# need FILE...: the project's files, and its binaries static (a scratch
+# image has no libc for them).
 need() {
   local f
   for f in "$@"; do
     [ -e "$f" ] || { echo "docker-images: $f is missing: run make build images" >&2; exit 1; }
+    case $f in
+      bin/tug*) if ldd "$f" >/dev/null 2>&1; then
+          echo "docker-images: $f is dynamically linked: build it with CGO_ENABLED=0 (make build)" >&2; exit 1
+        fi ;;
+    esac
   done
 }
 
 for name in "$@"; do
   ctx=bin/docker/$name
   rm -rf "$ctx"; mkdir -p "$ctx"
+  need bin/tug-healthcheck
   base "$ctx"
   case $name in
     tug)

@@ -4,7 +4,9 @@
 #  1. helm lint and helm template of charts/tugboat, and test/deploy's chart
 #     and dashboard checks;
 #  2. a dockerd of its own (hack/dockerd.sh: host and none networks only),
-#     make docker, docker-compose up -d, every container healthy;
+#     make docker, the external-etcd profile (etcd + apiserver, a namespace
+#     lands in that etcd), then
+#     docker-compose up -d, every container healthy;
 #  3. tug get nodes through 127.0.0.1:6443 shows the node Ready, seed 004's
 #     deployment-09 (with the project's sise image) runs and answers;
 #  4. Prometheus (the compose service: Debian's binary) has every target
@@ -39,7 +41,7 @@ go test -count=1 ./test/deploy/
 
 # Ports the compose cluster takes on the host: a cluster already running
 # (tug up, the e2e suite) would clash.
-ports=(6443 10259 10257 10248 10250 9090)
+ports=(6443 10259 10257 10248 10250 9090 2379 2380 2381)
 for p in "${ports[@]}"; do
   if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
     fail "port $p on 127.0.0.1 is taken: stop the cluster using it (tug down) first"
@@ -123,6 +125,22 @@ all_healthy() {
 }
 node_ready() { bin/tug get nodes --no-headers | grep -q ' Ready '; }
 pods_running() { [ "$(bin/tug get pods -l app=sise --no-headers | grep -c ' Running ')" -eq 2 ]; }
+
+say "profile external-etcd: the apiserver on Debian's etcd"
+(
+  export COMPOSE_PROJECT_NAME=tugboatdeployetcd TUGBOAT_ETCD_SERVERS=http://127.0.0.1:2379
+  trap 'compose --profile external-etcd down -v -t 5 >/dev/null 2>&1' EXIT
+  compose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
+  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q apiserver)")" = healthy ]; }
+  wait_for "the apiserver on the external etcd healthy" 90 healthy
+  logs=$(compose logs apiserver)
+  grep -q '"embeddedEtcd":false' <<<"$logs" || fail "the apiserver did not use the external etcd"
+  bin/tug create namespace on-etcd >/dev/null
+  key=$(printf /registry/namespaces/on-etcd | base64)
+  curl -sf --max-time 5 http://127.0.0.1:2379/v3/kv/range -d "{\"key\":\"$key\",\"keys_only\":true}" |
+    grep -q '"count":"1"' || fail "the namespace is not in the external etcd"
+  say "a namespace created through the apiserver is in the external etcd"
+)
 
 services=$(compose config --services | grep -cvx etcd)
 say "docker-compose up -d ($services services)"
