@@ -9,8 +9,8 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager cli test
-BINARIES := apiserver kubelet scheduler controller-manager
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy cli test
+BINARIES := apiserver kubelet scheduler controller-manager proxy
 # Container images (make docker): one per binary and tug, plus etcd and
 # Prometheus from Debian's binaries. Tagged tugboat.local/<name>:$(VERSION)
 # and :latest (docker-compose.yml runs :latest unless TUGBOAT_VERSION says).
@@ -18,7 +18,7 @@ DOCKER_IMAGES := $(BINARIES) tug etcd prometheus
 VERSION ?= 0.1.0
 HELM_VERSION := v3.22.0
 
-.PHONY: help tools generate check-generate lint build images docker test test-unit test-e2e test-deploy smoke bench bench-cli up down deps clean
+.PHONY: help tools generate check-generate lint build images docker test test-unit test-e2e test-deploy smoke bench bench-cli up down deps clean bench-proxy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -100,6 +100,10 @@ down: ## stop the local cluster and remove its containers, sandboxes, network na
 bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug up to node Ready (root, real containerd)
 	go test -count=1 -run '^$$' -bench GetPods -benchtime 20x ./cli/command/
 	go test -count=1 -tags e2e -run '^$$' -bench Up -benchtime 5x ./cli/e2e/
+
+bench-proxy: ## tug-proxy benchmarks: 1,000 Services x 10 endpoints programmed from scratch, and one endpoint change among them (root, real nftables in a test-made netns)
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench FullSync -benchtime 5x ./services/proxy/nft/
+	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench EndpointChange -benchtime 500x ./services/proxy/nft/
 
 clean: ## remove build output
 	rm -rf bin
