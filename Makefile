@@ -8,9 +8,10 @@ BUF_VERSION := v1.75.0
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
+COREDNS_VERSION := v1.15.0
 
-MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy cli test
-BINARIES := apiserver kubelet scheduler controller-manager proxy
+MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy services/dns cli test
+BINARIES := apiserver kubelet scheduler controller-manager proxy dns
 # Container images (make docker): one per binary and tug, plus etcd and
 # Prometheus from Debian's binaries. Tagged tugboat.local/<name>:$(VERSION)
 # and :latest (docker-compose.yml runs :latest unless TUGBOAT_VERSION says).
@@ -18,7 +19,7 @@ DOCKER_IMAGES := $(BINARIES) tug etcd prometheus
 VERSION ?= 0.1.0
 HELM_VERSION := v3.22.0
 
-.PHONY: help tools generate check-generate lint build images docker test test-unit test-e2e test-deploy smoke bench bench-cli up down deps clean bench-proxy
+.PHONY: help tools generate check-generate lint build images docker test test-unit test-e2e test-deploy smoke bench bench-cli up down deps clean bench-proxy bench-dns
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -35,6 +36,8 @@ $(TOOLS)/protoc-gen-openapiv2:
 	GOBIN=$(TOOLS) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 $(TOOLS)/helm:
 	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+$(TOOLS)/coredns:
+	GOBIN=$(TOOLS) go install github.com/coredns/coredns@$(COREDNS_VERSION)
 
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2 $(TOOLS)/helm ## install the pinned code generators and helm into .tools/bin
 
@@ -104,6 +107,8 @@ bench-cli: build images ## tug benchmarks: tug get pods over 1,000 pods, and tug
 bench-proxy: ## tug-proxy benchmarks: 1,000 Services x 10 endpoints programmed from scratch, and one endpoint change among them (root, real nftables in a test-made netns)
 	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench FullSync -benchtime 5x ./services/proxy/nft/
 	flock /tmp/tugboat-realnode.lock go test -count=1 -run '^$$' -bench EndpointChange -benchtime 500x ./services/proxy/nft/
+bench-dns: $(TOOLS)/coredns ## DNS benchmark: tug-dns and CoreDNS (file plugin, no cache) answering 1,000 Service A records, queries/s and p99
+	COREDNS=$(TOOLS)/coredns go test -count=1 -run '^$$' -bench ServiceA -benchtime 200000x ./services/dns/bench/
 
 clean: ## remove build output
 	rm -rf bin

@@ -4,12 +4,14 @@ go 1.26.0
 
 require (
 	github.com/VictoriaMetrics/metricsql v0.87.3
+	github.com/miekg/dns v1.1.73
 	github.com/prometheus/client_golang v1.25.0
 	github.com/tugboat-sh/tugboat/client v0.0.0
 	github.com/tugboat-sh/tugboat/gen v0.0.0
 	github.com/tugboat-sh/tugboat/machinery v0.0.0
 	github.com/tugboat-sh/tugboat/services/apiserver v0.0.0
 	github.com/tugboat-sh/tugboat/services/controller-manager v0.0.0
+	github.com/tugboat-sh/tugboat/services/dns v0.0.0
 	github.com/tugboat-sh/tugboat/services/scheduler v0.0.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.85.0
@@ -126,6 +128,7 @@ replace (
 	github.com/tugboat-sh/tugboat/machinery => ../machinery
 	github.com/tugboat-sh/tugboat/services/apiserver => ../services/apiserver
 	github.com/tugboat-sh/tugboat/services/controller-manager => ../services/controller-manager
+	github.com/tugboat-sh/tugboat/services/dns => ../services/dns
 	github.com/tugboat-sh/tugboat/services/scheduler => ../services/scheduler
 )
 

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package server
+
+func setsockopts(int, string, bool) error { return nil }
