@@ -83,6 +83,20 @@ boards["kubelet"] = dash("tugboat-kubelet", "Tugboat / Kubelet", "Pods on the no
   [("Runtime operations per second", [("sum by (operation, result) (rate(tugboat_kubelet_runtime_operations_total{%s}[%s]))" % (K, RI), "{{operation}} {{result}}")], "ops", "CRI calls that change things."),
    ("Pod queue depth", [('sum by (instance) (tugboat_workqueue_depth{%s,name="kubelet_pods"})' % K, "{{instance}}")], "short", "")],
 ])
+P = J("proxy")
+boards["proxy"] = dash("tugboat-proxy", "Tugboat / Proxy", "Services programmed in nftables: syncs, their latency and age, rules.", [
+  [("Syncs per second by result", [("sum by (result) (rate(tugboat_proxy_syncs_total{%s}[%s]))" % (P, RI), "{{result}}")], "ops", ""),
+   ("Sync latency", [(hq("0.5", "tugboat_proxy_sync_duration_seconds", P), "p50"), (hq("0.99", "tugboat_proxy_sync_duration_seconds", P), "p99")], "s", "One transaction of nftables changes.")],
+  [("Seconds since the last sync by node", [("time() - max by (instance) (tugboat_proxy_last_sync_timestamp_seconds{%s})" % P, "{{instance}}")], "s", "Grows past the sync period when a proxy is stuck."),
+   ("Rules programmed by node", [("sum by (instance) (tugboat_proxy_rules_programmed{%s})" % P, "{{instance}}")], "short", "")],
+])
+D = J("dns")
+boards["dns"] = dash("tugboat-dns", "Tugboat / DNS", "Cluster DNS: queries by type and answer code, latency, forwarding.", [
+  [("Queries per second by type", [("sum by (type) (rate(tugboat_dns_queries_total{%s}[%s]))" % (D, RI), "{{type}}")], "reqps", ""),
+   ("Answers per second by rcode", [("sum by (rcode) (rate(tugboat_dns_queries_total{%s}[%s]))" % (D, RI), "{{rcode}}")], "reqps", "NXDOMAIN and SERVFAIL stand out here.")],
+  [("Request latency", [(hq("0.5", "tugboat_dns_request_duration_seconds", D), "p50"), (hq("0.99", "tugboat_dns_request_duration_seconds", D), "p99")], "s", "Forwarding included."),
+   ("Forwarded per second by rcode", [("sum by (rcode) (rate(tugboat_dns_forward_requests_total{%s}[%s]))" % (D, RI), "{{rcode}}")], "reqps", "Names outside the cluster domain; SERVFAIL when no upstream answered.")],
+])
 O = I
 boards["overview"] = dash("tugboat-overview", "Tugboat / Overview", "The whole suite at a glance; each component has a dashboard of its own.", [
   [("Components up", [('sum by (job) (up{job=~"tugboat-.*",%s})' % I, "{{job}}")], "short", "Targets Prometheus scrapes successfully, per component."),
@@ -93,6 +107,8 @@ boards["overview"] = dash("tugboat-overview", "Tugboat / Overview", "The whole s
    ("Pod startup latency p99", [(hq("0.99", "tugboat_kubelet_pod_start_duration_seconds", K), "p99")], "s", "")],
   [("Running pods", [("sum(tugboat_kubelet_running_pods{%s})" % K, "pods")], "short", ""),
    ("Controller queue depth", [("sum by (name) (tugboat_workqueue_depth{%s})" % C, "{{name}}")], "short", "")],
+  [("Proxy sync latency p99", [(hq("0.99", "tugboat_proxy_sync_duration_seconds", P), "p99")], "s", ""),
+   ("DNS queries per second by rcode", [("sum by (rcode) (rate(tugboat_dns_queries_total{%s}[%s]))" % (D, RI), "{{rcode}}")], "reqps", "")],
 ])
 for n, b in boards.items():
     with open(os.path.join(out, n + ".json"), "w") as f:

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 export PATH=$PWD/.tools/bin:$PATH
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
-say() { echo "test-deploy: $*"; }
+say() { echo "test-deploy: [${SECONDS}s] $*"; }
 fail() { echo "test-deploy: FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (containers, the pod network)"
@@ -41,7 +41,7 @@ go test -count=1 ./test/deploy/
 
 # Ports the compose cluster takes on the host: a cluster already running
 # (tug up, the e2e suite) would clash.
-ports=(6443 10259 10257 10248 10250 9090 2379 2380 2381)
+ports=(6443 10259 10257 10248 10250 10249 9153 9090 2379 2380 2381 15353)
 for p in "${ports[@]}"; do
   if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
     fail "port $p on 127.0.0.1 is taken: stop the cluster using it (tug down) first"
@@ -55,6 +55,8 @@ work=$(mktemp -d /var/tmp/tugboat-deploy.XXXXXX)
 export DOCKER_HOST=unix://$work/docker/docker.sock
 export COMPOSE_PROJECT_NAME=tugboatdeploy
 export KUBECONFIG=$PWD/deploy/kubeconfig
+# tug-dns forwards other names to a resolver the live test runs on loopback.
+export TUGBOAT_DNS_UPSTREAM=127.0.0.1:15353
 compose() { docker-compose -f docker-compose.yml "$@"; }
 
 teardown() {
@@ -66,11 +68,13 @@ teardown() {
     compose logs --tail=30 2>&1 | tail -120
   fi
   if [ -S "$work/docker/docker.sock" ]; then
-    say "teardown: kubelet stop and --cleanup, compose down"
-    compose stop -t 20 kubelet >/dev/null 2>&1
+    say "teardown: compose stop, the kubelet's and the proxy's --cleanup, compose down"
+    compose stop -t 20 >/dev/null 2>&1
     compose run --rm --no-deps kubelet --cleanup --managed-containerd \
       --root-dir /var/lib/tugboat/kubelet --log-level warn >/dev/null 2>&1 ||
       echo "test-deploy: kubelet --cleanup failed" >&2
+    compose run --rm --no-deps proxy --cleanup --log-level warn >/dev/null 2>&1 ||
+      echo "test-deploy: proxy --cleanup failed" >&2
     compose down -v --remove-orphans -t 20 >/dev/null 2>&1
     left=$(docker ps -aq)
     [ -z "$left" ] || { echo "test-deploy: containers left: $left" >&2; docker rm -f $left >/dev/null; }
@@ -85,6 +89,7 @@ teardown() {
   local leaks=()
   ip link show tug0 >/dev/null 2>&1 && leaks+=("the tug0 bridge")
   ip route show type blackhole | grep -qE '10\.244\.0\.0/16|10\.96\.0\.0/12' && leaks+=("the guard routes")
+  nft list table ip tugboat-proxy >/dev/null 2>&1 && leaks+=("the proxy's nftables table")
   [ -n "$dockerd_pid" ] && kill -0 "$dockerd_pid" 2>/dev/null && leaks+=("dockerd $dockerd_pid")
   cgroups_after=$(ls -d /sys/fs/cgroup/*/k8s.io/* 2>/dev/null | sort || true)
   new=$(comm -13 <(echo "$cgroups_before") <(echo "$cgroups_after"))
@@ -161,6 +166,19 @@ answer=$(curl -sf --max-time 5 "http://$ip:9876/info") || fail "the pod at $ip d
 grep -q '"version": "0.9"' <<<"$answer" || fail "the pod answered $answer"
 say "the pod at $ip answers $answer"
 
+# A pod asks the cluster DNS through its Service IP: the proxy sends
+# 10.96.0.10:53 to tug-dns on 10.244.0.1:1053.
+bin/tug run dnsclient --image=tugboat.local/shell:latest --command -- sleep 3600 >/dev/null
+dnsclient_running() { bin/tug get pod dnsclient --no-headers | grep -q ' Running '; }
+wait_for "the dnsclient pod Running" 60 dnsclient_running
+lookup() { bin/tug exec dnsclient -- nslookup kube-dns.kube-system.svc.cluster.local 10.96.0.10 2>&1 || true; }
+deadline=$((SECONDS + 30))
+until out=$(lookup) && grep -q 'Address.*10\.96\.0\.10$' <<<"$out"; do
+  [ $SECONDS -lt $deadline ] || fail "a pod cannot resolve kube-dns.kube-system.svc.cluster.local through 10.96.0.10 (proxy, DNS): $out"
+  sleep 0.5
+done
+say "a pod resolves kube-dns.kube-system.svc.cluster.local through the Service IP 10.96.0.10"
+
 # Logs through the apiserver exercise its client to the kubelet (the
 # apiserver's grpc_client metrics appear then).
 pod=$(bin/tug get pods -l app=sise -o name | head -1 | cut -d/ -f2)
@@ -168,8 +186,9 @@ logs=$(bin/tug logs "$pod") && [ -n "$logs" ] || fail "tug logs $pod printed not
 
 say "Prometheus targets and the dashboards' metrics"
 TUGBOAT_PROMETHEUS_URL=http://127.0.0.1:9090 \
-TUGBOAT_METRICS_URLS="http://127.0.0.1:6443/metrics http://127.0.0.1:10259/metrics http://127.0.0.1:10257/metrics http://127.0.0.1:10248/metrics" \
-  go test -count=1 -tags deploy -run 'Live|TargetsUp' -v ./test/deploy/ | grep -E '^(---|===|ok|FAIL|PASS)|live_test' || fail "live checks"
+TUGBOAT_DNS_ADDRESS=10.244.0.1:1053 \
+TUGBOAT_METRICS_URLS="http://127.0.0.1:6443/metrics http://127.0.0.1:10259/metrics http://127.0.0.1:10257/metrics http://127.0.0.1:10248/metrics http://127.0.0.1:10249/metrics http://127.0.0.1:9153/metrics" \
+  go test -count=1 -tags deploy -run 'DNS|Live|TargetsUp' -v ./test/deploy/ | grep -E '^(---|===|ok|FAIL|PASS)|live_test' || fail "live checks"
 
 say "a port clash fails with the component's reason"
 set +e

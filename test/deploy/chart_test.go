@@ -136,6 +136,7 @@ func TestChartRefusesSettingsThatCannotWork(t *testing.T) {
 		{"endpoint without a scheme", []string{"etcd.embedded=false", "etcd.endpoints={etcd-0:2379}"}, `"etcd-0:2379" is not an etcd endpoint URL`},
 		{"no apiserver", []string{"apiserver.replicas=0"}, "apiserver.replicas must be at least 1"},
 		{"two components on one port", []string{"scheduler.metricsPort=10248"}, "are both port 10248"},
+		{"DNS replicas all publishing", []string{"dns.replicas=2"}, "dns.replicas is 2 with dns.publish"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var args []string

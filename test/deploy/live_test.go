@@ -5,17 +5,90 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+// TestClusterDNS asks the compose cluster's tug-dns at $TUGBOAT_DNS_ADDRESS
+// (the pod bridge's address, made by the test's kubelet) for the Service it
+// publishes, kube-system/kube-dns, for a name that does not exist, and for a
+// name outside the cluster, which it forwards to the upstream it was given,
+// $TUGBOAT_DNS_UPSTREAM: a resolver this test runs on loopback. This also
+// gives the DNS dashboard's metrics their first series.
+func TestClusterDNS(t *testing.T) {
+	addr := os.Getenv("TUGBOAT_DNS_ADDRESS")
+	if addr == "" {
+		t.Fatal("TUGBOAT_DNS_ADDRESS is empty: give tug-dns's IP:port")
+	}
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ips, err := r.LookupHost(ctx, "kube-dns.kube-system.svc.cluster.local")
+		cancel()
+		if err == nil && len(ips) == 1 && ips[0] == "10.96.0.10" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kube-dns.kube-system.svc.cluster.local at %s: %v %v, want 10.96.0.10", addr, ips, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := r.LookupHost(ctx, "no-such-service.default.svc.cluster.local")
+	var dnsErr *net.DNSError
+	if !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
+		t.Fatalf("no-such-service.default.svc.cluster.local: %v, want not found (NXDOMAIN)", err)
+	}
+
+	upstream := os.Getenv("TUGBOAT_DNS_UPSTREAM")
+	if upstream == "" {
+		t.Fatal("TUGBOAT_DNS_UPSTREAM is empty: give the loopback address tug-dns forwards to")
+	}
+	var asked atomic.Int32
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		asked.Add(1)
+		m := new(dns.Msg)
+		m.SetReply(q)
+		if q.Question[0].Name == "outside.example." && q.Question[0].Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: "outside.example.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 30}, A: net.IPv4(192, 0, 2, 7)})
+		}
+		_ = w.WriteMsg(m)
+	})
+	srv := &dns.Server{Addr: upstream, Net: "udp", Handler: handler}
+	started := make(chan error, 1)
+	srv.NotifyStartedFunc = func() { started <- nil }
+	go func() { started <- srv.ListenAndServe() }()
+	if err := <-started; err != nil {
+		t.Fatalf("upstream resolver on %s: %v", upstream, err)
+	}
+	defer srv.Shutdown()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	ips, err := r.LookupIPAddr(ctx2, "outside.example")
+	if err != nil || len(ips) == 0 || ips[0].IP.String() != "192.0.2.7" {
+		t.Fatalf("outside.example through tug-dns: %v %v, want 192.0.2.7 from the upstream", ips, err)
+	}
+	if asked.Load() == 0 {
+		t.Fatal("the upstream was never asked")
+	}
+}
 
 // scrape returns the metric names url exports, with the _bucket, _sum and
 // _count series of histograms and summaries (and _total of counters, as

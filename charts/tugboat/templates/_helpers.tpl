@@ -9,7 +9,7 @@
 
 {{/* The components Prometheus scrapes, in order. */}}
 {{- define "tugboat.components" -}}
-apiserver kubelet scheduler controller-manager
+apiserver kubelet scheduler controller-manager proxy dns
 {{- end -}}
 
 {{/* Common labels; call with (dict "ctx" $ "component" "apiserver"). */}}
@@ -64,11 +64,14 @@ prometheus.io/path: /metrics
 {{- fail (printf "etcd.endpoints: %q is not an etcd endpoint URL: want http://host:port or https://host:port" .) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.dns.publish (gt (int .Values.dns.replicas) 1) -}}
+{{- fail (printf "dns.replicas is %v with dns.publish: each replica would publish itself as kube-dns's only endpoint. Use one replica, or set dns.publish=false and publish kube-dns's Endpoints another way" .Values.dns.replicas) -}}
+{{- end -}}
 {{- if lt (int .Values.apiserver.replicas) 1 -}}
 {{- fail "apiserver.replicas must be at least 1" -}}
 {{- end -}}
 {{- $ports := dict -}}
-{{- range $name, $port := dict "apiserver.port" .Values.apiserver.port "scheduler.metricsPort" .Values.scheduler.metricsPort "controllerManager.metricsPort" .Values.controllerManager.metricsPort "kubelet.port" .Values.kubelet.port "kubelet.metricsPort" .Values.kubelet.metricsPort -}}
+{{- range $name, $port := dict "apiserver.port" .Values.apiserver.port "scheduler.metricsPort" .Values.scheduler.metricsPort "controllerManager.metricsPort" .Values.controllerManager.metricsPort "kubelet.port" .Values.kubelet.port "kubelet.metricsPort" .Values.kubelet.metricsPort "proxy.metricsPort" .Values.proxy.metricsPort -}}
 {{- $key := toString $port -}}
 {{- if hasKey $ports $key -}}
 {{- fail (printf "%s and %s are both port %v: the kubelet and the other components share the node's network, give each its own port" (get $ports $key) $name $port) -}}
