@@ -24,8 +24,8 @@ say() { echo "test-deploy: [${SECONDS}s] $*"; }
 fail() { echo "test-deploy: FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (containers, the pod network)"
-for c in dockerd docker docker-compose helm curl; do
-  command -v $c >/dev/null || fail "$c not found: run make deps (docker.io, docker-compose) and make tools (helm)"
+for c in dockerd docker docker-compose helm promtool curl; do
+  command -v $c >/dev/null || fail "$c not found: run make deps (docker.io, docker-compose, prometheus) and make tools (helm)"
 done
 for f in bin/tug bin/tug-apiserver bin/tug-healthcheck bin/images/sise.tar; do
   [ -e $f ] || fail "$f is missing: run make build images"
@@ -38,6 +38,10 @@ helm template tugboat charts/tugboat -f deploy/compose-values.yaml >/dev/null
 helm template tugboat charts/tugboat --set etcd.embedded=false \
   --set 'etcd.endpoints={http://etcd-0:2379}' --set apiserver.replicas=3 >/dev/null
 go test -count=1 ./test/deploy/
+# The compose cluster's scrape configuration, as Prometheus reads it. (The
+# chart's default, Kubernetes pod discovery, cannot be checked so: Debian
+# builds Prometheus without Kubernetes service discovery.)
+promtool check config deploy/prometheus.yml >/dev/null
 
 # Ports the compose cluster takes on the host: a cluster already running
 # (tug up, the e2e suite) would clash.
