@@ -21,4 +21,7 @@ COPY --chown=65532:65532 data/ /var/lib/tugboat/
 COPY tug-apiserver /usr/local/bin/
 USER 65532:65532
 EXPOSE 6443
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:6443/readyz"]
 ENTRYPOINT ["/usr/local/bin/tug-apiserver"]

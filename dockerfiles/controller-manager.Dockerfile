@@ -18,4 +18,7 @@ COPY base/ /
 COPY tug-controller-manager /usr/local/bin/
 USER 65532:65532
 EXPOSE 10257
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:10257/readyz"]
 ENTRYPOINT ["/usr/local/bin/tug-controller-manager"]

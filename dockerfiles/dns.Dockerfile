@@ -20,4 +20,7 @@ COPY tug-dns /usr/local/bin/
 # port 53 to it (--advertise-port).
 USER 65532:65532
 EXPOSE 1053/udp 1053/tcp 9153
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:9153/readyz"]
 ENTRYPOINT ["/usr/local/bin/tug-dns"]

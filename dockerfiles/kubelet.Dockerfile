@@ -27,4 +27,7 @@ COPY tug-kubelet /usr/local/bin/
 # Root, and run privileged with the host's network and PID namespace: the
 # kubelet makes the tug0 bridge, routes, network namespaces and mounts.
 EXPOSE 10250 10248
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:10248/healthz"]
 ENTRYPOINT ["/usr/local/bin/tug-kubelet"]

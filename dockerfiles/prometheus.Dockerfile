@@ -23,4 +23,7 @@ COPY rootfs/ /
 COPY --chown=65532:65532 data/ /var/lib/tugboat/
 USER 65532:65532
 EXPOSE 9090
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:9090/-/ready"]
 ENTRYPOINT ["/usr/bin/prometheus"]

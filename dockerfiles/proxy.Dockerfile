@@ -19,4 +19,7 @@ COPY tug-proxy /usr/local/bin/
 # Root with CAP_NET_ADMIN on the host's network: it programs the node's
 # nftables (a table of its own).
 EXPOSE 10249
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:10249/readyz"]
 ENTRYPOINT ["/usr/local/bin/tug-proxy"]
