@@ -11,6 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$1; shift
+if ! docker version >/dev/null 2>&1; then
+  echo "docker-images: no docker daemon answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}: start one" \
+    "(the docker service, or hack/dockerd.sh start DIR and DOCKER_HOST=unix://DIR/docker.sock)" >&2
+  exit 1
+fi
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 nonroot=65532
