@@ -12,8 +12,14 @@ COREDNS_VERSION := v1.15.0
 
 MODULES := gen machinery client component images services/apiserver services/kubelet services/scheduler services/controller-manager services/proxy services/dns cli test
 BINARIES := apiserver kubelet scheduler controller-manager proxy dns
+# Container images (make docker): one per binary and tug, plus etcd and
+# Prometheus from Debian's binaries. Tagged tugboat.local/<name>:$(VERSION)
+# and :latest (docker-compose.yml runs :latest unless TUGBOAT_VERSION says).
+DOCKER_IMAGES := $(BINARIES) tug etcd prometheus
+VERSION ?= 0.1.0
+HELM_VERSION := v3.22.0
 
-.PHONY: help tools generate check-generate lint build images test test-unit test-e2e smoke bench bench-cli bench-proxy bench-dns up down deps clean
+.PHONY: help tools generate check-generate lint build images docker test test-unit test-e2e test-deploy smoke bench bench-cli up down deps clean bench-proxy bench-dns
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -28,10 +34,12 @@ $(TOOLS)/protoc-gen-grpc-gateway:
 	GOBIN=$(TOOLS) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 $(TOOLS)/protoc-gen-openapiv2:
 	GOBIN=$(TOOLS) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+$(TOOLS)/helm:
+	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 $(TOOLS)/coredns:
 	GOBIN=$(TOOLS) go install github.com/coredns/coredns@$(COREDNS_VERSION)
 
-tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2 ## install the pinned code generators into .tools/bin
+tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2 $(TOOLS)/helm ## install the pinned code generators and helm into .tools/bin
 
 generate: tools ## regenerate gen/ from proto/
 	find gen -name '*.go' ! -name doc.go -delete; rm -rf gen/openapiv2
@@ -50,9 +58,13 @@ build: ## build the binaries into bin/
 	@mkdir -p bin
 	@for b in $(BINARIES); do echo "go build bin/tug-$$b"; CGO_ENABLED=0 go build -o bin/tug-$$b ./services/$$b/cmd/tug-$$b || exit 1; done
 	@echo "go build bin/tug"; CGO_ENABLED=0 go build -o bin/tug ./cli/cmd/tug
+	@echo "go build bin/tug-healthcheck"; CGO_ENABLED=0 go build -o bin/tug-healthcheck ./component/cmd/tug-healthcheck
 
 images: ## build the OCI image archives (pause, sise, shell) into bin/images
 	go run ./images/build -out bin/images
+
+docker: build images ## the container images tugboat.local/<name>:$(VERSION) from dockerfiles/ (a running dockerd; root)
+	./hack/docker-images.sh $(VERSION) $(DOCKER_IMAGES)
 
 deps: ## install what the tests need from Debian's packages (root)
 	./hack/deps.sh
@@ -69,6 +81,10 @@ test: lint check-generate build images ## everything CI runs: lint, generated co
 	go test -count=1 -tags e2e -run E2E ./services/kubelet/stream/
 	go test -count=1 -tags e2e ./cli/e2e/
 	./hack/readme-smoke.sh
+	./hack/test-deploy.sh
+
+test-deploy: tools build images ## the deploy paths: helm lint/template, a dockerd of its own, make docker, the compose cluster, Prometheus and the dashboards' metrics (root)
+	./hack/test-deploy.sh
 
 test-e2e: build images ## end-to-end tests: the binaries as a one-node cluster on a real containerd, kubelet exec on a private one, tug up/down and seed 004 with tug (root)
 	go test -count=1 -tags e2e -v ./test/e2e/

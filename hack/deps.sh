@@ -11,9 +11,16 @@
 #                      table and make network namespaces with them
 #   kubernetes-client  kubectl, only when none is installed: the REST tests and
 #                      the README check drive the apiserver with the real kubectl
+#   docker.io, docker-compose
+#                      dockerd and compose 1.29 for the deploy test (make
+#                      docker, docker-compose.yml); the test starts its own
+#                      dockerd and stops it by its PID
+#   prometheus         the Prometheus binary that scrapes the compose cluster in
+#                      the deploy test; its packaged service is stopped and
+#                      disabled here, the test runs its own
 set -euo pipefail
 
-packages=(etcd-server containerd runc containernetworking-plugins busybox-static nftables iproute2)
+packages=(etcd-server containerd runc containernetworking-plugins busybox-static nftables iproute2 docker.io docker-compose prometheus)
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
@@ -38,4 +45,11 @@ fi
 trap '[ $cleanup_policy -eq 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# policy-rc.d keeps the packaged prometheus and docker services from starting
+# under sysvinit; under systemd, stop and disable them: the tests run their own.
+for svc in prometheus docker docker.socket; do
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done
 echo "deps: installed ${missing[*]}"

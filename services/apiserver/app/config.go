@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -109,6 +110,11 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 func (c *Config) Validate() error {
 	if c.ListenAddress == "" {
 		return fmt.Errorf("--listen-address is required")
+	}
+	for _, e := range c.EtcdServers {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--etcd-servers: %q is not an etcd endpoint URL: want http://host:port or https://host:port, comma-separated", e)
+		}
 	}
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required for the embedded etcd")

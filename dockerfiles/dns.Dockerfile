@@ -1,0 +1,26 @@
+# tug-dns: Tugboat's cluster DNS
+# Built by `make docker` (hack/docker-images.sh) from the context
+# bin/docker/dns; nothing is pulled: the image starts FROM scratch.
+FROM scratch
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="tug-dns" \
+      org.opencontainers.image.description="Tugboat's cluster DNS: <service>.<namespace>.svc.cluster.local, other names forwarded" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/tugboat-sh/tugboat" \
+      org.opencontainers.image.vendor="Tugboat"
+# passwd and group (root, nonroot 65532), /tmp and tug-healthcheck, the probe
+# the compose health checks run (a scratch image has no curl).
+COPY base/ /
+COPY tug-dns /usr/local/bin/
+# Non-root: serve a high port (--listen IP:1053); the kube-dns Service maps
+# port 53 to it (--advertise-port).
+USER 65532:65532
+EXPOSE 1053/udp 1053/tcp 9153
+# The component's own health endpoint at its default address (docker-compose
+# sets its own checks for the addresses it configures).
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tug-healthcheck", "http://127.0.0.1:9153/readyz"]
+ENTRYPOINT ["/usr/local/bin/tug-dns"]
