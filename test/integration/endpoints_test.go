@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/client/retry"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/app"
@@ -103,12 +104,18 @@ func TestEndpointsFollowPods(t *testing.T) {
 
 	scale := func(n int32) {
 		t.Helper()
-		cur, err := c.api.Client.Deployments().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "web"})
+		// The deployment controller writes the object's status meanwhile:
+		// a conflict is retried from a fresh read, as any client does.
+		err := retry.OnConflict(func() error {
+			cur, err := c.api.Client.Deployments().Get(ctx, &metav1.GetOptions{Namespace: "default", Name: "web"})
+			if err != nil {
+				return err
+			}
+			cur.Spec.Replicas = proto.Int32(n)
+			_, err = c.api.Client.Deployments().Update(ctx, cur)
+			return err
+		})
 		if err != nil {
-			t.Fatal(err)
-		}
-		cur.Spec.Replicas = proto.Int32(n)
-		if _, err := c.api.Client.Deployments().Update(ctx, cur); err != nil {
 			t.Fatal(err)
 		}
 	}

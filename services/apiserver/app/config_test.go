@@ -20,7 +20,7 @@ func TestValidate(t *testing.T) {
 		{"endpoint without a host", []string{"--etcd-servers", "http://"}, `"http://" is not an etcd endpoint URL`},
 		{"embedded etcd without a data dir", []string{"--data-dir="}, "--data-dir is required for the embedded etcd"},
 		{"no listen address", []string{"--listen-address="}, "--listen-address is required"},
-		{"TLS is refused until it lands", []string{"--tls-cert-file", "c.pem"}, "not supported yet"},
+		{"a certificate without its key", []string{"--tls-cert-file", "c.pem"}, "--tls-cert-file and --tls-private-key-file go together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
