@@ -25,14 +25,16 @@ case $cmd in
       sleep 0.2
     done ;;
   stop)
-    [ -s "$pidfile" ] || exit 0
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || exit 0
-    deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null; do
-      [ $SECONDS -lt $deadline ] || { echo "dockerd $pid did not stop in 30s: killing it" >&2; kill -9 "$pid"; break; }
-      sleep 0.2
-    done
+    # The unmounting below runs whatever happened to the process: a
+    # dockerd that died leaves its mounts too.
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+      deadline=$((SECONDS + 30))
+      while kill -0 "$pid" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "dockerd $pid did not stop in 30s: killing it" >&2; kill -9 "$pid"; break; }
+        sleep 0.2
+      done
+    fi
     # dockerd leaves its exec root's netns/default bind mount (and a crash
     # may leave overlays): unmount what is left under DIR, deepest first.
     awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do

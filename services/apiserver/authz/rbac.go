@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +79,7 @@ func (z *RBAC) Authorize(_ context.Context, a Attributes) (Decision, string) {
 	key := decisionKey(a)
 	z.mu.Lock()
 	snap := z.currentLocked()
+	gen := z.snapGen
 	if d, ok := z.decisions[key]; ok {
 		z.mu.Unlock()
 		return d, ""
@@ -86,10 +88,15 @@ func (z *RBAC) Authorize(_ context.Context, a Attributes) (Decision, string) {
 
 	d := snap.decide(a)
 	z.mu.Lock()
-	if len(z.decisions) >= decisionCacheSize {
-		clear(z.decisions)
+	// A decision made from a snapshot that a role or binding change has
+	// since replaced is answered but not cached: cached, it could outlive
+	// a revoked binding.
+	if z.snapGen == gen && z.generation.Load() == gen {
+		if len(z.decisions) >= decisionCacheSize {
+			clear(z.decisions)
+		}
+		z.decisions[key] = d
 	}
-	z.decisions[key] = d
 	z.mu.Unlock()
 	return d, ""
 }
@@ -113,8 +120,10 @@ func (z *RBAC) current() *snapshot {
 }
 
 func decisionKey(a Attributes) string {
+	// Fields end with a NUL and the groups are counted, so no two users'
+	// attributes (a group name may hold a comma) share a key.
 	var b strings.Builder
-	for _, s := range []string{a.User.Name, strings.Join(a.User.Groups, ","), a.Verb, a.APIGroup, a.Resource, a.Subresource, a.Namespace, a.Name, a.Path} {
+	for _, s := range []string{a.User.Name, strconv.Itoa(len(a.User.Groups)), strings.Join(a.User.Groups, "\x00"), a.Verb, a.APIGroup, a.Resource, a.Subresource, a.Namespace, a.Name, a.Path} {
 		b.WriteString(s)
 		b.WriteByte(0)
 	}
