@@ -6,19 +6,14 @@ import (
 	"sync"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
-	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/client/leader"
 	"github.com/tugboat-sh/tugboat/client/record"
+	"github.com/tugboat-sh/tugboat/component/apiclient"
 	"github.com/tugboat-sh/tugboat/component/observe"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 )
-
-// maxMessageBytes bounds a gRPC message from the apiserver (a page of a
-// large list).
-const maxMessageBytes = 64 << 20
 
 // Run runs the controllers until ctx ends. With leader election they run
 // only while this replica leads, and Run returns leader.ErrLeadershipLost
@@ -32,22 +27,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if cfg.Registry != nil {
 		obs.Registry = cfg.Registry
 	}
-	kc, err := config.Load(cfg.Kubeconfig, "")
+	conn, err := apiclient.Dial(ctx, obs, cfg.Kubeconfig, "controller_manager")
 	if err != nil {
-		return fmt.Errorf("controller-manager: load kubeconfig %q: %w", cfg.Kubeconfig, err)
-	}
-	clientMetrics, err := config.NewMetrics(obs.Registry)
-	if err != nil {
-		return fmt.Errorf("controller-manager: client metrics: %w", err)
-	}
-	grpcMetrics := obs.GRPCClientMetrics("controller_manager")
-	opts := append(clientMetrics.DialOptions(),
-		grpc.WithChainUnaryInterceptor(grpcMetrics.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(grpcMetrics.StreamClientInterceptor()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
-	conn, err := config.Dial(ctx, kc, opts...)
-	if err != nil {
-		return fmt.Errorf("controller-manager: apiserver: %w", err)
+		return fmt.Errorf("controller-manager: %w", err)
 	}
 	defer conn.Close()
 	cs := clientset.New(conn)
@@ -79,7 +61,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	} else {
 		g.Go(func() error { start(gctx); return nil })
 	}
-	log.Info("controller-manager starting", zap.String("apiserver", kc.Server), zap.Strings("controllers", names(loops)),
+	log.Info("controller-manager starting", zap.String("apiserver", conn.Target()), zap.Strings("controllers", names(loops)),
 		zap.Bool("leaderElect", cfg.LeaderElect), zap.String("identity", identity))
 	err = g.Wait()
 	if ctx.Err() != nil {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
-	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/client/informer"
+	"github.com/tugboat-sh/tugboat/component/apiclient"
 	"github.com/tugboat-sh/tugboat/component/observe"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/dns/answer"
@@ -19,12 +19,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/dns/zone"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 )
-
-// maxMessageBytes bounds a gRPC message from the apiserver (a page of a
-// large list).
-const maxMessageBytes = 64 << 20
 
 // publishPeriod is how often the published Service is checked even when
 // no event says it changed.
@@ -51,20 +46,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	kc, err := config.Load(cfg.Kubeconfig, "")
-	if err != nil {
-		return err
-	}
-	clientMetrics, err := config.NewMetrics(obs.Registry)
-	if err != nil {
-		return err
-	}
-	grpcMetrics := obs.GRPCClientMetrics("dns")
-	opts := append(clientMetrics.DialOptions(),
-		grpc.WithChainUnaryInterceptor(grpcMetrics.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(grpcMetrics.StreamClientInterceptor()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
-	conn, err := config.Dial(ctx, kc, opts...)
+	conn, err := apiclient.Dial(ctx, obs, cfg.Kubeconfig, "dns")
 	if err != nil {
 		return err
 	}
@@ -132,7 +114,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			Spec: publish.Spec{ServiceIP: cfg.ServiceIP, Address: addr, Port: int32(port)}}
 		g.Go(func() error { p.Run(gctx, changed, publishPeriod); return nil })
 	}
-	log.Info("dns starting", zap.String("apiserver", kc.Server), zap.Strings("listen", srv.Addrs()),
+	log.Info("dns starting", zap.String("apiserver", conn.Target()), zap.Strings("listen", srv.Addrs()),
 		zap.String("domain", index.Domain()), zap.Strings("upstreams", fwd.Upstreams()), zap.Bool("publish", cfg.PublishService))
 	err = g.Wait()
 	if ctx.Err() != nil {

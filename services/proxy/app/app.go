@@ -5,20 +5,15 @@ import (
 	"errors"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
-	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/client/informer"
+	"github.com/tugboat-sh/tugboat/component/apiclient"
 	"github.com/tugboat-sh/tugboat/component/observe"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/proxy/nft"
 	"github.com/tugboat-sh/tugboat/services/proxy/runner"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 )
-
-// maxMessageBytes bounds a gRPC message from the apiserver (a page of a
-// large list).
-const maxMessageBytes = 64 << 20
 
 // Run proxies Services until ctx ends. The table stays when it returns,
 // so that traffic keeps flowing while the proxy restarts; with
@@ -61,20 +56,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	kc, err := config.Load(cfg.Kubeconfig, "")
-	if err != nil {
-		return err
-	}
-	clientMetrics, err := config.NewMetrics(obs.Registry)
-	if err != nil {
-		return err
-	}
-	grpcMetrics := obs.GRPCClientMetrics("proxy")
-	opts := append(clientMetrics.DialOptions(),
-		grpc.WithChainUnaryInterceptor(grpcMetrics.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(grpcMetrics.StreamClientInterceptor()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
-	conn, err := config.Dial(ctx, kc, opts...)
+	conn, err := apiclient.Dial(ctx, obs, cfg.Kubeconfig, "proxy")
 	if err != nil {
 		return err
 	}
@@ -116,7 +98,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		r.Run(gctx)
 		return nil
 	})
-	log.Info("proxy starting", zap.String("apiserver", kc.Server), zap.String("node", cfg.nodeName()),
+	log.Info("proxy starting", zap.String("apiserver", conn.Target()), zap.String("node", cfg.nodeName()),
 		zap.String("table", cfg.Table), zap.String("serviceCIDR", cfg.ServiceCIDR), zap.String("clusterCIDR", cfg.ClusterCIDR),
 		zap.Strings("nodePortAddresses", cfg.NodePortAddresses))
 	err = g.Wait()

@@ -5,17 +5,12 @@ import (
 	"fmt"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
-	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/client/leader"
+	"github.com/tugboat-sh/tugboat/component/apiclient"
 	"github.com/tugboat-sh/tugboat/component/observe"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 )
-
-// maxMessageBytes bounds a gRPC message from the apiserver (a page of a
-// large list).
-const maxMessageBytes = 64 << 20
 
 // Run schedules pods until ctx ends. With leader election it schedules
 // only while it leads, and returns leader.ErrLeadershipLost when it stops
@@ -28,20 +23,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if cfg.Registry != nil {
 		obs.Registry = cfg.Registry
 	}
-	kc, err := config.Load(cfg.Kubeconfig, "")
-	if err != nil {
-		return err
-	}
-	clientMetrics, err := config.NewMetrics(obs.Registry)
-	if err != nil {
-		return err
-	}
-	grpcMetrics := obs.GRPCClientMetrics("scheduler")
-	opts := append(clientMetrics.DialOptions(),
-		grpc.WithChainUnaryInterceptor(grpcMetrics.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(grpcMetrics.StreamClientInterceptor()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
-	conn, err := config.Dial(ctx, kc, opts...)
+	conn, err := apiclient.Dial(ctx, obs, cfg.Kubeconfig, "scheduler")
 	if err != nil {
 		return err
 	}
@@ -66,7 +48,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	} else {
 		g.Go(func() error { s.run(gctx); return nil })
 	}
-	log.Info("scheduler starting", zap.String("apiserver", kc.Server), zap.String("schedulerName", cfg.SchedulerName),
+	log.Info("scheduler starting", zap.String("apiserver", conn.Target()), zap.String("schedulerName", cfg.SchedulerName),
 		zap.Bool("leaderElect", cfg.LeaderElect), zap.String("identity", identity))
 	err = g.Wait()
 	s.inflight.Wait()
