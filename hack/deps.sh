@@ -47,7 +47,16 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # policy-rc.d keeps the packaged prometheus and docker services from starting
 # under sysvinit; under systemd, stop and disable them: the tests run their own.
-for svc in prometheus docker docker.socket; do
+# Only the services of packages installed here: a docker or prometheus the
+# host already ran is left as it was.
+svcs=()
+for p in "${missing[@]}"; do
+  case "$p" in
+    prometheus) svcs+=(prometheus) ;;
+    docker.io) svcs+=(docker docker.socket) ;;
+  esac
+done
+for svc in "${svcs[@]}"; do
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi
