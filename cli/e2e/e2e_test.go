@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -186,6 +187,11 @@ func repoRoot() (string, error) {
 	return "", fmt.Errorf("no go.work above %s", dir)
 }
 
+// freePorts picks n free ports below the kernel's ephemeral range
+// (32768 and up) and the NodePort range (30000-32767): the suite binds them
+// again in every tug up for minutes, and a port of the ephemeral range can
+// meanwhile become the local port of some outgoing connection, which makes
+// the next bind fail with "address already in use".
 func freePorts(n int) ([]int, error) {
 	var out []int
 	var ls []net.Listener
@@ -194,10 +200,13 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(out) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("no %d free ports in 20000-29999 after %d tries", n, tries)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(10000)))
 		if err != nil {
-			return nil, err
+			continue
 		}
 		ls = append(ls, l)
 		out = append(out, l.Addr().(*net.TCPAddr).Port)
