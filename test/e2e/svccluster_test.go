@@ -53,6 +53,10 @@ func (c *Cluster) startServices() error {
 	}
 	if err := c.start("dns", "--kubeconfig", c.Kubeconfig, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", dnsMetrics),
 		"--listen", c.DNSAddr, "--listen", net.JoinHostPort(c.BridgeIP, fmt.Sprint(c.DNSPort)),
+		// Names outside the cluster go to a loopback port nothing serves
+		// (an answer of SERVFAIL), never to the host's own resolver: the
+		// tests' traffic stays on the machine.
+		"--upstream", "127.0.0.1:9",
 		"--publish-service", "--service-ip", dnsIP,
 		"--advertise-address", c.BridgeIP, "--advertise-port", fmt.Sprint(c.DNSPort)); err != nil {
 		return err
