@@ -141,7 +141,12 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
 	}
-	a.Anonymous = s.AnonymousAuth && !s.alwaysAllow()
+	// Anonymous may make only the public requests (authn.PublicHTTP,
+	// authn.PublicGRPC), whatever the authorisation mode.
+	a.Anonymous = s.AnonymousAuth
+	if sec.audit != nil {
+		a.OnHTTPRefused = sec.audit.HTTPRefused
+	}
 	if !a.Enabled() {
 		sec.authn = nil
 	} else {

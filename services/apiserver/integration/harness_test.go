@@ -45,9 +45,9 @@ type options struct {
 	logCore zapcore.Core
 	// tokenFile is --token-auth-file.
 	tokenFile string
-	// anonymous is --anonymous-auth of a secure server (off unless a
-	// test asks: most check that a request without credentials is a 401).
-	anonymous bool
+	// noAnonymous is --anonymous-auth=false: even the public requests
+	// need credentials.
+	noAnonymous bool
 	// advertiseAddress is --advertise-address.
 	advertiseAddress string
 	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
@@ -120,7 +120,7 @@ func start(t *testing.T, o options) *server {
 		cfg.Security.Insecure = true
 	} else {
 		cfg.Security.TokenAuthFile = o.tokenFile
-		cfg.Security.AnonymousAuth = o.anonymous
+		cfg.Security.AnonymousAuth = !o.noAnonymous
 	}
 	if len(o.etcdServers) > 0 {
 		cfg.EtcdServers = o.etcdServers
