@@ -105,6 +105,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	grpcClientMetrics := obs.GRPCClientMetrics("apiserver")
 	kubelets := kubelet.NewPool(kubelet.Options{
 		Registerer: obs.Registry,
+		TLS:        sec.kubeletTLS,
 		DialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(grpcClientMetrics.UnaryClientInterceptor()),
 			grpc.WithChainStreamInterceptor(grpcClientMetrics.StreamClientInterceptor()),

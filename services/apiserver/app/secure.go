@@ -20,6 +20,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 	"github.com/tugboat-sh/tugboat/services/apiserver/authz"
 	"github.com/tugboat-sh/tugboat/services/apiserver/cache"
+	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -38,7 +39,9 @@ const (
 
 // security is what setupSecurity built; nil fields are off.
 type security struct {
-	tls   *tls.Config
+	tls *tls.Config
+	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
+	kubeletTLS *tls.Config
 	authn *authn.Authenticator
 	guard *authz.Guard
 	audit *audit.Logger
@@ -72,6 +75,9 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 		if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 			return nil, err
 		}
+		if s.KubeletClientCertFile == "" {
+			s.KubeletClientCertFile, s.KubeletClientKeyFile = dir.CertPath(KubeletClientName), dir.KeyPath(KubeletClientName)
+		}
 		if s.ClientCAFile == "" {
 			s.ClientCAFile = dir.CertPath(pki.CAName)
 		}
@@ -90,6 +96,14 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			return nil, fmt.Errorf("load --tls-cert-file and --tls-private-key-file: %w", err)
 		}
 		sec.tls = serverTLS(cert)
+	}
+
+	if !s.Insecure {
+		kt, err := kubelet.ClientTLS(s.KubeletClientCertFile, s.KubeletClientKeyFile, s.KubeletCAFile)
+		if err != nil {
+			return nil, err
+		}
+		sec.kubeletTLS = kt
 	}
 
 	a := sec.authn
@@ -186,6 +200,8 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 	}
 	if s.Insecure {
 		log.Warn(insecureWarning)
+	} else if s.KubeletClientCertFile == "" {
+		log.Warn("no kubelet client certificate: kubelets will refuse pods/log and pods/exec; set --kubelet-client-certificate and --kubelet-client-key, or use --cert-dir")
 	}
 }
 

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -48,6 +49,11 @@ type options struct {
 	// noAnonymous is --anonymous-auth=false: even the public requests
 	// need credentials.
 	noAnonymous bool
+	// kubeletCA is --kubelet-certificate-authority.
+	kubeletCA string
+	// kubeletServing is the fake kubelet's serving certificate
+	// (startStreamsWith); nil makes a self-signed one.
+	kubeletServing *tls.Certificate
 	// advertiseAddress is --advertise-address.
 	advertiseAddress string
 	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
@@ -98,6 +104,7 @@ func start(t *testing.T, o options) *server {
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
 	cfg.AdvertiseAddress = o.advertiseAddress
+	cfg.Security.KubeletCAFile = o.kubeletCA
 	if o.serviceCIDR != "" {
 		cfg.ServiceClusterIPRange = o.serviceCIDR
 	}
