@@ -42,9 +42,9 @@ type security struct {
 	tls *tls.Config
 	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
 	kubeletTLS *tls.Config
-	authn *authn.Authenticator
-	guard *authz.Guard
-	audit *audit.Logger
+	authn      *authn.Authenticator
+	guard      *authz.Guard
+	audit      *audit.Logger
 	// run are the caches the authenticator and authorisers read.
 	run []func(ctx context.Context)
 	// synced waits for their first lists.
