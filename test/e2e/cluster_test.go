@@ -201,10 +201,11 @@ func (c *Cluster) startKubelet() error {
 		}
 		kubeletPort = p
 	}
-	// Until the kubelet watches the secrets and config maps its pods use
-	// one by one (the node authoriser refuses cluster-wide watches), it
-	// runs with the admin's credentials.
-	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--managed-containerd",
+	// The kubelet is system:node:e2e-node: the node authoriser lets it
+	// read only what its pods use. It serves its API over TLS (a
+	// self-signed pair under its root dir) to the apiserver's
+	// kube-apiserver-kubelet-client certificate.
+	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfigs["kubelet"], "--node-name", NodeName, "--managed-containerd",
 		"--root-dir", c.KubeletDir, "--image-archives", filepath.Join(c.Root, "bin/images"),
 		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms", "--cluster-dns", dnsIP); err != nil {
 		return err
