@@ -147,14 +147,14 @@ func startCluster() (*Cluster, error) {
 		return c, err
 	}
 	c.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
-	// The apiserver runs secure as it does by default (TLS from a cert
-	// dir it creates, client certificates, bootstrap tokens, Node,RBAC,
-	// audit); the flags say so explicitly.
+	// The apiserver runs with its secure defaults: TLS from the cert dir
+	// it creates on first start (named here explicitly), client
+	// certificates, bootstrap tokens, Node,RBAC and the audit log.
 	c.CertDir = filepath.Join(dir, "apiserver", "pki")
 	c.AuditLog = filepath.Join(dir, "audit.log")
 	if err := c.start("apiserver", "--listen-address", c.APIAddr, "--data-dir", filepath.Join(dir, "apiserver"), "--metrics-address", "127.0.0.1:0",
 		"--etcd-client-url", c.EtcdURL, "--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
-		"--cert-dir", c.CertDir, "--authorization-mode", "Node,RBAC", "--enable-bootstrap-token-auth", "--audit-log-path", c.AuditLog); err != nil {
+		"--cert-dir", c.CertDir, "--audit-log-path", c.AuditLog); err != nil {
 		return c, err
 	}
 	if err := c.waitAPIServer(); err != nil {
