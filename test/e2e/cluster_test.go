@@ -35,10 +35,10 @@ const NodeName = "e2e-node"
 
 // Cluster is the processes of a one-node cluster and a client for it.
 type Cluster struct {
-	Dir        string
-	Root       string // repository root
-	APIAddr    string
-	EtcdURL    string // the apiserver's embedded etcd, for tests that read it directly
+	Dir     string
+	Root    string // repository root
+	APIAddr string
+	EtcdURL string // the apiserver's embedded etcd, for tests that read it directly
 	// Kubeconfig is the admin's (kubernetes-admin, system:masters), for
 	// the tests and kubectl; each component has its own in Kubeconfigs.
 	Kubeconfig string
@@ -48,7 +48,7 @@ type Cluster struct {
 	// Kubeconfigs are the components' kubeconfigs by component name.
 	Kubeconfigs map[string]string
 	// AuditLog is the apiserver's --audit-log-path.
-	AuditLog string
+	AuditLog   string
 	KubeletDir string
 	// DNSAddr is tug-dns on the host's loopback (127.0.0.1:port); pods
 	// reach the same server as the kube-dns Service 10.96.0.10, which the
