@@ -89,7 +89,13 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 			rule(read, "", "services", "endpoints", "nodes"),
 			rule([]string{"create", "update", "patch"}, "", "events"),
 		},
-		"system:kube-dns": {rule(read, "", "services", "endpoints")},
+		"system:kube-dns": {
+			rule(read, "", "services", "endpoints"),
+			// tug-dns --publish-service keeps the Service and Endpoints
+			// kube-system/kube-dns (creates them, updates only those).
+			rule([]string{"create"}, "", "services", "endpoints"),
+			{Verbs: []string{"update", "patch"}, ApiGroups: []string{""}, Resources: []string{"services", "endpoints"}, ResourceNames: []string{"kube-dns"}},
+		},
 		"system:node-bootstrapper": {
 			rule([]string{"create", "get", "list", "watch"}, "certificates.k8s.io", "certificatesigningrequests"),
 		},
