@@ -22,12 +22,24 @@ const Version = "v1.34.0-tugboat"
 
 // Config is the kubelet's configuration; flags map onto it.
 type Config struct {
-	Kubeconfig        string
-	Context           string
-	NodeName          string
-	NodeIP            string
-	Address           string // where logs and exec are served
-	Port              int
+	Kubeconfig string
+	// BootstrapKubeconfig (--bootstrap-kubeconfig) holds a bootstrap token
+	// and the cluster's CA: when Kubeconfig does not exist, the kubelet
+	// requests its client certificate with it and writes Kubeconfig.
+	BootstrapKubeconfig string
+	Context             string
+	NodeName            string
+	NodeIP              string
+	Address             string // where logs and exec are served
+	Port                int
+	// TLSCertFile and TLSPrivateKeyFile serve the kubelet API; unset, a
+	// self-signed pair under <RootDir>/pki is made on first start.
+	TLSCertFile, TLSPrivateKeyFile string
+	// ClientCAFile verifies the callers' client certificates; unset, the
+	// CA of the kubeconfig in use.
+	ClientCAFile string
+	// Insecure serves the kubelet API in plaintext to anyone.
+	Insecure          bool
 	RuntimeEndpoint   string
 	ManagedContainerd bool
 	ContainerdBinary  string
@@ -54,8 +66,13 @@ type Config struct {
 	// before it serves. No flag: for tests that look at what the kubelet
 	// asked of the runtime (sandbox DNS, container env).
 	HollowRuntimes func(node string, rt *fakeruntime.Runtime)
-	RelistPeriod   time.Duration
-	Cleanup        bool
+	// FakeRuntime runs NodeName as one hollow node (an in-memory fake
+	// runtime, no pod network) with the kubelet's own credentials, which
+	// may be a node's (BootstrapKubeconfig works). No flag: for tests of
+	// a kubelet under the node authoriser.
+	FakeRuntime  bool
+	RelistPeriod time.Duration
+	Cleanup      bool
 	// ClusterDNS are the DNS servers of ClusterFirst pods (--cluster-dns,
 	// a comma list); ClusterDomain the cluster's domain; ResolvConf the
 	// host's resolv.conf ("" for none).
@@ -91,11 +108,16 @@ func DefaultConfig() Config {
 // AddFlags binds the flags to c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", c.Kubeconfig, "kubeconfig file with the apiserver's address and credentials (default $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&c.BootstrapKubeconfig, "bootstrap-kubeconfig", c.BootstrapKubeconfig, "kubeconfig with a bootstrap token: when the --kubeconfig file does not exist, request this node's client certificate with it and write --kubeconfig")
 	fs.StringVar(&c.Context, "context", c.Context, "kubeconfig context to use (default: its current-context)")
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "name of this node")
 	fs.StringVar(&c.NodeIP, "node-ip", c.NodeIP, "the node's InternalIP: the apiserver reaches the kubelet there (set the host's address for a multi-node cluster)")
-	fs.StringVar(&c.Address, "address", c.Address, "address to serve logs and exec on (default: --node-ip); unauthenticated until TLS lands, so keep it private")
+	fs.StringVar(&c.Address, "address", c.Address, "address to serve the kubelet API (logs, exec) on (default: --node-ip)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to serve logs and exec on (0: none)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "serving certificate (chain) of the kubelet API (default: a self-signed one made under --root-dir/pki)")
+	fs.StringVar(&c.TLSPrivateKeyFile, "tls-private-key-file", c.TLSPrivateKeyFile, "private key of --tls-cert-file (mode 0600)")
+	fs.StringVar(&c.ClientCAFile, "client-ca-file", c.ClientCAFile, "CA bundle that signs the client certificates the kubelet API accepts (default: the CA of the kubeconfig in use)")
+	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "serve the kubelet API (logs, exec, attach, port-forward) in plaintext to anyone: no TLS, no client authentication; never on a reachable address")
 	fs.StringVar(&c.RuntimeEndpoint, "runtime-endpoint", c.RuntimeEndpoint, "CRI runtime socket, e.g. unix:///run/containerd/containerd.sock (or use --managed-containerd)")
 	fs.BoolVar(&c.ManagedContainerd, "managed-containerd", c.ManagedContainerd, "run a containerd of the kubelet's own under --root-dir/containerd")
 	fs.StringVar(&c.ContainerdBinary, "containerd-binary", c.ContainerdBinary, "containerd executable for --managed-containerd (default: containerd from $PATH)")
@@ -135,10 +157,19 @@ func (c *Config) Validate() error {
 	if c.NodeName == "" {
 		errs = append(errs, errors.New("--node-name is empty"))
 	}
+	if c.BootstrapKubeconfig != "" && c.Kubeconfig == "" {
+		errs = append(errs, errors.New("--bootstrap-kubeconfig needs --kubeconfig: the file the node's credentials are written to"))
+	}
+	if c.BootstrapKubeconfig != "" && c.HollowNodes > 0 {
+		errs = append(errs, errors.New("--bootstrap-kubeconfig and --hollow-nodes exclude each other: hollow nodes share one client"))
+	}
 	if c.HollowNodes < 0 {
 		errs = append(errs, fmt.Errorf("--hollow-nodes %d is negative", c.HollowNodes))
 	}
-	if c.HollowNodes == 0 {
+	if c.HollowNodes > 0 && c.FakeRuntime {
+		errs = append(errs, errors.New("--hollow-nodes and a fake runtime exclude each other"))
+	}
+	if c.HollowNodes == 0 && !c.FakeRuntime {
 		if c.RuntimeEndpoint == "" && !c.ManagedContainerd {
 			errs = append(errs, errors.New("--runtime-endpoint or --managed-containerd is required"))
 		}
@@ -150,6 +181,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--node-ip %q: %w", c.NodeIP, err))
 	}
 	errs = append(errs, validateCIDRs(c.PodCIDR, c.ClusterCIDR, c.ServiceCIDR)...)
+	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file go together"))
+	}
+	if c.Insecure && (c.TLSCertFile != "" || c.TLSPrivateKeyFile != "" || c.ClientCAFile != "") {
+		errs = append(errs, errors.New("--insecure serves plaintext: it excludes --tls-cert-file, --tls-private-key-file and --client-ca-file"))
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("--port %d is out of range", c.Port))
 	}
