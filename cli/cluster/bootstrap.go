@@ -70,9 +70,8 @@ const bootstrapTimeout = 30 * time.Second
 // bootstrap makes the cluster joinable once the apiserver serves: as the
 // admin it publishes the cluster-info ConfigMap (the advertised server
 // and the CA; the controller-manager's bootstrap signer signs it for each
-// token), lets the DNS publish its Service (addons.go) and creates a
-// bootstrap token living c.TokenTTL, then writes the join line to the
-// data dir (0600) and returns it.
+// token) and creates a bootstrap token living c.TokenTTL, then writes
+// the join line to the data dir (0600) and returns it.
 func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 	defer cancel()
@@ -99,9 +98,6 @@ func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 	// writes while its authorisers finish their first lists.
 	for {
 		err = discovery.Publish(ctx, cs, kc.Server, kc.CAData)
-		if err == nil {
-			err = ensureAddonRBAC(ctx, cs)
-		}
 		if err == nil {
 			_, err = cs.Secrets().Create(ctx, info.AsSecret())
 			if status.Code(err) == codes.AlreadyExists {
