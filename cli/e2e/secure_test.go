@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,10 +38,7 @@ func TestUpIsSecure(t *testing.T) {
 	if got := kubectl(t, c.kubeconfig, 0, "get", "nodes"); !regexp.MustCompile(`(?m)^` + c.node + `\s`).MatchString(got) {
 		t.Errorf("kubectl get nodes:\n%s", got)
 	}
-	anonymous := writeWithoutClientCert(t, kc)
-	if got := kubectl(t, anonymous, 1, "get", "nodes"); !strings.Contains(got, "Unauthorized") {
-		t.Errorf("kubectl without a client certificate: %s; want Unauthorized (401)", got)
-	}
+	unauthorized(t, writeWithoutClientCert(t, kc))
 }
 
 // TestInit: tug init runs the control plane alone, prints the join line
@@ -78,9 +76,7 @@ func TestInit(t *testing.T) {
 	if got := kubectl(t, kubeconfig, 0, "get", "namespaces"); !regexp.MustCompile(`(?m)^kube-system\s`).MatchString(got) {
 		t.Errorf("kubectl get namespaces:\n%s", got)
 	}
-	if got := kubectl(t, writeWithoutClientCert(t, kc), 1, "get", "namespaces"); !strings.Contains(got, "Unauthorized") {
-		t.Errorf("kubectl without a client certificate: %s; want Unauthorized (401)", got)
-	}
+	unauthorized(t, writeWithoutClientCert(t, kc))
 	// No node runs under tug init.
 	if got := kubectl(t, kubeconfig, 0, "get", "nodes"); !strings.HasPrefix(got, "No resources found") {
 		t.Errorf("kubectl get nodes after tug init:\n%s", got)
@@ -128,20 +124,46 @@ func checkJoinLine(t *testing.T, out, addr string, kc *config.Config, ttl, kubec
 	}
 }
 
-// writeWithoutClientCert is a copy of kc with the server and CA only.
+// writeWithoutClientCert is a copy of kc with the server and CA only. Its
+// user has a name and nothing else: with no user at all kubectl asks for a
+// password on its terminal, and a bare name sends no credential the
+// apiserver reads (it logs "no client certificate or bearer token").
 func writeWithoutClientCert(t *testing.T, kc *config.Config) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "anonymous")
-	if err := config.Write(path, config.KubeconfigSpec{Server: kc.Server, CAData: kc.CAData}); err != nil {
+	data := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: tugboat
+  cluster: {server: %q, certificate-authority-data: %s}
+users:
+- name: nobody
+  user: {username: nobody}
+contexts:
+- name: tugboat
+  context: {cluster: tugboat, user: nobody}
+current-context: tugboat
+`, kc.Server, base64.StdEncoding.EncodeToString(kc.CAData))
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
+// unauthorized: kubectl with the kubeconfig at path is refused with 401,
+// as kubectl words it for a list and for a raw GET.
+func unauthorized(t *testing.T, path string) {
+	t.Helper()
+	if got := kubectl(t, path, 1, "get", "nodes"); !strings.Contains(got, "You must be logged in to the server") {
+		t.Errorf("kubectl get nodes without a client certificate:\n%s\nwant 401 (You must be logged in to the server)", got)
+	}
+	if got := kubectl(t, path, 1, "get", "--raw", "/api/v1/nodes"); !strings.Contains(got, "You must be logged in to the server (Unauthorized)") {
+		t.Errorf("kubectl get --raw without a client certificate:\n%s\nwant 401 (Unauthorized)", got)
+	}
+}
+
 // kubectl runs the real kubectl with kubeconfig and wants exit code want;
-// it returns the combined output. With no credentials in the kubeconfig
-// kubectl asks for a user name and password: its standard input answers
-// both with nothing, so the request goes without any.
+// it returns the combined output.
 func kubectl(t *testing.T, kubeconfig string, want int, args ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("kubectl")
@@ -151,7 +173,6 @@ func kubectl(t *testing.T, kubeconfig string, want int, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Stdin = strings.NewReader("\n\n")
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
