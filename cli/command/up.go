@@ -54,7 +54,9 @@ func (cc *clusterCommand) run(cmd *cobra.Command, env *Env, verb string) (time.D
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
-		c.OnJoinCommand = func(line string) { fmt.Fprintln(env.Out, line) }
+		if os.Getenv(cluster.BackgroundEnv) == "" {
+			c.OnJoinCommand = func(line string) { fmt.Fprintln(env.Out, line) }
+		}
 		return 0, "", cluster.Run(ctx, *c, log)
 	}
 	// The background process gets the flags this one was given.
