@@ -49,6 +49,8 @@ type options struct {
 	// noAnonymous is --anonymous-auth=false: even the public requests
 	// need credentials.
 	noAnonymous bool
+	// connectionReadTimeout is Config.ConnectionReadTimeout; 0 keeps the default.
+	connectionReadTimeout time.Duration
 	// kubeletCA is --kubelet-certificate-authority.
 	kubeletCA string
 	// kubeletServing is the fake kubelet's serving certificate
@@ -104,6 +106,7 @@ func start(t *testing.T, o options) *server {
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
 	cfg.AdvertiseAddress = o.advertiseAddress
+	cfg.ConnectionReadTimeout = o.connectionReadTimeout
 	cfg.Security.KubeletCAFile = o.kubeletCA
 	if o.serviceCIDR != "" {
 		cfg.ServiceClusterIPRange = o.serviceCIDR
