@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	if cfg.HollowNodes > 0 || cfg.FakeRuntime {
-		g.Go(func() error { return runHollow(gctx, cfg, cs, obs, log) })
+		g.Go(func() error { return runHollow(gctx, cfg, cs, kc.CAData, obs, log) })
 	} else {
 		g.Go(func() error { return runNode(gctx, cfg, cs, kc.CAData, obs, log) })
 	}
