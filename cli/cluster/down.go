@@ -34,9 +34,10 @@ func Down(ctx context.Context, c Config, purge bool, log *zap.Logger) (stopped b
 	}
 	comps := Components()
 	slices.Reverse(comps)
+	node := c.RunsNode()
 	var errs []error
 	for _, comp := range comps {
-		if comp.Cleanup == nil {
+		if comp.Cleanup == nil || (comp.Node && !node) {
 			continue
 		}
 		if err := comp.Cleanup(ctx, c, log.Named(comp.Name)); err != nil {
@@ -99,4 +100,12 @@ func FileLogger(c Config) (*zap.Logger, func(), error) {
 	enc := zap.NewDevelopmentEncoderConfig()
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(f), zap.InfoLevel)
 	return zap.New(core).Named("down"), func() { f.Close() }, nil
+}
+
+// RunsNode says the data dir is tug up's, with a node, not tug init's:
+// only then is there anything of the kubelet's or the proxy's to remove
+// (kubelet.conf is written before tug up starts any component).
+func (c Config) RunsNode() bool {
+	_, err := os.Stat(c.conf(KubeletConf))
+	return err == nil
 }
