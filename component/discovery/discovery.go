@@ -4,6 +4,10 @@
 // signer put there for the bootstrap token, checks the CA in the signed
 // kubeconfig against the pinned "sha256:" hash, and only then returns a
 // client configuration that trusts exactly that CA and carries the token.
+// When the kubeconfig holds a bundle of CAs, only the one certificate
+// whose hash matched is trusted from then on: another CA in the bundle
+// (one an attacker added) is dropped, so a server certificate it signed is
+// refused for the rest of the join.
 // Nothing secret is sent before both checks pass: the first fetch has no
 // credentials at all.
 package discovery
@@ -36,9 +40,10 @@ var ErrHashMismatch = errors.New("the cluster CA does not match the --discovery-
 type Result struct {
 	// Server is the apiserver URL of the signed kubeconfig.
 	Server string
-	// CAData is the cluster CA (PEM), verified against the hash.
+	// CAData is the cluster CA (PEM): exactly the one certificate of the
+	// served bundle whose public key has the pinned hash.
 	CAData []byte
-	// CA is its first certificate, the one the hash pinned.
+	// CA is that certificate.
 	CA *x509.Certificate
 	// Kubeconfig is the signed cluster-info kubeconfig as served.
 	Kubeconfig []byte
@@ -70,13 +75,15 @@ func Discover(ctx context.Context, endpoint string, tok bootstraptoken.Token, ca
 	if err := clusterinfo.Verify(kubeconfig, sig, tok); err != nil {
 		return nil, fmt.Errorf("cluster-info from %s is not signed by token %s (a wrong token, or not the cluster it was made for): %w", endpoint, tok.ID, err)
 	}
-	res, err := parse(kubeconfig)
+	server, bundle, err := parse(kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("cluster-info from %s: %w", endpoint, err)
 	}
-	if err := pki.VerifyHash(res.CA, caHash); err != nil {
+	ca, err := pin(bundle, caHash)
+	if err != nil {
 		return nil, fmt.Errorf("refusing to trust %s: %w: %v", endpoint, ErrHashMismatch, err)
 	}
+	res := &Result{Server: server, CAData: pki.EncodeCert(ca), CA: ca, Kubeconfig: kubeconfig}
 	// Fetch again trusting only that CA: the server must hold its key,
 	// and serve the same kubeconfig.
 	pool := x509.NewCertPool()
@@ -114,27 +121,42 @@ func fetch(ctx context.Context, endpoint string, tc *tls.Config, id string, opts
 	return []byte(kc), sig, nil
 }
 
-// parse reads the signed kubeconfig: one cluster with a server and CA data.
-func parse(kubeconfig []byte) (*Result, error) {
+// parse reads the signed kubeconfig: one cluster with a server and CA
+// data (one certificate or a bundle).
+func parse(kubeconfig []byte) (server string, bundle []*x509.Certificate, err error) {
 	var f config.File
 	if err := yaml.Unmarshal(kubeconfig, &f); err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
+		return "", nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	if len(f.Clusters) != 1 {
-		return nil, fmt.Errorf("kubeconfig has %d clusters, want one", len(f.Clusters))
+		return "", nil, fmt.Errorf("kubeconfig has %d clusters, want one", len(f.Clusters))
 	}
 	c := f.Clusters[0].Cluster
 	if c.Server == "" {
-		return nil, errors.New("kubeconfig's cluster has no server")
+		return "", nil, errors.New("kubeconfig's cluster has no server")
 	}
 	if len(c.CertificateAuthorityData) == 0 {
-		return nil, errors.New("kubeconfig's cluster has no certificate-authority-data")
+		return "", nil, errors.New("kubeconfig's cluster has no certificate-authority-data")
 	}
 	certs, err := pki.ParseCerts(c.CertificateAuthorityData)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig's certificate-authority-data: %w", err)
+		return "", nil, fmt.Errorf("kubeconfig's certificate-authority-data: %w", err)
 	}
-	return &Result{Server: c.Server, CAData: c.CertificateAuthorityData, CA: certs[0], Kubeconfig: kubeconfig}, nil
+	return c.Server, certs, nil
+}
+
+// pin returns the one certificate of bundle whose public key has the
+// hash, or why none has.
+func pin(bundle []*x509.Certificate, caHash string) (*x509.Certificate, error) {
+	var errs []error
+	for _, c := range bundle {
+		err := pki.VerifyHash(c, caHash)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
 }
 
 // Kubeconfig is the cluster-info kubeconfig of a cluster: its server and

@@ -58,26 +58,35 @@ type cluster struct {
 }
 
 // serve runs a fake apiserver with a serving certificate of a new CA for
-// 127.0.0.1, whose cluster-info kubeconfig holds kubeconfigCA (the
-// cluster's own CA when nil) signed with signer.
-func serve(t *testing.T, signer bootstraptoken.Token, kubeconfigCA *pki.CA) *cluster {
+// 127.0.0.1, whose cluster-info kubeconfig holds the CA data
+// kubeconfigCA returns for that CA (the CA itself when nil) signed with
+// signer.
+func serve(t *testing.T, signer bootstraptoken.Token, kubeconfigCA func(own *pki.CA) []byte) *cluster {
 	t.Helper()
 	ca, err := pki.NewCA("cluster-ca")
 	if err != nil {
 		t.Fatal(err)
 	}
+	caData := ca.CertPEM()
+	if kubeconfigCA != nil {
+		caData = kubeconfigCA(ca)
+	}
+	return serveWith(t, signer, ca, caData)
+}
+
+// serveWith runs a fake apiserver whose serving certificate ca signed and
+// whose cluster-info kubeconfig holds caData, signed with signer.
+func serveWith(t *testing.T, signer bootstraptoken.Token, ca *pki.CA, caData []byte) *cluster {
+	t.Helper()
 	kp, err := ca.IssueServing("apiserver", pki.ServingNames{IPs: []net.IP{net.ParseIP("127.0.0.1")}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if kubeconfigCA == nil {
-		kubeconfigCA = ca
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc, err := Kubeconfig("https://"+l.Addr().String(), kubeconfigCA.CertPEM())
+	kc, err := Kubeconfig("https://"+l.Addr().String(), caData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +156,7 @@ func TestDiscoverRefuses(t *testing.T) {
 		// The server serves a kubeconfig naming another CA, signed with
 		// the token (someone who knows the token but not the CA key): the
 		// hash pins the real CA, so it is refused.
-		{name: "kubeconfig with another CA", c: serve(t, tok, other), tok: tok, hash: pki.Hash(good.ca.Cert), want: "refusing to trust", mismatch: true},
+		{name: "kubeconfig with another CA", c: serve(t, tok, func(*pki.CA) []byte { return other.CertPEM() }), tok: tok, hash: pki.Hash(good.ca.Cert), want: "refusing to trust", mismatch: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,4 +183,71 @@ func TestDiscoverRefuses(t *testing.T) {
 			t.Fatalf("Discover = %v", err)
 		}
 	})
+}
+
+// TestDiscoverPinsOneCA serves a cluster-info whose CA data is a bundle of
+// the cluster's CA and an attacker's (in either order): discovery trusts
+// only the certificate whose hash was pinned, so a server presenting a
+// certificate of the attacker's CA is refused for the rest of the join,
+// and is shown no token.
+func TestDiscoverPinsOneCA(t *testing.T) {
+	tok := bootstraptoken.Token{ID: "abcdef", Secret: "0123456789abcdef"}
+	attacker, err := pki.NewCA("attacker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The attacker's own apiserver, with a serving certificate its CA signed.
+	evil := serveWith(t, tok, attacker, attacker.CertPEM())
+	tests := []struct {
+		name   string
+		bundle func(own *pki.CA) []byte
+	}{
+		{name: "cluster CA first", bundle: func(own *pki.CA) []byte { return append(own.CertPEM(), attacker.CertPEM()...) }},
+		{name: "attacker's CA first", bundle: func(own *pki.CA) []byte { return append(attacker.CertPEM(), own.CertPEM()...) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := serve(t, tok, tt.bundle)
+			res, err := Discover(testContext(t), c.endpoint, tok, pki.Hash(c.ca.Cert))
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := pki.ParseCerts(res.CAData)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(certs) != 1 || !certs[0].Equal(c.ca.Cert) || !res.CA.Equal(c.ca.Cert) {
+				t.Fatalf("discovery trusts %d certificates (first %q), want only the pinned %q", len(certs), certs[0].Subject.CommonName, c.ca.Cert.Subject.CommonName)
+			}
+			// The whole bundle would trust the attacker's server: the
+			// control that shows the check below can fail.
+			bundled := res.Config(evil.endpoint, tok)
+			bundled.CAData = tt.bundle(c.ca)
+			if err := getClusterInfo(t, bundled); err != nil {
+				t.Fatalf("control: the full bundle should reach the attacker's server: %v", err)
+			}
+			before := len(evil.api.seen())
+			err = getClusterInfo(t, res.Config(evil.endpoint, tok))
+			if err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+				t.Fatalf("the discovered config reached a server of the attacker's CA: %v", err)
+			}
+			if got := evil.api.seen(); len(got) != before {
+				t.Fatalf("the token was sent to the attacker's server: %q", got[before:])
+			}
+		})
+	}
+}
+
+// getClusterInfo dials with cfg and reads cluster-info once.
+func getClusterInfo(t *testing.T, cfg *config.Config) error {
+	t.Helper()
+	conn, err := config.Dial(testContext(t), cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(testContext(t), 5*time.Second)
+	defer cancel()
+	_, err = clientset.New(conn).ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name})
+	return err
 }
