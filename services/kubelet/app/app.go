@@ -38,6 +38,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if cfg.Cleanup {
 		return cleanup(ctx, cfg, log)
 	}
+	if err := bootstrap(ctx, cfg, log.Named("bootstrap")); err != nil {
+		return err
+	}
 	obs := observe.NewServer()
 	cs, conn, err := connect(ctx, cfg, obs)
 	if err != nil {
@@ -46,7 +49,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	defer conn.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
-	if cfg.HollowNodes > 0 {
+	if cfg.HollowNodes > 0 || cfg.FakeRuntime {
 		g.Go(func() error { return runHollow(gctx, cfg, cs, obs, log) })
 	} else {
 		g.Go(func() error { return runNode(gctx, cfg, cs, obs, log) })

@@ -22,18 +22,22 @@ const Version = "v1.34.0-tugboat"
 
 // Config is the kubelet's configuration; flags map onto it.
 type Config struct {
-	Kubeconfig        string
-	Context           string
-	NodeName          string
-	NodeIP            string
-	Address           string // where logs and exec are served
-	Port              int
-	RuntimeEndpoint   string
-	ManagedContainerd bool
-	ContainerdBinary  string
-	RootDir           string
-	ImageArchives     string // OCI archives served to the managed containerd
-	SandboxImage      string
+	Kubeconfig string
+	// BootstrapKubeconfig (--bootstrap-kubeconfig) holds a bootstrap token
+	// and the cluster's CA: when Kubeconfig does not exist, the kubelet
+	// requests its client certificate with it and writes Kubeconfig.
+	BootstrapKubeconfig string
+	Context             string
+	NodeName            string
+	NodeIP              string
+	Address             string // where logs and exec are served
+	Port                int
+	RuntimeEndpoint     string
+	ManagedContainerd   bool
+	ContainerdBinary    string
+	RootDir             string
+	ImageArchives       string // OCI archives served to the managed containerd
+	SandboxImage        string
 	// PodCIDR is this node's pod addresses. Empty: the Node registers
 	// without spec.podCIDR and the kubelet waits for the
 	// controller-manager's node IPAM to assign one.
@@ -54,8 +58,13 @@ type Config struct {
 	// before it serves. No flag: for tests that look at what the kubelet
 	// asked of the runtime (sandbox DNS, container env).
 	HollowRuntimes func(node string, rt *fakeruntime.Runtime)
-	RelistPeriod   time.Duration
-	Cleanup        bool
+	// FakeRuntime runs NodeName as one hollow node (an in-memory fake
+	// runtime, no pod network) with the kubelet's own credentials, which
+	// may be a node's (BootstrapKubeconfig works). No flag: for tests of
+	// a kubelet under the node authoriser.
+	FakeRuntime  bool
+	RelistPeriod time.Duration
+	Cleanup      bool
 	// ClusterDNS are the DNS servers of ClusterFirst pods (--cluster-dns,
 	// a comma list); ClusterDomain the cluster's domain; ResolvConf the
 	// host's resolv.conf ("" for none).
@@ -91,6 +100,7 @@ func DefaultConfig() Config {
 // AddFlags binds the flags to c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", c.Kubeconfig, "kubeconfig file with the apiserver's address and credentials (default $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&c.BootstrapKubeconfig, "bootstrap-kubeconfig", c.BootstrapKubeconfig, "kubeconfig with a bootstrap token: when the --kubeconfig file does not exist, request this node's client certificate with it and write --kubeconfig")
 	fs.StringVar(&c.Context, "context", c.Context, "kubeconfig context to use (default: its current-context)")
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "name of this node")
 	fs.StringVar(&c.NodeIP, "node-ip", c.NodeIP, "the node's InternalIP: the apiserver reaches the kubelet there (set the host's address for a multi-node cluster)")
@@ -135,10 +145,19 @@ func (c *Config) Validate() error {
 	if c.NodeName == "" {
 		errs = append(errs, errors.New("--node-name is empty"))
 	}
+	if c.BootstrapKubeconfig != "" && c.Kubeconfig == "" {
+		errs = append(errs, errors.New("--bootstrap-kubeconfig needs --kubeconfig: the file the node's credentials are written to"))
+	}
+	if c.BootstrapKubeconfig != "" && c.HollowNodes > 0 {
+		errs = append(errs, errors.New("--bootstrap-kubeconfig and --hollow-nodes exclude each other: hollow nodes share one client"))
+	}
 	if c.HollowNodes < 0 {
 		errs = append(errs, fmt.Errorf("--hollow-nodes %d is negative", c.HollowNodes))
 	}
-	if c.HollowNodes == 0 {
+	if c.HollowNodes > 0 && c.FakeRuntime {
+		errs = append(errs, errors.New("--hollow-nodes and a fake runtime exclude each other"))
+	}
+	if c.HollowNodes == 0 && !c.FakeRuntime {
 		if c.RuntimeEndpoint == "" && !c.ManagedContainerd {
 			errs = append(errs, errors.New("--runtime-endpoint or --managed-containerd is required"))
 		}

@@ -29,6 +29,8 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 			c.ClusterDNS = []string{"10.96.0.10", "10.96.0.11", "10.96.0.12", "10.96.0.13"}
 		}, "at most 3"},
 		{"cluster domain", func(c *Config) { c.ManagedContainerd = true; c.ClusterDomain = "cluster.local." }, "--cluster-domain"},
+		{"bootstrap without kubeconfig", func(c *Config) { c.ManagedContainerd = true; c.BootstrapKubeconfig = "/b" }, "--bootstrap-kubeconfig needs --kubeconfig"},
+		{"bootstrap hollow", func(c *Config) { c.HollowNodes = 2; c.Kubeconfig = "/k"; c.BootstrapKubeconfig = "/b" }, "--bootstrap-kubeconfig and --hollow-nodes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,8 +25,9 @@ import (
 // their containers change only when the kubelet changes them.
 const hollowRelist = 10 * time.Second
 
-// runHollow runs cfg.HollowNodes kubelets named <node-name>-hollow-<i>, each
-// over its own in-memory fake runtime, sharing one apiserver connection.
+// runHollow runs cfg.HollowNodes kubelets named <node-name>-hollow-<i> (or,
+// with cfg.FakeRuntime, one named <node-name>), each over its own
+// in-memory fake runtime, sharing one apiserver connection.
 // They register, renew leases, run pods (as fake containers) and report
 // status like real nodes; they serve no logs or exec.
 func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Server, log *zap.Logger) error {
@@ -43,8 +44,8 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 	g.Go(func() error { rec.Run(gctx); return nil })
 	// One set of secret and config map informers serves every hollow node.
 	sources := pods.NewSources(cs, log.Named("sources"))
-	for i := range cfg.HollowNodes {
-		name := fmt.Sprintf("%s-hollow-%d", cfg.NodeName, i)
+	names := hollowNames(cfg)
+	for i, name := range names {
 		// Hollow pod IPs are never routed: the /24s may repeat past 256 nodes.
 		podCIDR := fmt.Sprintf("10.244.%d.0/24", i%256)
 		fake, err := fakeruntime.New(fakeruntime.Config{PodCIDR: podCIDR, DiscardLogs: true, Images: []string{cfg.SandboxImage}})
@@ -98,6 +99,18 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		})
 	}
 	g.Go(func() error { sources.Run(gctx); return nil })
-	log.Info("hollow nodes running", zap.Int("nodes", cfg.HollowNodes))
+	log.Info("hollow nodes running", zap.Int("nodes", len(names)))
 	return g.Wait()
+}
+
+// hollowNames are the hollow nodes' names.
+func hollowNames(cfg Config) []string {
+	if cfg.FakeRuntime {
+		return []string{cfg.NodeName}
+	}
+	names := make([]string, cfg.HollowNodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-hollow-%d", cfg.NodeName, i)
+	}
+	return names
 }
