@@ -210,7 +210,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return nil
 	})
 	log.Info("apiserver serving", zap.String("address", ln.Addr().String()), zap.String("etcd", db.ClientURL), zap.Bool("embeddedEtcd", len(cfg.EtcdServers) == 0),
-		zap.Bool("tls", sec.tls != nil), zap.Bool("authentication", sec.authn != nil), zap.Strings("authorizationModes", cfg.Security.AuthorizationModes), zap.Bool("audit", sec.audit != nil))
+		zap.Bool("insecure", cfg.Security.Insecure), zap.Bool("tls", sec.tls != nil), zap.Bool("authentication", sec.authn != nil), zap.Strings("authorizationModes", cfg.Security.AuthorizationModes), zap.Bool("audit", sec.audit != nil))
 	if cfg.OnReady != nil {
 		cfg.OnReady(ln.Addr())
 	}

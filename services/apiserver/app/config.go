@@ -33,8 +33,8 @@ type Config struct {
 	// ObjectCountInterval is how often the objects-per-resource gauge is
 	// refreshed (tests shorten it; it has no flag).
 	ObjectCountInterval time.Duration
-	// Security (security.go): all off by default for now; the next step of
-	// the security issue turns them on.
+	// Security (security.go): TLS, authentication, authorisation and
+	// audit, all on by default; Security.Insecure turns them off.
 	Security Security
 	// EncryptionKeyFile holds the keys secrets are encrypted with at rest;
 	// empty means <DataDir>/encryption-keys. It is created on first start.
@@ -73,11 +73,7 @@ func DefaultConfig() Config {
 		ServiceNodePortRange:      "30000-32767",
 		ServiceRepairInterval:     3 * time.Minute,
 		KubernetesServiceInterval: 10 * time.Second,
-		Security: Security{
-			AuthorizationModes: []string{ModeAlwaysAllow},
-			AnonymousAuth:      true,
-			AuditLogMaxSizeMB:  100, AuditLogMaxBackups: 10,
-		},
+		Security:                  defaultSecurity(),
 	}
 }
 
@@ -121,6 +117,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EncryptionKeyFile == "" && c.DataDir == "" {
 		return fmt.Errorf("--encryption-key-file is required when there is no --data-dir")
+	}
+	if err := c.Security.defaultCertDir(c.DataDir); err != nil {
+		return err
 	}
 	if err := c.Security.validate(); err != nil {
 		return err

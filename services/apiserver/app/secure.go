@@ -3,7 +3,11 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +27,14 @@ import (
 
 // saKeyName is the service-account signing key under --cert-dir.
 const saKeyName = "sa.key"
+
+// KubeletClientName is the base name of the apiserver's client certificate
+// for kubelets under --cert-dir (kubeadm's name); its user is
+// KubeletClientUser in system:masters.
+const (
+	KubeletClientName = "apiserver-kubelet-client"
+	KubeletClientUser = "kube-apiserver-kubelet-client"
+)
 
 // security is what setupSecurity built; nil fields are off.
 type security struct {
@@ -44,19 +56,20 @@ type security struct {
 func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error) {
 	s := &cfg.Security
 	sec := &security{authn: &authn.Authenticator{}}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.CertDir != "" {
 		dir := pki.Dir(s.CertDir)
 		ca, err := dir.LoadOrCreateCA()
 		if err != nil {
 			return nil, err
 		}
-		dns, ips := s.extraSANs()
-		if host, err := os.Hostname(); err == nil {
-			dns = append(dns, host)
-		}
-		names := pki.APIServerNames(dns, append(ips, pki.HostIPs()...))
-		kp, err := dir.LoadOrCreateServing(ca, pki.APIServerName, "tug-apiserver", names)
+		kp, err := dir.LoadOrCreateServing(ca, pki.APIServerName, "tug-apiserver", servingNames(cfg))
 		if err != nil {
+			return nil, err
+		}
+		if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 			return nil, err
 		}
 		if s.ClientCAFile == "" {
@@ -166,10 +179,20 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 			sec.guard.PreventEscalation(rbac)
 		}
 	}
-	if sec.tls == nil {
-		log.Warn("serving plaintext: no --cert-dir or --tls-cert-file; anyone who reaches the port talks to the API unencrypted")
+	if s.Insecure {
+		log.Warn(insecureWarning)
 	}
 }
+
+// insecureWarning is logged at the start of an --insecure server.
+const insecureWarning = `
+******************************************************************
+*  INSECURE: tug-apiserver runs with --insecure                  *
+*  - plaintext: no TLS, every byte (tokens, secrets) is readable *
+*  - no authentication: every request is accepted                *
+*  - AlwaysAllow: anyone who reaches the port is cluster-admin   *
+*  For local experiments only. Never expose this port.           *
+******************************************************************`
 
 // auditPath is where audit lines go, "" for nowhere.
 func auditPath(cfg *Config) string {
@@ -186,11 +209,57 @@ func auditPath(cfg *Config) string {
 	}
 }
 
-// ensureSAKey loads or creates the service-account key under dir.
+// servingNames are the serving certificate's SANs (contract: 127.0.0.1,
+// localhost, the host's names and addresses, --advertise-address,
+// --tls-sans, the kubernetes Service's IP and names).
+func servingNames(cfg *Config) pki.ServingNames {
+	dns, ips := cfg.Security.extraSANs()
+	if host, err := os.Hostname(); err == nil {
+		dns = append(dns, host)
+	}
+	if a := net.ParseIP(cfg.AdvertiseAddress); a != nil {
+		ips = append(ips, a)
+	}
+	if p, err := netip.ParsePrefix(cfg.ServiceClusterIPRange); err == nil {
+		ips = append(ips, net.IP(p.Masked().Addr().Next().AsSlice()))
+	}
+	return pki.APIServerNames(dns, append(ips, pki.HostIPs()...))
+}
+
+// checkDataDir refuses a data dir others may write to (they could replace
+// etcd's data, the keys or the audit log).
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("data directory %s has mode %#o: it must not be writable by group or others (chmod 700)", dir, st.Mode().Perm())
+	}
+	return nil
+}
+
+// ensureSAKey loads or creates the service-account key under dir: an
+// existing key must be 0600 or stricter, a new one is written to a
+// temporary file (0600) and renamed, so a crash never leaves half a key.
 func ensureSAKey(dir string) (string, error) {
 	path := filepath.Join(dir, saKeyName)
 	if _, err := os.Stat(path); err == nil {
+		if err := pki.CheckKeyFile(path); err != nil {
+			return "", err
+		}
 		return path, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("service account key: %w", err)
 	}
 	ca, err := pki.NewCA("service-accounts")
 	if err != nil {
@@ -200,10 +269,35 @@ func ensureSAKey(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(path, pem, pki.KeyMode); err != nil {
+	if err := writeKey(path, pem); err != nil {
 		return "", fmt.Errorf("write service account key: %w", err)
 	}
 	return path, nil
+}
+
+// writeKey writes a private key through a 0600 temporary file in the same
+// directory and a rename.
+func writeKey(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(pki.KeyMode)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // serverTLS asks for client certificates (verified by the authenticator,

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -15,11 +16,19 @@ const (
 	ModeRBAC        = "RBAC"
 )
 
-// Security is TLS, authentication, authorisation and audit.
+// Security is TLS, authentication, authorisation and audit. Its defaults
+// (DefaultConfig) are secure: TLS from a cert dir under the data dir,
+// client certificates and bootstrap tokens, Node,RBAC. Insecure turns all
+// of it off, and only explicitly.
 type Security struct {
+	// Insecure serves plaintext with no authentication and AlwaysAllow
+	// authorisation (local experiments only); it refuses to combine with
+	// the TLS, authentication and authorisation settings.
+	Insecure bool
 	// TLSCertFile and TLSKeyFile serve TLS on the listen address.
 	TLSCertFile, TLSKeyFile string
-	// CertDir, when set (and no TLSCertFile), holds a cluster CA and the
+	// CertDir (default <data-dir>/pki unless TLSCertFile or Insecure is
+	// set) holds a cluster CA and the
 	// serving certificate, created on first start (pki.Dir); its ca.crt is
 	// the client CA unless ClientCAFile says otherwise, and its sa.key signs
 	// service-account tokens unless ServiceAccountKeyFile says otherwise.
@@ -45,15 +54,36 @@ type Security struct {
 	// AuditLogPath: empty means <data-dir>/audit.log, "-" stdout, "none" off.
 	AuditLogPath                                          string
 	AuditLogMaxSizeMB, AuditLogMaxBackups, AuditLogMaxAge int
+
+	// KubeletClientCertFile and KubeletClientKeyFile are the client
+	// certificate the apiserver presents to kubelets (default with a cert
+	// dir: its apiserver-kubelet-client.crt/.key).
+	KubeletClientCertFile, KubeletClientKeyFile string
+	// KubeletCAFile verifies kubelets' serving certificates; empty does not
+	// verify them (Kubernetes' default: kubelets' certificates are
+	// self-signed).
+	KubeletCAFile string
+
+	// set are the security flags given on the command line, which
+	// --insecure refuses even when they repeat a default.
+	set map[string]bool
+}
+
+// defaultSecurity is the secure default: everything on.
+func defaultSecurity() Security {
+	return Security{
+		AuthorizationModes: []string{ModeNode, ModeRBAC},
+		BootstrapTokenAuth: true,
+		AnonymousAuth:      true,
+		AuditLogMaxSizeMB:  100, AuditLogMaxBackups: 10,
+	}
 }
 
 func (s *Security) addFlags(fs *flag.FlagSet) {
-	if len(s.AuthorizationModes) == 0 {
-		s.AuthorizationModes = []string{ModeAlwaysAllow}
-	}
+	fs.BoolVar(&s.Insecure, "insecure", s.Insecure, "serve plaintext with no authentication and AlwaysAllow authorisation: anyone who reaches the port is cluster-admin (local experiments only; refuses the TLS, authentication and authorisation flags)")
 	fs.StringVar(&s.TLSCertFile, "tls-cert-file", s.TLSCertFile, "serving certificate (PEM); with --tls-private-key-file, gRPC and REST are served over TLS")
 	fs.StringVar(&s.TLSKeyFile, "tls-private-key-file", s.TLSKeyFile, "serving private key (PEM, mode 0600)")
-	fs.StringVar(&s.CertDir, "cert-dir", s.CertDir, "directory of the cluster CA and serving certificate, created on first start (instead of --tls-cert-file)")
+	fs.StringVar(&s.CertDir, "cert-dir", s.CertDir, "directory of the cluster CA (ca.crt/.key), the serving certificate (apiserver.crt/.key), the service-account key (sa.key) and the kubelet client certificate (apiserver-kubelet-client.crt/.key), created on first start (default <data-dir>/pki unless --tls-cert-file or --insecure is given)")
 	fs.Func("tls-sans", "comma-separated extra DNS names and IPs of the serving certificate --cert-dir creates", func(v string) error {
 		s.TLSSANs = splitList(v)
 		return nil
@@ -62,8 +92,8 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.TokenAuthFile, "token-auth-file", s.TokenAuthFile, "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringVar(&s.ServiceAccountKeyFile, "service-account-key-file", s.ServiceAccountKeyFile, "private key (PEM, 0600) signing and verifying service-account tokens")
 	fs.BoolVar(&s.BootstrapTokenAuth, "enable-bootstrap-token-auth", s.BootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
-	fs.BoolVar(&s.AnonymousAuth, "anonymous-auth", s.AnonymousAuth, "requests without credentials are user system:anonymous in group system:unauthenticated, authorised by RBAC (only with authentication on and an authorization mode other than AlwaysAllow); false makes them 401")
-	fs.Func("authorization-mode", "comma-separated authorisers in order: AlwaysAllow, or Node,RBAC (default AlwaysAllow)", func(v string) error {
+	fs.BoolVar(&s.AnonymousAuth, "anonymous-auth", s.AnonymousAuth, "requests without credentials may GET /healthz, /livez, /readyz, /version and the ConfigMap kube-public/cluster-info as system:anonymous (group system:unauthenticated); anything else without credentials is 401, and false makes those 401 too")
+	fs.Func("authorization-mode", "comma-separated authorisers in order: AlwaysAllow, or Node and/or RBAC (default Node,RBAC)", func(v string) error {
 		s.AuthorizationModes = splitList(v)
 		return nil
 	})
@@ -71,6 +101,54 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.AuditLogMaxSizeMB, "audit-log-maxsize", s.AuditLogMaxSizeMB, "megabytes of the audit log before it is rotated")
 	fs.IntVar(&s.AuditLogMaxBackups, "audit-log-maxbackup", s.AuditLogMaxBackups, "rotated audit logs kept (0 keeps all)")
 	fs.IntVar(&s.AuditLogMaxAge, "audit-log-maxage", s.AuditLogMaxAge, "days rotated audit logs are kept (0 keeps them)")
+	fs.StringVar(&s.KubeletClientCertFile, "kubelet-client-certificate", s.KubeletClientCertFile, "client certificate the apiserver presents to kubelets (default with a cert dir: its apiserver-kubelet-client.crt)")
+	fs.StringVar(&s.KubeletClientKeyFile, "kubelet-client-key", s.KubeletClientKeyFile, "private key of --kubelet-client-certificate (mode 0600; default with a cert dir: its apiserver-kubelet-client.key)")
+	fs.StringVar(&s.KubeletCAFile, "kubelet-certificate-authority", s.KubeletCAFile, "CA bundle verifying kubelets' serving certificates (default: not verified, as Kubernetes)")
+	s.trackSet(fs)
+}
+
+// insecureClashes are the flags --insecure refuses.
+var insecureClashes = []string{
+	"tls-cert-file", "tls-private-key-file", "cert-dir", "tls-sans", "client-ca-file", "token-auth-file",
+	"service-account-key-file", "enable-bootstrap-token-auth", "anonymous-auth", "authorization-mode",
+	"kubelet-client-certificate", "kubelet-client-key", "kubelet-certificate-authority",
+}
+
+// trackSet wraps the security flags so that Validate knows which were given.
+func (s *Security) trackSet(fs *flag.FlagSet) {
+	for _, name := range insecureClashes {
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		f.Value = &trackedValue{Value: f.Value, mark: func() {
+			if s.set == nil {
+				s.set = map[string]bool{}
+			}
+			s.set[name] = true
+		}}
+	}
+}
+
+// trackedValue records that its flag was given.
+type trackedValue struct {
+	flag.Value
+	mark func()
+}
+
+func (v *trackedValue) Set(x string) error { v.mark(); return v.Value.Set(x) }
+
+func (v *trackedValue) String() string {
+	if v == nil || v.Value == nil {
+		return ""
+	}
+	return v.Value.String()
+}
+
+// IsBoolFlag keeps "--flag" without a value working for bool flags.
+func (v *trackedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func splitList(v string) []string {
@@ -96,7 +174,48 @@ func (s *Security) alwaysAllow() bool {
 	return len(s.AuthorizationModes) == 0 || slices.Equal(s.AuthorizationModes, []string{ModeAlwaysAllow})
 }
 
+// validateInsecure refuses --insecure with a TLS, authentication or
+// authorisation setting, then turns them all off.
+func (s *Security) validateInsecure() error {
+	for _, name := range insecureClashes {
+		if s.set[name] {
+			return fmt.Errorf("--insecure cannot be combined with --%s: --insecure serves plaintext with no authentication or authorisation", name)
+		}
+	}
+	for name, given := range map[string]bool{
+		"tls-cert-file": s.TLSCertFile != "", "tls-private-key-file": s.TLSKeyFile != "", "cert-dir": s.CertDir != "",
+		"tls-sans": len(s.TLSSANs) > 0, "client-ca-file": s.ClientCAFile != "", "token-auth-file": s.TokenAuthFile != "",
+		"service-account-key-file":   s.ServiceAccountKeyFile != "",
+		"kubelet-client-certificate": s.KubeletClientCertFile != "", "kubelet-client-key": s.KubeletClientKeyFile != "",
+		"kubelet-certificate-authority": s.KubeletCAFile != "",
+		"authorization-mode":            !s.alwaysAllow() && !slices.Equal(s.AuthorizationModes, []string{ModeNode, ModeRBAC}),
+	} {
+		if given {
+			return fmt.Errorf("--insecure cannot be combined with --%s: --insecure serves plaintext with no authentication or authorisation", name)
+		}
+	}
+	s.AuthorizationModes = []string{ModeAlwaysAllow}
+	s.BootstrapTokenAuth, s.AnonymousAuth = false, false
+	return nil
+}
+
+// defaultCertDir gives a secure server without --tls-cert-file its cert
+// dir under the data dir.
+func (s *Security) defaultCertDir(dataDir string) error {
+	if s.Insecure || s.TLSCertFile != "" || s.CertDir != "" {
+		return nil
+	}
+	if dataDir == "" {
+		return fmt.Errorf("TLS needs certificates: with no --data-dir, set --cert-dir (created on first start) or --tls-cert-file and --tls-private-key-file (or --insecure for plaintext)")
+	}
+	s.CertDir = filepath.Join(dataDir, "pki")
+	return nil
+}
+
 func (s *Security) validate() error {
+	if s.Insecure {
+		return s.validateInsecure()
+	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		return fmt.Errorf("--tls-cert-file and --tls-private-key-file go together")
 	}
@@ -105,6 +224,9 @@ func (s *Security) validate() error {
 	}
 	if len(s.TLSSANs) > 0 && s.CertDir == "" {
 		return fmt.Errorf("--tls-sans needs --cert-dir (it names the certificate that directory creates)")
+	}
+	if (s.KubeletClientCertFile == "") != (s.KubeletClientKeyFile == "") {
+		return fmt.Errorf("--kubelet-client-certificate and --kubelet-client-key go together")
 	}
 	if s.ClientCAFile != "" && !s.TLS() {
 		return fmt.Errorf("--client-ca-file needs TLS: set --tls-cert-file and --tls-private-key-file, or --cert-dir")

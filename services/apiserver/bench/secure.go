@@ -64,6 +64,7 @@ const benchUser = "bench-user"
 // configureSecurity sets cfg for the cluster's mode.
 func (c *cluster) configureSecurity(cfg *app.Config) error {
 	if !c.mode.secure() {
+		cfg.Security.Insecure = true
 		cfg.Security.AuditLogPath = "none"
 		return nil
 	}
@@ -72,8 +73,9 @@ func (c *cluster) configureSecurity(cfg *app.Config) error {
 		return err
 	}
 	c.secDir = dir
+	// The defaults are secure (Node,RBAC, bootstrap tokens); only the
+	// cert dir moves out of the data dir, which external etcd lacks.
 	cfg.Security.CertDir = filepath.Join(dir, "pki")
-	cfg.Security.AuthorizationModes = []string{app.ModeNode, app.ModeRBAC}
 	cfg.Security.AuditLogPath = "none"
 	if c.mode == audited {
 		cfg.Security.AuditLogPath = filepath.Join(dir, "audit.log")

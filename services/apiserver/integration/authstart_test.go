@@ -2,8 +2,11 @@ package integration
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +23,7 @@ import (
 // versions a client must speak.
 func TestSecureTLSOnly(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true})
+	s := start(t, options{advertiseAddress: "127.0.0.2", serviceCIDR: "10.100.0.0/16"})
 	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: s.ca.Pool(), ServerName: "kubernetes.default.svc", MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatalf("TLS as kubernetes.default.svc: %v", err)
@@ -29,9 +32,41 @@ func TestSecureTLSOnly(t *testing.T) {
 	if _, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: s.ca.Pool(), ServerName: "example.com", MinVersion: tls.VersionTLS12}); err == nil {
 		t.Fatal("the serving certificate is valid for example.com")
 	}
-	st, err := os.Stat(filepath.Join(s.dataDir, "pki", "ca.key"))
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("ca.key mode %v, %v", st.Mode(), err)
+	dir := pki.Dir(filepath.Join(s.dataDir, "pki"))
+	for _, f := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{string(dir), 0o700}, {dir.KeyPath("ca"), 0o600}, {dir.KeyPath("apiserver"), 0o600},
+		{dir.KeyPath(app.KubeletClientName), 0o600}, {filepath.Join(string(dir), "sa.key"), 0o600},
+		{dir.CertPath("ca"), 0o644}, {dir.CertPath("apiserver"), 0o644}, {dir.CertPath(app.KubeletClientName), 0o644},
+	} {
+		st, err := os.Stat(f.path)
+		if err != nil || st.Mode().Perm() != f.mode {
+			t.Errorf("%s: mode %v, %v; want %v", f.path, st.Mode().Perm(), err, f.mode)
+		}
+	}
+	serving, err := dir.Load("apiserver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	for _, name := range []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", host} {
+		if !slices.Contains(serving.Cert.DNSNames, name) {
+			t.Errorf("serving certificate lacks DNS name %q: %v", name, serving.Cert.DNSNames)
+		}
+	}
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2", "10.100.0.1", "10.96.0.1"} {
+		if !slices.ContainsFunc(serving.Cert.IPAddresses, net.ParseIP(ip).Equal) {
+			t.Errorf("serving certificate lacks IP %s: %v", ip, serving.Cert.IPAddresses)
+		}
+	}
+	kc, err := dir.Load(app.KubeletClientName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kc.Cert.Subject.CommonName != "kube-apiserver-kubelet-client" || !slices.Equal(kc.Cert.Subject.Organization, []string{"system:masters"}) || s.ca.Verify(kc.Cert, x509.ExtKeyUsageClientAuth) != nil {
+		t.Errorf("kubelet client certificate %v, want CN kube-apiserver-kubelet-client O system:masters signed by the CA for client auth", kc.Cert.Subject)
 	}
 }
 
@@ -44,7 +79,7 @@ func TestSecureKubeconfig(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("dave-token,dave,1004\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, options{secure: true, tokenFile: tokenFile})
+	s := start(t, options{tokenFile: tokenFile})
 	dir := t.TempDir()
 	admin := s.issue(t, s.ca, adminUser, pki.GroupMasters)
 	for name, data := range map[string][]byte{"ca.crt": s.ca.CertPEM(), "admin.crt": admin.cert, "admin.key": admin.key} {
@@ -134,8 +169,36 @@ func TestSecureRefusesBadFiles(t *testing.T) {
 			cfg.Security.TokenAuthFile = p
 		}, "line 1: want token,user,uid"},
 		{"RBAC without authentication", func(t *testing.T, dir string, cfg *app.Config) {
+			cfg.Security.TLSCertFile, cfg.Security.TLSKeyFile = filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+			cfg.Security.BootstrapTokenAuth = false
 			cfg.Security.AuthorizationModes = []string{app.ModeRBAC}
 		}, "--authorization-mode=RBAC needs authentication"},
+		{"data directory writable by others", func(t *testing.T, dir string, cfg *app.Config) {
+			if err := os.Mkdir(cfg.DataDir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(cfg.DataDir, 0o757); err != nil {
+				t.Fatal(err)
+			}
+		}, "has mode 0757: it must not be writable by group or others"},
+		{"the default cert dir writable by group", func(t *testing.T, dir string, cfg *app.Config) {
+			p := filepath.Join(cfg.DataDir, "pki")
+			if err := os.MkdirAll(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, 0o770); err != nil {
+				t.Fatal(err)
+			}
+		}, "has mode 0770: it must not be writable by group or others"},
+		{"sa.key readable by others", func(t *testing.T, dir string, cfg *app.Config) {
+			p := filepath.Join(cfg.DataDir, "pki")
+			if err := os.MkdirAll(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(p, "sa.key"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "sa.key has mode 0644: it must be 0600 or stricter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

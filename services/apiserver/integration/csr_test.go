@@ -17,7 +17,7 @@ import (
 // decision, which then is final, and needs its own permission.
 func TestSecureCSRREST(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true})
+	s := start(t, options{})
 	req, _, err := pki.NewCSR("system:node:n1", []string{pki.GroupNodes})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestSecureCSRREST(t *testing.T) {
 // certificate needs the approval and is final.
 func TestSecureCSRSubresources(t *testing.T) {
 	t.Parallel()
-	s := start(t, options{secure: true})
+	s := start(t, options{})
 	csrs := s.cs.CertificateSigningRequests()
 	req, _, err := pki.NewCSR("system:node:n1", []string{pki.GroupNodes})
 	if err != nil {

@@ -34,15 +34,22 @@ type options struct {
 	objectCountInterval time.Duration
 	// metricsAddress is Config.MetricsAddress.
 	metricsAddress string
-	// secure serves TLS from a --cert-dir under the data dir, with
-	// client certificates, bootstrap tokens and Node,RBAC authorisation;
-	// the server's clients are then a system:masters admin (secure_test.go).
-	secure bool
+	// insecure runs the server with --insecure (plaintext, no
+	// authentication, AlwaysAllow), for the tests of --insecure itself.
+	// Otherwise the server runs on the secure defaults: TLS from the cert
+	// dir under the data dir, client certificates, bootstrap tokens and
+	// Node,RBAC; the server's clients are then a system:masters admin
+	// with a client certificate (secure_test.go).
+	insecure bool
+	// logCore, when set, also gets the server's log lines (all levels).
+	logCore zapcore.Core
 	// tokenFile is --token-auth-file.
 	tokenFile string
 	// anonymous is --anonymous-auth of a secure server (off unless a
 	// test asks: most check that a request without credentials is a 401).
 	anonymous bool
+	// advertiseAddress is --advertise-address.
+	advertiseAddress string
 	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
 	serviceCIDR, nodePorts string
 	// serviceRepairInterval is Config.ServiceRepairInterval; 0 keeps the default.
@@ -62,8 +69,10 @@ type server struct {
 	conn    *grpc.ClientConn
 	http    *http.Client
 
-	// ca is the cluster CA of a secure server.
+	// ca is the cluster CA (nil with --insecure).
 	ca *pki.CA
+	// admin is the admin's client certificate (system:masters).
+	admin creds
 
 	etcdOnce   sync.Once
 	etcdClient *clientv3.Client
@@ -88,6 +97,7 @@ func start(t *testing.T, o options) *server {
 	cfg.UnsafeNoFsync = true
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
+	cfg.AdvertiseAddress = o.advertiseAddress
 	if o.serviceCIDR != "" {
 		cfg.ServiceClusterIPRange = o.serviceCIDR
 	}
@@ -106,10 +116,9 @@ func start(t *testing.T, o options) *server {
 	if o.objectCountInterval > 0 {
 		cfg.ObjectCountInterval = o.objectCountInterval
 	}
-	if o.secure {
-		cfg.Security.CertDir = filepath.Join(o.dataDir, "pki")
-		cfg.Security.AuthorizationModes = []string{app.ModeNode, app.ModeRBAC}
-		cfg.Security.BootstrapTokenAuth = true
+	if o.insecure {
+		cfg.Security.Insecure = true
+	} else {
 		cfg.Security.TokenAuthFile = o.tokenFile
 		cfg.Security.AnonymousAuth = o.anonymous
 	}
@@ -123,7 +132,11 @@ func start(t *testing.T, o options) *server {
 	}
 	ready := make(chan net.Addr, 1)
 	cfg.OnReady = func(a net.Addr) { ready <- a }
-	log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), s.logs, zap.WarnLevel))
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), s.logs, zap.WarnLevel)
+	if o.logCore != nil {
+		core = zapcore.NewTee(core, o.logCore)
+	}
+	log := zap.New(core)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -142,8 +155,8 @@ func start(t *testing.T, o options) *server {
 	s.base = "http://" + s.addr
 	s.http = &http.Client{Timeout: 30 * time.Second}
 	clientCfg := &config.Config{Server: s.base}
-	if o.secure {
-		clientCfg = s.secureClients(t, cfg.Security.CertDir)
+	if !o.insecure {
+		clientCfg = s.secureClients(t, filepath.Join(o.dataDir, "pki"))
 	}
 	s.waitReady(t)
 

@@ -246,7 +246,7 @@ func (s *server) watchREST(t *testing.T, path string) *restWatch {
 		cancel()
 		t.Fatalf("build watch %s: %v", path, err)
 	}
-	resp, err := (&http.Client{}).Do(req)
+	resp, err := (&http.Client{Transport: s.http.Transport}).Do(req)
 	if err != nil {
 		cancel()
 		t.Fatalf("watch %s: %v", path, err)

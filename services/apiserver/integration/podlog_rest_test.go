@@ -3,10 +3,8 @@ package integration
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -122,7 +120,7 @@ func TestPodLogRESTFollow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build request: %v", err)
 	}
-	resp, err := (&http.Client{}).Do(req)
+	resp, err := (&http.Client{Transport: s.http.Transport}).Do(req)
 	if err != nil {
 		t.Fatalf("GET log?follow: %v", err)
 	}
@@ -161,21 +159,11 @@ type kubectl struct {
 
 func newKubectl(t *testing.T, s *server) *kubectl {
 	t.Helper()
-	bin, err := exec.LookPath("kubectl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("kubectl is required in CI: %v", err)
-		}
-		t.Skipf("kubectl not installed: %v", err)
+	if s.ca == nil {
+		return newKubectlConfig(t, "apiVersion: v1\nkind: Config\nclusters:\n- name: tugboat\n  cluster:\n    server: "+s.base+
+			"\ncontexts:\n- name: tugboat\n  context:\n    cluster: tugboat\n    namespace: default\ncurrent-context: tugboat\n")
 	}
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: tugboat\n  cluster:\n    server: %s\n"+
-		"contexts:\n- name: tugboat\n  context:\n    cluster: tugboat\n    namespace: default\ncurrent-context: tugboat\n", s.base)
-	path := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatalf("write kubeconfig: %v", err)
-	}
-	return &kubectl{bin: bin, kubeconfig: path}
+	return newKubectlConfig(t, s.kubeconfig(s.admin))
 }
 
 func (k *kubectl) command(c context.Context, args ...string) *exec.Cmd {

@@ -35,10 +35,10 @@ func (s *server) secureClients(t *testing.T, certDir string) *config.Config {
 		t.Fatalf("load the server's CA: %v", err)
 	}
 	s.ca = ca
-	admin := s.issue(t, s.ca, adminUser, pki.GroupMasters)
+	s.admin = s.issue(t, s.ca, adminUser, pki.GroupMasters)
 	s.base = "https://" + s.addr
-	s.http = s.httpClient(t, admin)
-	return s.clientConfig(admin)
+	s.http = s.httpClient(t, s.admin)
+	return s.clientConfig(s.admin)
 }
 
 // issue makes a client certificate of ca for user in groups.

@@ -2,14 +2,18 @@ package rest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	appsv1 "github.com/tugboat-sh/tugboat/gen/tugboat/apps/v1"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -208,10 +212,17 @@ func (fakeDeployments) Watch(o *metav1.ListOptions, s grpc.ServerStreamingServer
 }
 
 // harness is a gRPC server with the fakes, dialled by the REST handler,
-// served over HTTP.
+// served over HTTPS that requires a client certificate of its CA, as the
+// apiserver's default does.
 type harness struct {
 	pods *fakePods
 	http *httptest.Server
+	// ca signed the serving certificate and the admin's.
+	ca *pki.CA
+	// admin is the admin's client certificate and key (PEM).
+	adminCert, adminKey []byte
+	// client is an HTTPS client presenting the admin's certificate.
+	client *http.Client
 }
 
 func newHarness(t *testing.T) *harness {
@@ -238,7 +249,32 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}
-	srv := httptest.NewServer(h)
+	ca, err := pki.NewCA("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := ca.IssueServing("tug-apiserver", pki.APIServerNames(nil, nil), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ca.IssueClient("kubernetes-admin", []string{pki.GroupMasters}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminKey, err := admin.KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{
+		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serving.TLSCertificate()},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool(),
+	}
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return &harness{pods: pods, http: srv}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		MinVersion: tls.VersionTLS12, RootCAs: ca.Pool(), Certificates: []tls.Certificate{admin.TLSCertificate()},
+	}}}
+	t.Cleanup(client.CloseIdleConnections)
+	return &harness{pods: pods, http: srv, ca: ca, adminCert: admin.CertPEM(), adminKey: adminKey, client: client}
 }

@@ -45,7 +45,7 @@ func (h *harness) do(t *testing.T, method, path, body string, header ...string) 
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := h.http.Client().Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

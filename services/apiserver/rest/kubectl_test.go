@@ -3,6 +3,7 @@ package rest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,19 +35,28 @@ clusters:
 - name: tugboat
   cluster:
     server: %s
+    certificate-authority-data: %s
+users:
+- name: admin
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
 contexts:
 - name: tugboat
   context:
     cluster: tugboat
+    user: admin
     namespace: default
 current-context: tugboat
-`, h.http.URL)
+`, h.http.URL, b64(h.ca.CertPEM()), b64(h.adminCert), b64(h.adminKey))
 	path := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("write kubeconfig: %v", err)
 	}
 	return &kubectlRunner{bin: bin, kubeconfig: path}
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func (k *kubectlRunner) run(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()

@@ -25,7 +25,7 @@ func (h *harness) openWatch(t *testing.T, path string) (*http.Response, <-chan e
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}
-	resp, err := h.http.Client().Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		t.Fatalf("watch %s: %v", path, err)
 	}
