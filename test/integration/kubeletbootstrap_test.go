@@ -52,9 +52,15 @@ func nodeKubelet(t *testing.T, name, kubeconfig string) kubelet.Config {
 // returns what Run returned (also called on cleanup).
 func runKubelet(t *testing.T, cfg kubelet.Config) (done <-chan error, stop func() error) {
 	t.Helper()
+	return runKubeletLogged(t, cfg, zap.NewNop())
+}
+
+// runKubeletLogged is runKubelet logging to log.
+func runKubeletLogged(t *testing.T, cfg kubelet.Config, log *zap.Logger) (done <-chan error, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan error, 1)
-	go func() { ch <- kubelet.Run(ctx, cfg, zap.NewNop()) }()
+	go func() { ch <- kubelet.Run(ctx, cfg, log) }()
 	var stopped bool
 	var result error
 	stop = func() error {

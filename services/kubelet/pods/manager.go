@@ -49,8 +49,9 @@ type Config struct {
 	// Mounter mounts the tmpfs of secret and memory volumes; the real
 	// one when nil.
 	Mounter volume.Mounter
-	// Sources are shared secret, config map and Service informers, which the caller
-	// runs; when nil the Manager makes and runs its own.
+	// Sources are the shared per-object secret and config map watches and
+	// the Services informer, which the caller runs; when nil the Manager
+	// makes and runs its own.
 	Sources *Sources
 	// Allocatable is the node's, for resourceFieldRef of unset limits.
 	Allocatable map[string]string
@@ -79,7 +80,7 @@ type Manager struct {
 	metrics  *metrics
 	backoff  *backoff
 	probes   *probe.Manager
-	sources  *Sources      // the secret and config map informers
+	sources  *Sources      // the secret and config map watches, the Services informer
 	src      volume.Source // reads them
 	svcs     ServiceLister // the Services whose variables pods get
 	ownSrc   bool          // Run runs sources
@@ -158,9 +159,13 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 	m.svcs = m.sources
 	m.volumes = volume.New(cfg.VolumeDir, cfg.Mounter, m.src)
 	m.inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
-		AddFunc:    func(p *corev1.Pod) { m.notePod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
-		UpdateFunc: func(_, p *corev1.Pod) { m.queue.Add(informer.Key(p.GetMetadata())) },
-		DeleteFunc: func(p *corev1.Pod) { m.queue.Add(informer.Key(p.GetMetadata())) },
+		AddFunc: func(p *corev1.Pod) {
+			m.sources.registerPod(p)
+			m.notePod(p)
+			m.queue.Add(informer.Key(p.GetMetadata()))
+		},
+		UpdateFunc: func(_, p *corev1.Pod) { m.sources.registerPod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
+		DeleteFunc: func(p *corev1.Pod) { m.sources.forgetPod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
 	})
 	return m, nil
 }

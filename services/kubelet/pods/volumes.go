@@ -7,15 +7,19 @@ import (
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/client/record"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
+	"github.com/tugboat-sh/tugboat/services/kubelet/objects"
 	"github.com/tugboat-sh/tugboat/services/kubelet/volume"
 	"go.uber.org/zap"
 )
 
-// Sources are the secret, config map and Service informers the pods'
-// volumes and env read. A kubelet has its own; hollow nodes share one.
+// Sources are what the pods' volumes and env read: the secrets and config
+// maps the node's pods use, each watched by name while a pod uses it (the
+// node authoriser allows nothing wider), and a Services informer over all
+// namespaces (nodes may list Services). A kubelet has its own; hollow
+// nodes share one.
 type Sources struct {
-	secrets    *informer.Informer[*corev1.Secret]
-	configMaps *informer.Informer[*corev1.ConfigMap]
+	secrets    *objects.Store[*corev1.Secret]
+	configMaps *objects.Store[*corev1.ConfigMap]
 	services   *informer.Informer[*corev1.Service]
 }
 
@@ -24,18 +28,21 @@ var (
 	_ ServiceLister = (*Sources)(nil)
 )
 
-// NewSources builds the informers; Run them after every Manager using them
-// was created.
+// NewSources builds the stores and the Services informer; Run them after
+// every Manager using them was created.
 func NewSources(cs *clientset.Set, log *zap.Logger) *Sources {
-	opts := informer.Options{Logger: log}
 	return &Sources{
-		secrets:    informer.New(cs.Secrets(), opts),
-		configMaps: informer.New(cs.ConfigMaps(), opts),
-		services:   informer.New(cs.Services(), opts),
+		secrets: objects.New("Secret", func(o informer.Options) *informer.Informer[*corev1.Secret] {
+			return informer.New(cs.Secrets(), o)
+		}, log),
+		configMaps: objects.New("ConfigMap", func(o informer.Options) *informer.Informer[*corev1.ConfigMap] {
+			return informer.New(cs.ConfigMaps(), o)
+		}, log),
+		services: informer.New(cs.Services(), informer.Options{Logger: log}),
 	}
 }
 
-// Run runs the informers until ctx ends.
+// Run runs the watches until ctx ends.
 func (s *Sources) Run(ctx context.Context) {
 	go s.configMaps.Run(ctx)
 	go s.services.Run(ctx)
@@ -43,7 +50,28 @@ func (s *Sources) Run(ctx context.Context) {
 }
 
 func (s *Sources) waitForSync(ctx context.Context) bool {
-	return s.secrets.WaitForSync(ctx) && s.configMaps.WaitForSync(ctx) && s.services.WaitForSync(ctx)
+	return s.services.WaitForSync(ctx)
+}
+
+// registerPod watches what the pod uses (and stops watching what it no
+// longer does).
+func (s *Sources) registerPod(p *corev1.Pod) {
+	uid := p.GetMetadata().GetUid()
+	sec, cms := references(p)
+	s.secrets.Set(uid, sec)
+	s.configMaps.Set(uid, cms)
+}
+
+// forgetPod drops a deleted pod's references.
+func (s *Sources) forgetPod(p *corev1.Pod) {
+	uid := p.GetMetadata().GetUid()
+	s.secrets.Forget(uid)
+	s.configMaps.Forget(uid)
+}
+
+// Watching lists the secrets and config maps being watched, for tests.
+func (s *Sources) Watching() (secrets, configMaps []objects.Key) {
+	return s.secrets.Watching(), s.configMaps.Watching()
 }
 
 // ServicesFor reads the Services of ns and default/kubernetes from the cache.
@@ -58,14 +86,45 @@ func (s *Sources) ServicesFor(ns string) []*corev1.Service {
 	return out
 }
 
-// Secret reads a secret from the cache.
+// Secret reads a secret a registered pod uses.
 func (s *Sources) Secret(ns, name string) (*corev1.Secret, bool) {
-	return s.secrets.Lister().Get(ns, name)
+	return s.secrets.Get(ns, name)
 }
 
-// ConfigMap reads a config map from the cache.
+// ConfigMap reads a config map a registered pod uses.
 func (s *Sources) ConfigMap(ns, name string) (*corev1.ConfigMap, bool) {
-	return s.configMaps.Lister().Get(ns, name)
+	return s.configMaps.Get(ns, name)
+}
+
+// references are the secrets and config maps a pod uses: volumes, env
+// and envFrom of every container (the node authoriser's list).
+func references(p *corev1.Pod) (secrets, configMaps []objects.Key) {
+	ns := p.GetMetadata().GetNamespace()
+	sec := func(name string) {
+		if name != "" {
+			secrets = append(secrets, objects.Key{Namespace: ns, Name: name})
+		}
+	}
+	cm := func(name string) {
+		if name != "" {
+			configMaps = append(configMaps, objects.Key{Namespace: ns, Name: name})
+		}
+	}
+	for _, v := range p.GetSpec().GetVolumes() {
+		sec(v.GetSecret().GetSecretName())
+		cm(v.GetConfigMap().GetName())
+	}
+	for _, c := range append(append([]*corev1.Container(nil), p.GetSpec().GetInitContainers()...), p.GetSpec().GetContainers()...) {
+		for _, ef := range c.GetEnvFrom() {
+			sec(ef.GetSecretRef().GetName())
+			cm(ef.GetConfigMapRef().GetName())
+		}
+		for _, e := range c.GetEnv() {
+			sec(e.GetValueFrom().GetSecretKeyRef().GetName())
+			cm(e.GetValueFrom().GetConfigMapKeyRef().GetName())
+		}
+	}
+	return secrets, configMaps
 }
 
 // volumeState is what the last setup of a pod's volumes gave.
@@ -136,28 +195,8 @@ func uses(p *corev1.Pod, kind, name string) bool {
 
 // watchSources requeues the pods that use a secret or config map that changed.
 func (m *Manager) watchSources(s *Sources) {
-	s.secrets.AddHandler(informer.HandlerFuncs[*corev1.Secret]{
-		AddFunc: func(o *corev1.Secret) {
-			m.requeueUsers("Secret", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-		UpdateFunc: func(_, o *corev1.Secret) {
-			m.requeueUsers("Secret", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-		DeleteFunc: func(o *corev1.Secret) {
-			m.requeueUsers("Secret", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-	})
-	s.configMaps.AddHandler(informer.HandlerFuncs[*corev1.ConfigMap]{
-		AddFunc: func(o *corev1.ConfigMap) {
-			m.requeueUsers("ConfigMap", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-		UpdateFunc: func(_, o *corev1.ConfigMap) {
-			m.requeueUsers("ConfigMap", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-		DeleteFunc: func(o *corev1.ConfigMap) {
-			m.requeueUsers("ConfigMap", o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
-		},
-	})
+	s.secrets.OnChange(func(k objects.Key) { m.requeueUsers("Secret", k.Namespace, k.Name) })
+	s.configMaps.OnChange(func(k objects.Key) { m.requeueUsers("ConfigMap", k.Namespace, k.Name) })
 }
 
 // removeOrphanVolumes tears down the volumes of pods this node no longer has.
