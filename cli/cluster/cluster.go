@@ -1,13 +1,16 @@
-// Package cluster is "tug up" and "tug down": a one-node cluster on this
-// machine in one process (embedded etcd and the apiserver, the scheduler,
-// the kubelet with a containerd of its own, serving the project's image
-// archives), started in the background, and its removal with everything
-// it made on the host.
+// Package cluster is "tug up", "tug init" and "tug down": a one-node
+// cluster on this machine in one process (embedded etcd and the
+// apiserver, the scheduler, the controller-manager, and for tug up the
+// proxy, DNS and the kubelet with a containerd of its own, serving the
+// project's image archives), started in the background, and its removal
+// with everything it made on the host. It is also kubeadm's init phases:
+// the cluster CA and certificates (certs.go) and each component's
+// kubeconfig with its own identity (kubeconfigs.go), which the cluster
+// runs on: every connection is TLS with a client certificate.
 //
 // The parts are a list (components.go): the apiserver first, then the
 // rest, each through its service's app package exactly as its binary runs
-// it, talking gRPC to the apiserver. A component that lands later (the
-// controller-manager, the proxy, DNS) is one more entry there.
+// it, talking gRPC over TLS to the apiserver.
 package cluster
 
 import (
@@ -35,8 +38,20 @@ type Config struct {
 	// ContainerdBinary and CNIBinDir locate the runtime's parts.
 	ContainerdBinary string
 	CNIBinDir        string
-	// Wait bounds how long up waits for the node to be Ready.
+	// Wait bounds how long up waits for the node to be Ready (init: for
+	// the control plane).
 	Wait time.Duration
+	// Init runs the control plane alone (tug init): no kubelet, proxy or DNS.
+	Init bool
+	// AdvertiseAddress is the apiserver's address for other nodes (the
+	// join line, cluster-info, the admin kubeconfig); empty: the listen
+	// address's.
+	AdvertiseAddress string
+	// TokenTTL is the lifetime of the bootstrap token each start creates.
+	TokenTTL time.Duration
+	// OnJoinCommand, when set, gets the join line once the control plane
+	// serves (the foreground process prints it).
+	OnJoinCommand func(line string)
 }
 
 // DefaultConfig returns the defaults the flags show.
@@ -61,13 +76,22 @@ func DefaultConfig() Config {
 		ContextName:   "tugboat",
 		CNIBinDir:     "/usr/lib/cni",
 		Wait:          2 * time.Minute,
+		TokenTTL:      24 * time.Hour,
 	}
 }
 
 // The files and directories under DataDir.
-func (c Config) pidFile() string        { return filepath.Join(c.DataDir, "tug.pid") }
-func (c Config) logFile() string        { return filepath.Join(c.DataDir, "tug.log") }
-func (c Config) etcdDir() string        { return filepath.Join(c.DataDir, "etcd") }
-func (c Config) kubeletDir() string     { return filepath.Join(c.DataDir, "kubelet") }
-func (c Config) proxyDir() string       { return filepath.Join(c.DataDir, "proxy") }
-func (c Config) internalConfig() string { return filepath.Join(c.DataDir, "kubeconfig") }
+func (c Config) pidFile() string    { return filepath.Join(c.DataDir, "tug.pid") }
+func (c Config) logFile() string    { return filepath.Join(c.DataDir, "tug.log") }
+func (c Config) etcdDir() string    { return filepath.Join(c.DataDir, "etcd") }
+func (c Config) kubeletDir() string { return filepath.Join(c.DataDir, "kubelet") }
+func (c Config) proxyDir() string   { return filepath.Join(c.DataDir, "proxy") }
+func (c Config) certDir() string    { return filepath.Join(c.DataDir, "pki") }
+func (c Config) auditLog() string   { return filepath.Join(c.DataDir, "audit.log") }
+func (c Config) joinFile() string   { return filepath.Join(c.DataDir, "join-command") }
+
+// conf is the kubeconfig file of one identity (Identities), in the data dir.
+func (c Config) conf(name string) string { return filepath.Join(c.DataDir, name) }
+
+// AdminKubeconfig is the admin's kubeconfig, <data-dir>/admin.conf.
+func (c Config) AdminKubeconfig() string { return c.conf(AdminConf) }

@@ -1,9 +1,11 @@
 package cluster
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,31 +16,42 @@ import (
 
 func TestMergeKeepsOtherContexts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kube", "config")
-	// A missing file is created.
-	if err := Merge(path, "tugboat", "http://127.0.0.1:6443"); err != nil {
+	// A missing file is created, with the cluster's CA and the user's
+	// client certificate.
+	first := config.KubeconfigSpec{Server: "https://127.0.0.1:6443", CAData: []byte("ca-1"), CertData: []byte("cert-1"), KeyData: []byte("key-1")}
+	if err := Merge(path, "tugboat", first); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, "")
-	if err != nil || cfg.Server != "http://127.0.0.1:6443" || cfg.ContextName != "tugboat" {
-		t.Fatalf("new file: %+v, %v", cfg, err)
+	f, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Clusters) != 1 || string(f.Clusters[0].Cluster.CertificateAuthorityData) != "ca-1" || f.Clusters[0].Cluster.Server != first.Server {
+		t.Fatalf("new file's clusters: %+v", f.Clusters)
+	}
+	if len(f.Users) != 1 || string(f.Users[0].User.ClientCertificateData) != "cert-1" || string(f.Users[0].User.ClientKeyData) != "key-1" {
+		t.Fatalf("new file's users: %+v", f.Users)
+	}
+	if f.CurrentContext != "tugboat" {
+		t.Fatalf("new file's current context %q", f.CurrentContext)
 	}
 	// Another cluster's context survives a merge; ours is replaced, not doubled.
 	other := "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: https://prod:6443}\nusers:\n- name: admin\n  user: {token: secret}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: admin}\n- name: tugboat\n  context: {cluster: tugboat, user: tugboat}\ncurrent-context: prod\n"
 	if err := os.WriteFile(path, []byte(other), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Merge(path, "tugboat", "http://127.0.0.1:7443"); err != nil {
+	if err := Merge(path, "tugboat", config.KubeconfigSpec{Server: "https://127.0.0.1:7443", CAData: []byte("ca-2"), CertData: []byte("cert-2"), KeyData: []byte("key-2")}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err = config.Load(path, "")
-	if err != nil || cfg.Server != "http://127.0.0.1:7443" || cfg.ContextName != "tugboat" {
+	cfg, err := config.Load(path, "")
+	if err != nil || cfg.Server != "https://127.0.0.1:7443" || cfg.ContextName != "tugboat" || string(cfg.CAData) != "ca-2" || string(cfg.CertData) != "cert-2" {
 		t.Fatalf("merged current context: %+v, %v", cfg, err)
 	}
 	prod, err := config.Load(path, "prod")
 	if err != nil || prod.Server != "https://prod:6443" || prod.Token != "secret" {
 		t.Fatalf("the prod context after the merge: %+v, %v", prod, err)
 	}
-	f, err := config.LoadFile(path)
+	f, err = config.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +79,38 @@ func TestComponentsStartWithTheAPIServer(t *testing.T) {
 		if !names[want] {
 			t.Errorf("components %v lack the %s", names, want)
 		}
+	}
+	// tug init runs the control plane alone.
+	c := DefaultConfig()
+	c.Init = true
+	var got []string
+	for _, comp := range c.components() {
+		got = append(got, comp.Name)
+	}
+	if want := []string{"apiserver", "scheduler", "controller-manager"}; !slices.Equal(got, want) {
+		t.Errorf("tug init runs %v, want %v", got, want)
+	}
+}
+
+func TestPreflightInitNeedsNoNode(t *testing.T) {
+	c := DefaultConfig()
+	c.Init = true
+	c.DataDir = t.TempDir()
+	c.Images = t.TempDir()
+	c.CNIBinDir = t.TempDir()
+	c.ContainerdBinary = "/nonexistent/containerd"
+	c.ListenAddress = "127.0.0.1:0"
+	if err := Preflight(c); err != nil {
+		t.Errorf("tug init's preflight asks for a node's parts: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c.ListenAddress = l.Addr().String()
+	if err := Preflight(c); err == nil || !strings.Contains(err.Error(), "port "+c.ListenAddress+", the apiserver's (--listen-address), is taken") {
+		t.Errorf("a taken apiserver port: %v", err)
 	}
 }
 

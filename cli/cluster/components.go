@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
 	controllermanager "github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	dns "github.com/tugboat-sh/tugboat/services/dns/app"
@@ -26,6 +27,9 @@ type Component struct {
 	// Cleanup removes what the component made on the host (tug down);
 	// nil when it makes nothing there.
 	Cleanup func(ctx context.Context, c Config, log *zap.Logger) error
+	// Node says it is a node's part (kubelet, proxy, DNS), which tug init
+	// does not run.
+	Node bool
 }
 
 // Components are the parts of the cluster, in start order (tug down
@@ -36,35 +40,61 @@ func Components() []Component {
 		{Name: "apiserver", Run: runAPIServer, First: true},
 		{Name: "scheduler", Run: runScheduler},
 		{Name: "controller-manager", Run: runControllerManager},
-		{Name: "proxy", Run: runProxy, Cleanup: cleanProxy},
-		{Name: "dns", Run: runDNS},
-		{Name: "kubelet", Run: runKubelet, Cleanup: cleanKubelet},
+		{Name: "proxy", Run: runProxy, Cleanup: cleanProxy, Node: true},
+		{Name: "dns", Run: runDNS, Node: true},
+		{Name: "kubelet", Run: runKubelet, Cleanup: cleanKubelet, Node: true},
 	}
 }
 
+// components are the parts c runs: all of them, or for tug init the
+// control plane's.
+func (c Config) components() []Component {
+	var out []Component
+	for _, comp := range Components() {
+		if !c.Init || !comp.Node {
+			out = append(out, comp)
+		}
+	}
+	return out
+}
+
+// runAPIServer serves TLS from the data dir's pki (the files
+// writeCredentials made), authenticates client certificates, bootstrap
+// tokens and service-account tokens, authorises with Node,RBAC and audits
+// to <data-dir>/audit.log: the apiserver's secure defaults, spelled out.
 func runAPIServer(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
 	cfg := apiserver.DefaultConfig()
 	cfg.ListenAddress = c.ListenAddress
 	cfg.DataDir = c.etcdDir()
 	cfg.MetricsAddress = "" // served on the listen address
+	cfg.AdvertiseAddress = c.AdvertiseAddress
+	cfg.Security.CertDir = c.certDir()
+	cfg.Security.TLSSANs = c.extraSANs()
+	cfg.Security.AuthorizationModes = []string{apiserver.ModeNode, apiserver.ModeRBAC}
+	cfg.Security.BootstrapTokenAuth = true
+	cfg.Security.AnonymousAuth = true
+	cfg.Security.AuditLogPath = c.auditLog()
 	cfg.OnReady = func(net.Addr) { ready() }
 	return apiserver.Run(ctx, cfg, log)
 }
 
 func runScheduler(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
 	cfg := scheduler.DefaultConfig()
-	cfg.Kubeconfig = c.internalConfig()
+	cfg.Kubeconfig = c.conf(SchedulerConf)
 	cfg.MetricsAddress = ""
 	cfg.OnReady = ready
 	return scheduler.Run(ctx, cfg, log)
 }
 
 // runControllerManager runs every controller, without leader election
-// (one replica) and with the node IPAM's defaults, whose first block is
-// the kubelet's default --pod-cidr. It makes nothing on the host.
+// (one replica), with the node IPAM's defaults, whose first block is
+// the kubelet's default --pod-cidr, and with the cluster CA signing the
+// approved node certificates. It makes nothing on the host.
 func runControllerManager(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
 	cfg := controllermanager.DefaultConfig()
-	cfg.Kubeconfig = c.internalConfig()
+	cfg.Kubeconfig = c.conf(ControllerManagerConf)
+	cfg.ClusterSigningCertFile = pki.Dir(c.certDir()).CertPath(pki.CAName)
+	cfg.ClusterSigningKeyFile = pki.Dir(c.certDir()).KeyPath(pki.CAName)
 	cfg.MetricsAddress = ""
 	cfg.OnReady = ready
 	return controllermanager.Run(ctx, cfg, log)
@@ -72,7 +102,7 @@ func runControllerManager(ctx context.Context, c Config, ready func(), log *zap.
 
 func kubeletConfig(c Config) kubelet.Config {
 	cfg := kubelet.DefaultConfig()
-	cfg.Kubeconfig = c.internalConfig()
+	cfg.Kubeconfig = c.conf(KubeletConf)
 	cfg.NodeName = c.NodeName
 	cfg.Port = c.KubeletPort
 	cfg.ManagedContainerd = true
@@ -105,7 +135,7 @@ func cleanKubelet(ctx context.Context, c Config, log *zap.Logger) error {
 // are the apiserver's and the kubelet's.
 func proxyConfig(c Config) proxy.Config {
 	cfg := proxy.DefaultConfig()
-	cfg.Kubeconfig = c.internalConfig()
+	cfg.Kubeconfig = c.conf(ProxyConf)
 	cfg.NodeName = c.NodeName
 	cfg.MetricsAddress = ""
 	cfg.StateDir = c.proxyDir()
@@ -133,7 +163,7 @@ func cleanProxy(ctx context.Context, c Config, log *zap.Logger) error {
 func runDNS(ctx context.Context, c Config, ready func(), log *zap.Logger) error {
 	bridge := bridgeAddress()
 	cfg := dns.DefaultConfig()
-	cfg.Kubeconfig = c.internalConfig()
+	cfg.Kubeconfig = c.conf(DNSConf)
 	cfg.MetricsAddress = ""
 	cfg.ListenAddresses = []string{net.JoinHostPort(bridge.String(), strconv.Itoa(dnsPort))}
 	cfg.PublishService = true

@@ -34,9 +34,13 @@ func Down(ctx context.Context, c Config, purge bool, log *zap.Logger) (stopped b
 	}
 	comps := Components()
 	slices.Reverse(comps)
+	// tug init's data dir has no node: nothing of the kubelet's or the
+	// proxy's to remove (kubelet.conf is written before tug up starts any).
+	_, err = os.Stat(c.conf(KubeletConf))
+	node := err == nil
 	var errs []error
 	for _, comp := range comps {
-		if comp.Cleanup == nil {
+		if comp.Cleanup == nil || (comp.Node && !node) {
 			continue
 		}
 		if err := comp.Cleanup(ctx, c, log.Named(comp.Name)); err != nil {

@@ -14,10 +14,17 @@ import (
 
 // Preflight says plainly what stops the cluster from starting here: not
 // root, containerd, runc or the CNI plugins missing, the images not
-// built, a port taken, or a cluster already running.
+// built, a port taken, or a cluster already running. For tug init (no
+// node) only the last two.
 func Preflight(c Config) error {
 	if pid, ok := Running(c); ok {
 		return fmt.Errorf("a Tugboat cluster is already running here (pid %d, data in %s); \"tug down\" stops it", pid, c.DataDir)
+	}
+	if c.Init {
+		if err := portFree(c.ListenAddress); err != nil {
+			return fmt.Errorf("port %s, the apiserver's (--listen-address), is taken by another program: stop it or choose another port (%v)", c.ListenAddress, err)
+		}
+		return nil
 	}
 	var errs []error
 	if os.Geteuid() != 0 {

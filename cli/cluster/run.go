@@ -8,17 +8,19 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/tugboat-sh/tugboat/client/config"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
 
 // Run runs the cluster in this process until ctx ends or a component
 // fails: it locks the data dir (a second Run on it fails at once, before
-// touching anything of the first), writes the pid file, starts the components in order (the
-// later ones once the first is ready), writes the kubeconfigs, and on the
-// way out stops them all and removes the pid file. What the pods run
-// keeps running in containerd's shims until tug down.
+// touching anything of the first), writes the pid file, the certificates
+// and the components' kubeconfigs (writeCredentials), starts the
+// components in order (the later ones once the first is ready), and once
+// the apiserver serves merges the admin's kubeconfig into the user's and
+// makes the cluster joinable (bootstrap); on the way out it stops them
+// all and removes the pid file. What the pods run keeps running in
+// containerd's shims until tug down.
 func Run(parent context.Context, c Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -30,16 +32,21 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 		return err
 	}
 	defer unlock()
-	if err := stopStaleContainerd(c); err != nil {
-		return err
+	if !c.Init {
+		if err := stopStaleContainerd(c); err != nil {
+			return err
+		}
 	}
 	if err := os.WriteFile(c.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	defer os.Remove(c.pidFile())
+	if err := writeCredentials(c); err != nil {
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	comps := Components()
+	comps := c.components()
 	for i := 0; i < len(comps); {
 		// A First component runs alone until ready; the ones after it start together.
 		batch := []Component{comps[i]}
@@ -69,7 +76,7 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 				break
 			}
 			if batch[0].Name == "apiserver" {
-				if err := writeKubeconfigs(c); err != nil {
+				if err := serving(gctx, c, log); err != nil {
 					cancel()
 					return errors.Join(err, g.Wait())
 				}
@@ -84,12 +91,18 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 	return err
 }
 
-// writeKubeconfigs writes the components' kubeconfig and merges the
-// cluster's context into the user's.
-func writeKubeconfigs(c Config) error {
-	server := "http://" + c.ListenAddress
-	if err := config.Write(c.internalConfig(), config.KubeconfigSpec{ContextName: c.ContextName, Server: server}); err != nil {
+// serving is what follows the apiserver's start: the user's kubeconfig
+// and the bootstrap token with its join line.
+func serving(ctx context.Context, c Config, log *zap.Logger) error {
+	if err := mergeUserKubeconfig(c); err != nil {
 		return err
 	}
-	return Merge(c.Kubeconfig, c.ContextName, server)
+	line, err := bootstrap(ctx, c, log.Named("bootstrap"))
+	if err != nil {
+		return err
+	}
+	if c.OnJoinCommand != nil {
+		c.OnJoinCommand(line)
+	}
+	return nil
 }

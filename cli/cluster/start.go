@@ -15,57 +15,128 @@ import (
 	"github.com/tugboat-sh/tugboat/client/config"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
-	"google.golang.org/grpc"
+	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
+	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
 )
 
-// Start runs "tug <args>" (up --foreground with the same flags) in the
-// background, detached from the terminal with its output in the data
-// dir's tug.log, and waits until the node is Ready. It returns how long
-// that took, or why the cluster did not come up (with the log's end).
-func Start(ctx context.Context, c Config, args []string) (time.Duration, error) {
+// Start runs "tug <args>" (up or init --foreground with the same flags)
+// in the background, detached from the terminal with its output in the
+// data dir's tug.log, and waits until the cluster is joinable (the
+// cluster-info ConfigMap signed for the new bootstrap token) and, for tug
+// up, the node is Ready. It returns how long that took and the join line,
+// or why the cluster did not come up (with the log's end).
+func Start(ctx context.Context, c Config, args []string) (time.Duration, string, error) {
 	begin := time.Now()
 	if err := Preflight(c); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return 0, fmt.Errorf("data dir: %w", err)
+		return 0, "", fmt.Errorf("data dir: %w", err)
 	}
 	logf, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return 0, fmt.Errorf("log file: %w", err)
+		return 0, "", fmt.Errorf("log file: %w", err)
 	}
 	defer logf.Close()
 	offset, _ := logf.Seek(0, io.SeekEnd)
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, fmt.Errorf("find tug's own binary: %w", err)
+		return 0, "", fmt.Errorf("find tug's own binary: %w", err)
 	}
-	_ = os.Remove(c.internalConfig()) // a stale one would be read before the apiserver is up
+	_ = os.Remove(c.joinFile()) // the new process writes its own
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the cluster process: %w", err)
+		return 0, "", fmt.Errorf("start the cluster process: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	ctx, cancel := context.WithTimeout(ctx, c.Wait)
 	defer cancel()
-	ready := make(chan error, 1)
-	go func() { ready <- waitNodeReady(ctx, c, begin) }()
+	type result struct {
+		line string
+		err  error
+	}
+	ready := make(chan result, 1)
+	go func() {
+		line, err := waitReady(ctx, c, begin)
+		ready <- result{line, err}
+	}()
 	select {
-	case err := <-ready:
-		if err == nil {
+	case r := <-ready:
+		if r.err == nil {
 			_ = cmd.Process.Release()
-			return time.Since(begin), nil
+			return time.Since(begin), r.line, nil
 		}
-		// waitNodeReady fails only when ctx ends: the deadline passed.
+		// waitReady fails only when ctx ends: the deadline passed.
 	case err := <-exited:
-		return 0, fmt.Errorf("the cluster process exited (%v); the end of %s:\n%s", err, c.logFile(), tail(c.logFile(), offset, 20))
+		return 0, "", fmt.Errorf("the cluster process exited (%v); the end of %s:\n%s", err, c.logFile(), tail(c.logFile(), offset, 20))
 	case <-ctx.Done():
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	return 0, fmt.Errorf("node %s was not Ready within %v; it is stopping, see %s:\n%s", c.NodeName, c.Wait, c.logFile(), tail(c.logFile(), offset, 20))
+	what := fmt.Sprintf("node %s was not Ready", c.NodeName)
+	if c.Init {
+		what = "the control plane did not come up"
+	}
+	return 0, "", fmt.Errorf("%s within %v; it is stopping, see %s:\n%s", what, c.Wait, c.logFile(), tail(c.logFile(), offset, 20))
+}
+
+// waitReady waits for the join line the cluster process writes once the
+// apiserver serves, then with the admin's kubeconfig for the cluster-info
+// signature of its token (the controller-manager runs) and, unless Init,
+// for the node. It retries until ctx ends, and then returns ctx.Err().
+func waitReady(ctx context.Context, c Config, since time.Time) (string, error) {
+	var line string
+	for {
+		var err error
+		if line, err = readJoinFile(c); err == nil {
+			break
+		}
+		if !sleep(ctx, retryEvery) {
+			return "", ctx.Err()
+		}
+	}
+	kc, err := config.Load(c.AdminKubeconfig(), "")
+	if err != nil {
+		return "", err
+	}
+	conn, err := config.Dial(ctx, kc)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	cs := clientset.New(conn)
+	if err := waitSigned(ctx, cs, line); err != nil {
+		return "", err
+	}
+	if c.Init {
+		return line, nil
+	}
+	return line, waitNodeReady(ctx, cs.Nodes(), c.NodeName, since)
+}
+
+// waitSigned polls the cluster-info ConfigMap until the bootstrap signer
+// has signed it for the token of the join line.
+func waitSigned(ctx context.Context, cs *clientset.Set, line string) error {
+	id := ""
+	if f := strings.Fields(line); len(f) >= 5 {
+		if tok, err := bootstraptoken.Parse(f[4]); err == nil {
+			id = tok.ID
+		}
+	}
+	if id == "" {
+		return fmt.Errorf("the join command file holds no token: %q", line)
+	}
+	for {
+		cm, err := cs.ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name})
+		if err == nil && cm.GetData()[clusterinfo.JWSKey(id)] != "" {
+			return nil
+		}
+		if !sleep(ctx, retryEvery) {
+			return ctx.Err()
+		}
+	}
 }
 
 // retryEvery is the pause between attempts while the apiserver starts.
@@ -73,25 +144,12 @@ const retryEvery = 50 * time.Millisecond
 
 // waitNodeReady waits until the node is Ready as reported by a kubelet of
 // this run: after a crash the stored Node says Ready until the new
-// kubelet reports. It reads the kubeconfig once the cluster process has
-// written it (the apiserver is then up), keeps one connection, and
-// watches the Node. It retries until ctx ends, and then returns ctx.Err().
-func waitNodeReady(ctx context.Context, c Config, since time.Time) error {
-	var conn *grpc.ClientConn
-	for conn == nil {
-		kc, err := config.Load(c.internalConfig(), "")
-		if err == nil {
-			conn, err = config.Dial(ctx, kc)
-		}
-		if err != nil && !sleep(ctx, retryEvery) {
-			return ctx.Err()
-		}
-	}
-	defer conn.Close()
-	nodes := clientset.New(conn).Nodes()
+// kubelet reports. It watches the Node, and retries until ctx ends, and
+// then returns ctx.Err().
+func waitNodeReady(ctx context.Context, nodes corev1.NodeServiceClient, name string, since time.Time) error {
 	for {
 		// Not ready yet when the stream ended or a call failed: again.
-		if ready, _ := watchNodeReady(ctx, nodes, c.NodeName, since); ready {
+		if ready, _ := watchNodeReady(ctx, nodes, name, since); ready {
 			return nil
 		}
 		if !sleep(ctx, retryEvery) {

@@ -51,9 +51,9 @@ func TestCertificateApproveDeny(t *testing.T) {
 	if got := strings.Join(strings.Fields(lines[0]), " "); got != "NAME AGE SIGNERNAME REQUESTOR REQUESTEDDURATION CONDITION" {
 		t.Fatalf("header %q", lines[0])
 	}
-	// Authentication is off in this test apiserver, so no requestor.
-	rowA := regexp.MustCompile(`^csr-a\s+\d+s\s+kubernetes.io/kube-apiserver-client-kubelet\s+24h\s+Pending$`)
-	rowB := regexp.MustCompile(`^csr-b\s+\d+s\s+kubernetes.io/kube-apiserver-client-kubelet\s+<none>\s+Pending$`)
+	// The requestor is who created them: the admin's client certificate.
+	rowA := regexp.MustCompile(`^csr-a\s+\d+s\s+kubernetes.io/kube-apiserver-client-kubelet\s+kubernetes-admin\s+24h\s+Pending$`)
+	rowB := regexp.MustCompile(`^csr-b\s+\d+s\s+kubernetes.io/kube-apiserver-client-kubelet\s+kubernetes-admin\s+<none>\s+Pending$`)
 	if !rowA.MatchString(strings.TrimSpace(lines[1])) || !rowB.MatchString(strings.TrimSpace(lines[2])) {
 		t.Fatalf("rows:\n%s", table)
 	}

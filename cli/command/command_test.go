@@ -263,7 +263,7 @@ func TestDescribeAndVersion(t *testing.T) {
 	if got := ok(t, "version"); got != "Client Version: "+Version+"\nServer Version: v1.34.0-tugboat\n" {
 		t.Errorf("version: %q", got)
 	}
-	if got := ok(t, "cluster-info"); !strings.HasPrefix(got, "Tugboat control plane is running at http://127.0.0.1:") {
+	if got := ok(t, "cluster-info"); !strings.HasPrefix(got, "Tugboat control plane is running at https://127.0.0.1:") {
 		t.Errorf("cluster-info: %q", got)
 	}
 	res := ok(t, "api-resources")

@@ -12,21 +12,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/cli/cluster"
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
 	controllermanager "github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	"go.uber.org/zap"
 )
 
-// kubeconfig reaches the apiserver TestMain runs in this process.
-var kubeconfig string
+// kubeconfig reaches the apiserver TestMain runs in this process, as the
+// admin (kubernetes-admin, system:masters); confDir holds the other
+// identities' kubeconfigs and certDir the cluster CA.
+var kubeconfig, confDir, certDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 // run starts an apiserver on embedded etcd in a temporary directory, on
-// a free loopback port, and writes a kubeconfig for it.
+// a free loopback port, secure as tug init runs it (TLS from a cert dir
+// the init phases wrote, client certificates, bootstrap tokens,
+// Node,RBAC), and writes the admin's and the components' kubeconfigs.
 func run(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "tug-command-test-")
 	if err != nil {
@@ -41,10 +45,26 @@ func run(m *testing.M) int {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	certDir = filepath.Join(dir, "pki")
+	confDir = filepath.Join(dir, "conf")
+	if _, err := cluster.Certs(cluster.CertsOptions{CertDir: certDir}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, err := cluster.Kubeconfigs(certDir, "https://"+addr, confDir, cluster.Identities("")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	kubeconfig = filepath.Join(confDir, cluster.AdminConf)
 	cfg := apiserver.DefaultConfig()
 	cfg.ListenAddress = addr
 	cfg.DataDir = filepath.Join(dir, "etcd")
 	cfg.UnsafeNoFsync = true
+	cfg.Security.CertDir = certDir
+	cfg.Security.AuthorizationModes = []string{apiserver.ModeNode, apiserver.ModeRBAC}
+	cfg.Security.BootstrapTokenAuth = true
+	cfg.Security.AnonymousAuth = true
+	cfg.Security.AuditLogPath = "none"
 	ready := make(chan struct{})
 	cfg.OnReady = func(net.Addr) { close(ready) }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,12 +78,6 @@ func run(m *testing.M) int {
 		return 1
 	case <-time.After(60 * time.Second):
 		fmt.Fprintln(os.Stderr, "apiserver not ready after 60s")
-		cancel()
-		return 1
-	}
-	kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := config.Write(kubeconfig, config.KubeconfigSpec{Server: "http://" + addr}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
 		cancel()
 		return 1
 	}
@@ -90,7 +104,7 @@ func controllers(t *testing.T) {
 	t.Helper()
 	controllersOnce.Do(func() {
 		cfg := controllermanager.DefaultConfig()
-		cfg.Kubeconfig = kubeconfig
+		cfg.Kubeconfig = filepath.Join(confDir, cluster.ControllerManagerConf)
 		cfg.MetricsAddress = ""
 		ready := make(chan struct{})
 		var once sync.Once

@@ -55,7 +55,7 @@ this machine and writes that kubeconfig; "tug down" removes it.`,
 	root.AddCommand(
 		newGet(env), newDescribe(env), newApply(env), newCreate(env), newRun(env), newExpose(env), newDelete(env),
 		newLogs(env), newExec(env), newLabel(env), newVersion(env), newClusterInfo(env), newAPIResources(env), newScale(env), newRollout(env),
-		newToken(env), newCertificate(env), newUp(env), newDown(env),
+		newToken(env), newCertificate(env), newKubeconfig(env), newInit(env), newUp(env), newDown(env),
 	)
 	root.AddCommand(newJoin(env))
 	return root, env

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tugboat-sh/tugboat/cli/cluster"
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/component/pki"
@@ -141,7 +142,7 @@ func joinCommand(env *Env, tok bootstraptoken.Token) (string, error) {
 	if _, _, err := net.SplitHostPort(target); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("tug join %s --token %s --discovery-token-ca-cert-hash %s", target, tok, pki.Hash(certs[0])), nil
+	return cluster.JoinCommand(target, tok, certs[0]), nil
 }
 
 func runTokenList(ctx context.Context, env *Env) error {

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,6 +58,10 @@ func TestTokenCreateListDelete(t *testing.T) {
 }
 
 func TestTokenBadInput(t *testing.T) {
+	plain := filepath.Join(t.TempDir(), "plain")
+	if err := config.Write(plain, config.KubeconfigSpec{Server: "http://127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -67,7 +72,7 @@ func TestTokenBadInput(t *testing.T) {
 		{"bad ttl", []string{"create", "--ttl", "soon"}, `invalid argument "soon" for "--ttl"`},
 		{"bad usage", []string{"create", "--usages", "signing,root"}, `--usages: usage "root" is not one of authentication, signing`},
 		{"bad group", []string{"create", "--groups", "system:masters"}, `--groups: group "system:masters" must start with system:bootstrappers:`},
-		{"join without CA", []string{"create", "--print-join-command"}, "has no certificate authority"},
+		{"join without CA", []string{"--kubeconfig", plain, "create", "--print-join-command"}, "has no certificate authority"},
 		{"malformed id", []string{"delete", "ABC"}, `token id "ABC" is malformed: it must match [a-z0-9]{6}`},
 		{"malformed token to delete", []string{"delete", "abcdef.x"}, `bootstrap token "abcdef...." is malformed`},
 	}
@@ -103,4 +108,31 @@ func TestTokenJoinCommand(t *testing.T) {
 	if !strings.HasPrefix(pki.Hash(ca.Cert), "sha256:") {
 		t.Errorf("hash %q lacks sha256:", pki.Hash(ca.Cert))
 	}
+}
+
+// TestTokenPrintJoinCommand creates a token and prints tug init's join
+// line for it, with the hash of the cluster's CA.
+func TestTokenPrintJoinCommand(t *testing.T) {
+	out := ok(t, "token", "create", "--print-join-command", "--ttl", "1h")
+	ca, err := pki.Dir(certDir).Load(pki.CAName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := config.Load(kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := strings.TrimPrefix(kc.Server, "https://")
+	m := regexp.MustCompile(`^tug join (\S+) --token ([a-z0-9]{6}\.[a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})\n$`).FindStringSubmatch(out)
+	if m == nil || m[1] != target || m[3] != pki.Hash(ca.Cert) {
+		t.Fatalf("printed %q; want the join line for %s with %s", out, target, pki.Hash(ca.Cert))
+	}
+	tok, err := bootstraptoken.Parse(m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list := ok(t, "token", "list"); !strings.Contains(list, m[2]) {
+		t.Errorf("token list lacks the printed token:\n%s", list)
+	}
+	ok(t, "token", "delete", tok.ID)
 }

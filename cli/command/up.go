@@ -17,64 +17,95 @@ func clusterFlags(fs *pflag.FlagSet, c *cluster.Config) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "the cluster's state: etcd's data, the kubelet's, tug.log and tug.pid")
 }
 
+// clusterCommand is what tug up and tug init share: the flags, the
+// foreground run and the background start.
+type clusterCommand struct {
+	c          cluster.Config
+	foreground bool
+	logOpts    logging.Options
+}
+
+func (cc *clusterCommand) addFlags(f *pflag.FlagSet) {
+	c := &cc.c
+	clusterFlags(f, c)
+	f.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "the apiserver's address (gRPC and REST over TLS)")
+	f.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "the IP other nodes reach the apiserver at (join line, cluster-info, admin kubeconfig; default: the listen address's)")
+	f.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "how long the bootstrap token of the join line is valid (0: it never expires)")
+	f.DurationVar(&c.Wait, "wait", c.Wait, "how long to wait for the cluster to come up")
+	f.BoolVar(&cc.foreground, "foreground", false, "run the cluster in this process until SIGTERM or Ctrl-C, logging to standard error")
+	f.StringVar(&cc.logOpts.Level, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&cc.logOpts.Format, "log-format", "console", "log format: json or console")
+}
+
+// run runs the cluster in the foreground, or starts "tug <verb>
+// --foreground" with the same flags in the background and waits for it.
+func (cc *clusterCommand) run(cmd *cobra.Command, env *Env, verb string) (time.Duration, string, error) {
+	c := &cc.c
+	if env.Kubeconfig != "" {
+		c.Kubeconfig = env.Kubeconfig
+	}
+	if c.TokenTTL < 0 {
+		return 0, "", fmt.Errorf("--token-ttl %s: must not be negative (0 means the token never expires)", c.TokenTTL)
+	}
+	if cc.foreground {
+		log, err := cc.logOpts.New("tug")
+		if err != nil {
+			return 0, "", err
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		c.OnJoinCommand = func(line string) { fmt.Fprintln(env.Out, line) }
+		return 0, "", cluster.Run(ctx, *c, log)
+	}
+	// The background process gets the flags this one was given.
+	args := []string{verb, "--foreground"}
+	visit := func(f *pflag.Flag) { args = append(args, "--"+f.Name+"="+f.Value.String()) }
+	cmd.Flags().Visit(visit)
+	cmd.InheritedFlags().Visit(visit)
+	return cluster.Start(cmd.Context(), *c, args)
+}
+
 func newUp(env *Env) *cobra.Command {
-	c := cluster.DefaultConfig()
-	var foreground bool
-	var logOpts logging.Options
+	cc := &clusterCommand{c: cluster.DefaultConfig()}
+	c := &cc.c
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a one-node cluster on this machine (root) and write its kubeconfig",
-		Long: `Start a one-node cluster on this machine in one background process: an
-embedded etcd and the apiserver, the scheduler, and a kubelet with a
-containerd of its own that gets the project's images from --images. It
-writes the kubeconfig (context "tugboat"), waits until the node is Ready and
-says what to type next. "tug down" stops it and removes its containers.`,
+		Long: `Start a one-node cluster on this machine in one background process: what
+tug init runs (the cluster CA and certificates under <data-dir>/pki, an
+embedded etcd and the apiserver on TLS, the scheduler and the
+controller-manager, each with its own client certificate) plus the proxy,
+the cluster DNS and a kubelet with a containerd of its own that gets the
+project's images from --images. It merges the admin kubeconfig into
+--kubeconfig (context "tugboat"), waits until the node is Ready and says
+what to type next. "tug down" stops it and removes its containers.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if env.Kubeconfig != "" {
-				c.Kubeconfig = env.Kubeconfig
-			}
-			if foreground {
-				log, err := logOpts.New("tug")
-				if err != nil {
-					return err
-				}
-				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
-				defer stop()
-				return cluster.Run(ctx, c, log)
-			}
-			// The background process gets the flags this one was given.
-			args := []string{"up", "--foreground"}
-			visit := func(f *pflag.Flag) { args = append(args, "--"+f.Name+"="+f.Value.String()) }
-			cmd.Flags().Visit(visit)
-			cmd.InheritedFlags().Visit(visit)
-			took, err := cluster.Start(cmd.Context(), c, args)
-			if err != nil {
+			took, join, err := cc.run(cmd, env, "up")
+			if err != nil || cc.foreground {
 				return err
 			}
-			printNextSteps(env, c, took)
+			printNextSteps(env, *c, took, join)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	clusterFlags(f, &c)
-	f.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "the apiserver's address (gRPC and REST)")
+	cc.addFlags(f)
 	f.StringVar(&c.NodeName, "node-name", c.NodeName, "the node's name")
-	f.IntVar(&c.KubeletPort, "kubelet-port", c.KubeletPort, "where the kubelet serves logs and exec")
+	f.IntVar(&c.KubeletPort, "kubelet-port", c.KubeletPort, "where the kubelet serves logs and exec (TLS)")
 	f.StringVar(&c.Images, "images", c.Images, "directory of the image archives (make images)")
 	f.StringVar(&c.ContainerdBinary, "containerd-binary", c.ContainerdBinary, "containerd executable (default: containerd on $PATH)")
 	f.StringVar(&c.CNIBinDir, "cni-bin-dir", c.CNIBinDir, "directory of the CNI plugins")
-	f.DurationVar(&c.Wait, "wait", c.Wait, "how long to wait for the node to be Ready")
-	f.BoolVar(&foreground, "foreground", false, "run the cluster in this process until SIGTERM or Ctrl-C, logging to standard error")
-	f.StringVar(&logOpts.Level, "log-level", "info", "log level: debug, info, warn or error")
-	f.StringVar(&logOpts.Format, "log-format", "console", "log format: json or console")
 	return cmd
 }
 
-func printNextSteps(env *Env, c cluster.Config, took time.Duration) {
+func printNextSteps(env *Env, c cluster.Config, took time.Duration, join string) {
 	fmt.Fprintf(env.Out, `Tugboat is up: node %s is Ready (%.1fs).
-  kubeconfig: %s (context %s)
+  kubeconfig: %s (context %s, the admin's; also %s)
   logs:       %s/tug.log
+
+Another node joins with (the token lasts %s; tug token create --print-join-command makes another):
+%s
 
 Next:
   tug get nodes
@@ -82,7 +113,7 @@ Next:
   tug get pods -o wide
   tug exec first-pod -- wget -qO- http://localhost:9876/info
   tug down          # stop the cluster and remove its containers
-`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.DataDir)
+`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, ttlText(c.TokenTTL), join)
 }
 
 func newDown(env *Env) *cobra.Command {

@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"crypto/x509"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tugboat-sh/tugboat/component/pki"
+)
+
+func TestCerts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	o := CertsOptions{CertDir: dir, AdvertiseAddress: "169.254.10.1", ExtraSANs: []string{"apiserver", "192.0.2.7"}}
+	ca, err := Certs(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := pki.Dir(dir)
+	t.Run("files and modes", func(t *testing.T) {
+		want := map[string]os.FileMode{
+			"ca.crt": 0o644, "ca.key": 0o600, "apiserver.crt": 0o644, "apiserver.key": 0o600,
+			"apiserver-kubelet-client.crt": 0o644, "apiserver-kubelet-client.key": 0o600, "sa.key": 0o600,
+		}
+		for name, mode := range want {
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if fi.Mode().Perm() != mode {
+				t.Errorf("%s: mode %#o, want %#o", name, fi.Mode().Perm(), mode)
+			}
+		}
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("cert dir: %v, %v; want 0700", fi.Mode().Perm(), err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, SAKeyName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pki.ParseKey(b); err != nil {
+			t.Errorf("sa.key: %v", err)
+		}
+	})
+	t.Run("serving SANs", func(t *testing.T) {
+		kp, err := d.Load(pki.APIServerName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ca.Verify(kp.Cert, x509.ExtKeyUsageServerAuth); err != nil {
+			t.Fatal(err)
+		}
+		for _, ip := range []string{"127.0.0.1", "10.96.0.1", "169.254.10.1", "192.0.2.7"} {
+			if !slices.ContainsFunc(kp.Cert.IPAddresses, net.ParseIP(ip).Equal) {
+				t.Errorf("serving certificate lacks IP %s: %v", ip, kp.Cert.IPAddresses)
+			}
+		}
+		host, _ := os.Hostname()
+		for _, n := range []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "apiserver", host} {
+			if !slices.Contains(kp.Cert.DNSNames, n) {
+				t.Errorf("serving certificate lacks name %s: %v", n, kp.Cert.DNSNames)
+			}
+		}
+	})
+	t.Run("kubelet client", func(t *testing.T) {
+		kp, err := d.Load(KubeletClientName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ca.Verify(kp.Cert, x509.ExtKeyUsageClientAuth); err != nil {
+			t.Error(err)
+		}
+		if kp.Cert.Subject.CommonName != "kube-apiserver-kubelet-client" || !slices.Equal(kp.Cert.Subject.Organization, []string{"system:masters"}) {
+			t.Errorf("subject %v", kp.Cert.Subject)
+		}
+	})
+	t.Run("again keeps them", func(t *testing.T) {
+		read := func() map[string]string {
+			out := map[string]string{}
+			for _, n := range []string{"ca.crt", "ca.key", "apiserver.crt", "apiserver-kubelet-client.crt", "sa.key"} {
+				b, err := os.ReadFile(filepath.Join(dir, n))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[n] = string(b)
+			}
+			return out
+		}
+		before := read()
+		if _, err := Certs(o); err != nil {
+			t.Fatal(err)
+		}
+		for n, b := range read() {
+			if b != before[n] {
+				t.Errorf("%s was rewritten", n)
+			}
+		}
+	})
+}
+
+func TestCertsRefuses(t *testing.T) {
+	loose := filepath.Join(t.TempDir(), "pki")
+	if err := os.Mkdir(loose, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		o    CertsOptions
+		want string
+	}{
+		{"no dir", CertsOptions{}, "--cert-dir: a directory is required"},
+		{"bad advertise address", CertsOptions{CertDir: filepath.Join(t.TempDir(), "pki"), AdvertiseAddress: "node-1"}, `--apiserver-advertise-address "node-1" is not an IP address`},
+		{"dir writable by others", CertsOptions{CertDir: loose}, "must not be writable by group or others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Certs(tt.o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Certs = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("sa.key readable by others", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "pki")
+		if _, err := Certs(CertsOptions{CertDir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(dir, SAKeyName), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Certs(CertsOptions{CertDir: dir}); err == nil || !strings.Contains(err.Error(), "it must be 0600 or stricter") {
+			t.Fatalf("Certs = %v, want the sa.key's mode refused", err)
+		}
+	})
+}
