@@ -50,7 +50,7 @@ func (j JoinConfig) BootstrapKubeconfig() string {
 
 // KubeletKubeconfig is the node's own kubeconfig (its client certificate),
 // written by the kubelet after the TLS bootstrap; the proxy uses it too.
-func (j JoinConfig) KubeletKubeconfig() string { return filepath.Join(j.DataDir, "kubelet.conf") }
+func (j JoinConfig) KubeletKubeconfig() string { return j.conf(KubeletConf) }
 
 // Validate checks the join's arguments before anything is sent: each
 // error names the argument or flag that is wrong.
