@@ -329,4 +329,3 @@ func TestChartWiresTLS(t *testing.T) {
 		t.Error("the apiserver runs --insecure")
 	}
 }
-
