@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 )
@@ -39,7 +39,16 @@ type Cluster struct {
 	Root       string // repository root
 	APIAddr    string
 	EtcdURL    string // the apiserver's embedded etcd, for tests that read it directly
+	// Kubeconfig is the admin's (kubernetes-admin, system:masters), for
+	// the tests and kubectl; each component has its own in Kubeconfigs.
 	Kubeconfig string
+	// CertDir is the apiserver's --cert-dir; CA the cluster CA in it.
+	CertDir string
+	CA      *pki.CA
+	// Kubeconfigs are the components' kubeconfigs by component name.
+	Kubeconfigs map[string]string
+	// AuditLog is the apiserver's --audit-log-path.
+	AuditLog string
 	KubeletDir string
 	// DNSAddr is tug-dns on the host's loopback (127.0.0.1:port); pods
 	// reach the same server as the kube-dns Service 10.96.0.10, which the
@@ -138,25 +147,20 @@ func startCluster() (*Cluster, error) {
 		return c, err
 	}
 	c.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
+	// The apiserver runs secure as it does by default (TLS from a cert
+	// dir it creates, client certificates, bootstrap tokens, Node,RBAC,
+	// audit); the flags say so explicitly.
+	c.CertDir = filepath.Join(dir, "apiserver", "pki")
+	c.AuditLog = filepath.Join(dir, "audit.log")
 	if err := c.start("apiserver", "--listen-address", c.APIAddr, "--data-dir", filepath.Join(dir, "apiserver"), "--metrics-address", "127.0.0.1:0",
-		"--etcd-client-url", c.EtcdURL, "--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort)); err != nil {
+		"--etcd-client-url", c.EtcdURL, "--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
+		"--cert-dir", c.CertDir, "--authorization-mode", "Node,RBAC", "--enable-bootstrap-token-auth", "--audit-log-path", c.AuditLog); err != nil {
 		return c, err
 	}
-	if err := poll(30*time.Second, func() error {
-		resp, err := http.Get("http://" + c.APIAddr + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("readyz %d", resp.StatusCode)
-		}
-		return nil
-	}); err != nil {
-		return c, fmt.Errorf("apiserver not ready: %w", err)
+	if err := c.waitAPIServer(); err != nil {
+		return c, err
 	}
-	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := config.Write(c.Kubeconfig, config.KubeconfigSpec{Server: "http://" + c.APIAddr}); err != nil {
+	if err := c.writeKubeconfigs(); err != nil {
 		return c, err
 	}
 	kc, err := config.Load(c.Kubeconfig, "")
@@ -168,10 +172,12 @@ func startCluster() (*Cluster, error) {
 		return c, err
 	}
 	c.CS = clientset.New(conn)
-	if err := c.start("scheduler", "--kubeconfig", c.Kubeconfig, "--metrics-address", "127.0.0.1:0"); err != nil {
+	if err := c.start("scheduler", "--kubeconfig", c.Kubeconfigs["scheduler"], "--metrics-address", "127.0.0.1:0"); err != nil {
 		return c, err
 	}
-	if err := c.start("controller-manager", "--kubeconfig", c.Kubeconfig, "--metrics-address", "127.0.0.1:0"); err != nil {
+	signing := pki.Dir(c.CertDir)
+	if err := c.start("controller-manager", "--kubeconfig", c.Kubeconfigs["controller-manager"], "--metrics-address", "127.0.0.1:0",
+		"--cluster-signing-cert-file", signing.CertPath(pki.CAName), "--cluster-signing-key-file", signing.KeyPath(pki.CAName)); err != nil {
 		return c, err
 	}
 	if err := c.startKubelet(); err != nil {
@@ -195,6 +201,9 @@ func (c *Cluster) startKubelet() error {
 		}
 		kubeletPort = p
 	}
+	// Until the kubelet watches the secrets and config maps its pods use
+	// one by one (the node authoriser refuses cluster-wide watches), it
+	// runs with the admin's credentials.
 	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--managed-containerd",
 		"--root-dir", c.KubeletDir, "--image-archives", filepath.Join(c.Root, "bin/images"),
 		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms", "--cluster-dns", dnsIP); err != nil {

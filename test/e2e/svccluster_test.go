@@ -51,7 +51,7 @@ func (c *Cluster) startServices() error {
 	if err != nil {
 		return err
 	}
-	if err := c.start("dns", "--kubeconfig", c.Kubeconfig, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", dnsMetrics),
+	if err := c.start("dns", "--kubeconfig", c.Kubeconfigs["dns"], "--metrics-address", fmt.Sprintf("127.0.0.1:%d", dnsMetrics),
 		"--listen", c.DNSAddr, "--listen", net.JoinHostPort(c.BridgeIP, fmt.Sprint(c.DNSPort)),
 		// Names outside the cluster go to a loopback port nothing serves
 		// (an answer of SERVFAIL), never to the host's own resolver: the
@@ -65,7 +65,7 @@ func (c *Cluster) startServices() error {
 	if err != nil {
 		return err
 	}
-	if err := c.start("proxy", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", proxyMetrics),
+	if err := c.start("proxy", "--kubeconfig", c.Kubeconfigs["proxy"], "--node-name", NodeName, "--metrics-address", fmt.Sprintf("127.0.0.1:%d", proxyMetrics),
 		"--service-cidr", serviceCIDR, "--cluster-cidr", clusterCIDR, "--state-dir", c.proxyStateDir()); err != nil {
 		return err
 	}

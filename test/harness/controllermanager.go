@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/app"
 	"go.uber.org/zap"
 )
@@ -38,7 +39,9 @@ type ControllerManager struct {
 func StartControllerManager(t testing.TB, api *APIServer, opts ControllerManagerOptions) *ControllerManager {
 	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.Kubeconfig = api.Kubeconfig
+	cfg.Kubeconfig = api.KubeconfigFor(t, pki.UserControllerManager)
+	// csrsigning signs approved CSRs with the cluster CA.
+	cfg.ClusterSigningCertFile, cfg.ClusterSigningKeyFile = api.ClusterSigningFiles()
 	cfg.MetricsAddress = ""
 	cfg.Registry = prometheus.NewRegistry()
 	if opts.Configure != nil {

@@ -35,7 +35,7 @@ type DNS struct {
 func StartDNS(t testing.TB, api *APIServer, opts DNSOptions) *DNS {
 	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.Kubeconfig = api.Kubeconfig
+	cfg.Kubeconfig = api.KubeconfigFor(t, DNSUser)
 	cfg.MetricsAddress = ""
 	cfg.ListenAddresses = []string{"127.0.0.1:0"}
 	cfg.Upstreams = opts.Upstreams

@@ -6,9 +6,14 @@
 // started is stopped on t.Cleanup, and a component that fails to stop
 // fails the test.
 //
+// The apiserver runs secure (TLS, client certificates, Node,RBAC); each
+// component connects with its own identity, a client certificate from
+// api.KubeconfigFor (the scheduler as system:kube-scheduler, and so on),
+// so its default RBAC role is what the tests exercise.
+//
 // To add a component, write StartX(t, api, opts) in its own file: build
-// its app.Config with api.Kubeconfig, run app.Run in a goroutine through
-// run, and wait for its readiness.
+// its app.Config with a kubeconfig from api.KubeconfigFor for its user,
+// run app.Run in a goroutine through run, and wait for its readiness.
 package harness
 
 import (

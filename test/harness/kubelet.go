@@ -92,6 +92,11 @@ func StartHollowKubelets(t testing.TB, api *APIServer, n int, opts ...HollowOpti
 		opt(&o)
 	}
 	cfg := app.DefaultConfig()
+	// Hollow kubelets run many nodes in one process over one connection,
+	// so no single node identity fits them: they use the admin's
+	// credentials (system:masters). The node authoriser is tested with
+	// real node identities elsewhere (services/apiserver/integration,
+	// test/e2e's security_test.go, whose kubelet is system:node:e2e-node).
 	cfg.Kubeconfig = api.Kubeconfig
 	cfg.NodeName = o.name
 	cfg.RootDir = t.TempDir()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/services/proxy/app"
 	"go.uber.org/zap"
 )
@@ -38,7 +39,7 @@ func StartProxy(t testing.TB, api *APIServer, opts ProxyOptions) *Proxy {
 		t.Fatal("StartProxy: ProxyOptions.Table is required")
 	}
 	cfg := app.DefaultConfig()
-	cfg.Kubeconfig = api.Kubeconfig
+	cfg.Kubeconfig = api.KubeconfigFor(t, pki.UserProxy)
 	cfg.MetricsAddress = ""
 	cfg.Table = opts.Table
 	cfg.MinSyncPeriod = 10 * time.Millisecond

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/services/scheduler/app"
 	"go.uber.org/zap"
 )
@@ -32,7 +33,7 @@ type Scheduler struct {
 func StartScheduler(t testing.TB, api *APIServer, opts SchedulerOptions) *Scheduler {
 	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.Kubeconfig = api.Kubeconfig
+	cfg.Kubeconfig = api.KubeconfigFor(t, pki.UserScheduler)
 	cfg.MetricsAddress = ""
 	if opts.Name != "" {
 		cfg.SchedulerName = opts.Name

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -105,6 +106,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	grpcClientMetrics := obs.GRPCClientMetrics("apiserver")
 	kubelets := kubelet.NewPool(kubelet.Options{
 		Registerer: obs.Registry,
+		TLS:        sec.kubeletTLS,
 		DialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(grpcClientMetrics.UnaryClientInterceptor()),
 			grpc.WithChainStreamInterceptor(grpcClientMetrics.StreamClientInterceptor()),
@@ -153,9 +155,13 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		ln = tls.NewListener(rawLn, sec.tls)
 	}
 	mux := cmux.New(ln)
+	// A connection that sends nothing (or stalls in the TLS handshake,
+	// which runs on cmux's first read) is dropped after this, instead of
+	// holding a goroutine in the matcher; once matched, no deadline.
+	mux.SetReadTimeout(cfg.ConnectionReadTimeout)
 	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.
 	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
-	httpL := mux.Match(cmux.Any())
+	httpL := mux.Match(sentSomething)
 
 	// The REST gateway reaches the gRPC server in memory: the user the
 	// HTTP layer authenticated travels as metadata trusted on this
@@ -232,6 +238,15 @@ func bootstrap(ctx context.Context, reg *registry.Registry) error {
 		}
 	}
 	return authz.EnsureDefaults(ctx, reg)
+}
+
+// sentSomething matches every connection that sent at least a byte: the
+// rest of what gRPC did not take is REST. One that sent nothing before the
+// read timeout matches nothing and is closed.
+func sentSomething(r io.Reader) bool {
+	var b [1]byte
+	n, _ := r.Read(b[:])
+	return n > 0
 }
 
 func serveGRPC(gs *grpc.Server, l net.Listener) error {

@@ -51,6 +51,11 @@ type Config struct {
 	// Endpoints are reconciled while serving (tests shorten it; it has no
 	// flag).
 	KubernetesServiceInterval time.Duration
+	// ConnectionReadTimeout bounds how long a new connection may take to
+	// complete its TLS handshake and send the first bytes that tell gRPC
+	// from REST, so one that sends nothing cannot hold a goroutine forever
+	// (tests shorten it; it has no flag).
+	ConnectionReadTimeout time.Duration
 	// AdvertiseAddress is the IP the `kubernetes` Service's Endpoints point
 	// at; empty means the listen address's (or, when that is unspecified,
 	// the host's first non-loopback IPv4 address).
@@ -73,6 +78,7 @@ func DefaultConfig() Config {
 		ServiceNodePortRange:      "30000-32767",
 		ServiceRepairInterval:     3 * time.Minute,
 		KubernetesServiceInterval: 10 * time.Second,
+		ConnectionReadTimeout:     10 * time.Second,
 		Security:                  defaultSecurity(),
 	}
 }
@@ -145,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KubernetesServiceInterval <= 0 {
 		c.KubernetesServiceInterval = 10 * time.Second
+	}
+	if c.ConnectionReadTimeout <= 0 {
+		c.ConnectionReadTimeout = 10 * time.Second
 	}
 	if c.ObjectCountInterval <= 0 {
 		c.ObjectCountInterval = 30 * time.Second

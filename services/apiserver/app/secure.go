@@ -20,6 +20,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 	"github.com/tugboat-sh/tugboat/services/apiserver/authz"
 	"github.com/tugboat-sh/tugboat/services/apiserver/cache"
+	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -38,10 +39,12 @@ const (
 
 // security is what setupSecurity built; nil fields are off.
 type security struct {
-	tls   *tls.Config
-	authn *authn.Authenticator
-	guard *authz.Guard
-	audit *audit.Logger
+	tls *tls.Config
+	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
+	kubeletTLS *tls.Config
+	authn      *authn.Authenticator
+	guard      *authz.Guard
+	audit      *audit.Logger
 	// run are the caches the authenticator and authorisers read.
 	run []func(ctx context.Context)
 	// synced waits for their first lists.
@@ -72,6 +75,9 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 		if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 			return nil, err
 		}
+		if s.KubeletClientCertFile == "" {
+			s.KubeletClientCertFile, s.KubeletClientKeyFile = dir.CertPath(KubeletClientName), dir.KeyPath(KubeletClientName)
+		}
 		if s.ClientCAFile == "" {
 			s.ClientCAFile = dir.CertPath(pki.CAName)
 		}
@@ -90,6 +96,14 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			return nil, fmt.Errorf("load --tls-cert-file and --tls-private-key-file: %w", err)
 		}
 		sec.tls = serverTLS(cert)
+	}
+
+	if !s.Insecure {
+		kt, err := kubelet.ClientTLS(s.KubeletClientCertFile, s.KubeletClientKeyFile, s.KubeletCAFile)
+		if err != nil {
+			return nil, err
+		}
+		sec.kubeletTLS = kt
 	}
 
 	a := sec.authn
@@ -141,7 +155,12 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
 	}
-	a.Anonymous = s.AnonymousAuth && !s.alwaysAllow()
+	// Anonymous may make only the public requests (authn.PublicHTTP,
+	// authn.PublicGRPC), whatever the authorisation mode.
+	a.Anonymous = s.AnonymousAuth
+	if sec.audit != nil {
+		a.OnHTTPRefused = sec.audit.HTTPRefused
+	}
 	if !a.Enabled() {
 		sec.authn = nil
 	} else {
@@ -181,6 +200,8 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 	}
 	if s.Insecure {
 		log.Warn(insecureWarning)
+	} else if s.KubeletClientCertFile == "" {
+		log.Warn("no kubelet client certificate: kubelets will refuse pods/log and pods/exec; set --kubelet-client-certificate and --kubelet-client-key, or use --cert-dir")
 	}
 }
 

@@ -31,7 +31,7 @@ func (l *Logger) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 				a.Name = m.GetMetadata().GetName()
 			}
 		}
-		l.Log(event(info.FullMethod, a, slot.User, err, start))
+		l.Log(event(info.FullMethod, a, slot, err, start))
 		return resp, err
 	}
 }
@@ -45,7 +45,7 @@ func (l *Logger) StreamServerInterceptor() grpc.StreamServerInterceptor {
 		err := handler(srv, rs)
 		a, ok := authz.Describe(authn.WithUser(ctx, slot.User), info.FullMethod, rs.first)
 		if ok && mutating[a.Verb] {
-			l.Log(event(info.FullMethod, a, slot.User, err, start))
+			l.Log(event(info.FullMethod, a, slot, err, start))
 		}
 		return err
 	}
@@ -69,7 +69,8 @@ func (s *recordingStream) RecvMsg(m any) error {
 	return err
 }
 
-func event(method string, a authz.Attributes, u *authn.User, err error, start time.Time) *Event {
+func event(method string, a authz.Attributes, slot *authn.Slot, err error, start time.Time) *Event {
+	u := slot.User
 	now := time.Now()
 	e := &Event{
 		RequestURI: method, Verb: a.Verb,
@@ -88,6 +89,10 @@ func event(method string, a authz.Attributes, u *authn.User, err error, start ti
 	e.ResponseStatus.Code = code
 	if err != nil {
 		e.ResponseStatus.Message = status.Convert(err).Message()
+	}
+	if slot.Refused != nil {
+		// The client may see a bare "Unauthorized"; the log says why.
+		e.ResponseStatus.Message = "Unauthorized: " + slot.Refused.Error()
 	}
 	return e
 }

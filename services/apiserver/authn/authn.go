@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,9 @@ type Credentials struct {
 	PeerCertificates []*x509.Certificate
 	// Token is the bearer token, without "Bearer ".
 	Token string
+	// Public says the request is one anonymous may make (PublicHTTP,
+	// PublicGRPC).
+	Public bool
 }
 
 // TokenAuthenticator authenticates a bearer token. ok false means the token
@@ -41,9 +45,13 @@ type Authenticator struct {
 	Log *zap.Logger
 	// Failures, when set, counts refused requests.
 	Failures prometheus.Counter
-	// Anonymous makes a request without any credential the user
-	// system:anonymous in system:unauthenticated (authorisation decides
-	// what it may do) instead of a 401. Refused credentials stay a 401.
+	// OnHTTPRefused, when set, is told of every HTTP request refused with
+	// a 401 (the audit log records the mutating ones).
+	OnHTTPRefused func(r *http.Request, err error)
+	// Anonymous makes a public request (Credentials.Public) without any
+	// credential the user system:anonymous in system:unauthenticated
+	// (authorisation still decides) instead of a 401. Any other request
+	// without credentials, and refused credentials, stay a 401.
 	Anonymous bool
 }
 
@@ -58,8 +66,19 @@ func (a *Authenticator) refused(err error, where, peer string) {
 		a.Failures.Inc()
 	}
 	if a.Log != nil {
-		a.Log.Info("request unauthenticated", zap.String("request", where), zap.String("peer", peer), zap.Error(err))
+		a.Log.Info("request unauthenticated", zap.String("request", where), zap.String("peer", peer), zap.String("reason", err.Error()))
 	}
+}
+
+// Message is what a 401 says to the client: Kubernetes' bare
+// "Unauthorized" when no credential was presented, with the reason when
+// one was presented and refused (an unknown or expired token, a
+// certificate of another CA), so its owner learns what to fix.
+func Message(err error) string {
+	if errors.Is(err, ErrNoCredentials) {
+		return "Unauthorized"
+	}
+	return "Unauthorized: " + err.Error()
 }
 
 // Enabled reports whether any credential can be authenticated.
@@ -80,7 +99,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*User,
 		return u, nil
 	}
 	if c.Token == "" {
-		if a.Anonymous {
+		if a.Anonymous && c.Public {
 			return &User{Name: AnonymousUser, Groups: []string{GroupUnauthenticated}}, nil
 		}
 		return nil, ErrNoCredentials

@@ -221,27 +221,41 @@ func TestMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Authenticator{Tokens: []TokenAuthenticator{tf}}
+	a := &Authenticator{Tokens: []TokenAuthenticator{tf}, Anonymous: true}
 	var seen *User
 	var spoofed string
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen, _ = FromContext(r.Context())
 		spoofed = r.Header.Get("Grpc-Metadata-X-Tugboat-User") + r.Header.Get("X-Tugboat-User")
 	}))
+	const unauthorized = `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}` + "\n"
 	tests := []struct {
-		name, path, auth string
-		wantCode         int
-		wantBody         string
+		name, method, path, auth string
+		wantCode                 int
+		wantBody                 string
+		wantUser                 string
 	}{
-		{"no credentials", "/api/v1/pods", "", 401, "Unauthorized: no client certificate or bearer token was presented"},
-		{"bad token", "/api/v1/pods", "Bearer nope", 401, "Unauthorized: invalid bearer token"},
-		{"good token", "/api/v1/pods", "Bearer s3cret", 200, ""},
-		{"health is public", "/readyz", "", 200, ""},
+		{"no credentials", "GET", "/api/v1/pods", "", 401, unauthorized, ""},
+		{"bad token", "GET", "/api/v1/pods", "Bearer nope", 401, `"message":"Unauthorized: invalid bearer token"`, ""},
+		{"good token", "GET", "/api/v1/pods", "Bearer s3cret", 200, "", "alice"},
+		{"health is public", "GET", "/readyz", "", 200, "", AnonymousUser},
+		{"a health check's subpath is public", "GET", "/healthz/etcd", "", 200, "", AnonymousUser},
+		{"version is public", "GET", "/version", "", 200, "", AnonymousUser},
+		{"cluster-info is public", "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info", "", 200, "", AnonymousUser},
+		{"HEAD of a public path", "HEAD", "/livez", "", 200, "", AnonymousUser},
+		{"a watch of cluster-info is not", "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info?watch=true", "", 401, unauthorized, ""},
+		{"another config map is not", "GET", "/api/v1/namespaces/kube-public/configmaps/other", "", 401, unauthorized, ""},
+		{"cluster-info elsewhere is not", "GET", "/api/v1/namespaces/default/configmaps/cluster-info", "", 401, unauthorized, ""},
+		{"writing cluster-info is not", "PUT", "/api/v1/namespaces/kube-public/configmaps/cluster-info", "", 401, unauthorized, ""},
+		{"a POST to a public path is not", "POST", "/healthz", "", 401, unauthorized, ""},
+		{"metrics are not", "GET", "/metrics", "", 401, unauthorized, ""},
+		{"discovery is not", "GET", "/api", "", 401, unauthorized, ""},
+		{"a bad token on a public path", "GET", "/version", "Bearer nope", 401, "invalid bearer token", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			seen, spoofed = nil, ""
-			r := httptest.NewRequest("GET", tt.path, nil)
+			r := httptest.NewRequest(tt.method, tt.path, nil)
 			if tt.auth != "" {
 				r.Header.Set("Authorization", tt.auth)
 			}
@@ -252,11 +266,11 @@ func TestMiddleware(t *testing.T) {
 			if w.Code != tt.wantCode || !strings.Contains(w.Body.String(), tt.wantBody) {
 				t.Fatalf("%d %s, want %d %q", w.Code, w.Body, tt.wantCode, tt.wantBody)
 			}
+			if tt.wantCode == 200 && (seen == nil || seen.Name != tt.wantUser) {
+				t.Fatalf("user %+v, want %s", seen, tt.wantUser)
+			}
 			if spoofed != "" {
 				t.Fatalf("x-tugboat headers reached the handler: %q", spoofed)
-			}
-			if tt.wantCode == 200 && tt.auth != "" && (seen == nil || seen.Name != "alice") {
-				t.Fatalf("user %+v", seen)
 			}
 			md := GatewayMetadata(WithUser(context.Background(), &User{Name: "alice", Groups: []string{"dev"}}), r)
 			if md.Get(mdUser)[0] != "alice" || md.Get(mdGroups)[0] != "dev" {

@@ -27,7 +27,7 @@ const (
 // its context; a call without valid credentials is Unauthenticated.
 func (a *Authenticator) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := a.grpcContext(ctx, info.FullMethod)
+		ctx, err := a.grpcContext(ctx, info.FullMethod, PublicGRPC(info.FullMethod, req))
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,7 @@ func (a *Authenticator) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor is UnaryServerInterceptor for streams.
 func (a *Authenticator) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := a.grpcContext(ss.Context(), info.FullMethod)
+		ctx, err := a.grpcContext(ss.Context(), info.FullMethod, false)
 		if err != nil {
 			return err
 		}
@@ -54,10 +54,10 @@ type contextStream struct {
 
 func (s *contextStream) Context() context.Context { return s.ctx }
 
-func (a *Authenticator) grpcContext(ctx context.Context, method string) (context.Context, error) {
+func (a *Authenticator) grpcContext(ctx context.Context, method string, public bool) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	p, _ := peer.FromContext(ctx)
-	var creds Credentials
+	creds := Credentials{Public: public}
 	addr := ""
 	if p != nil {
 		if p.Addr != nil {
@@ -76,6 +76,7 @@ func (a *Authenticator) grpcContext(ctx context.Context, method string) (context
 	u, err := a.Authenticate(ctx, creds)
 	if err != nil {
 		a.refused(err, method, addr)
+		refuseSlot(ctx, err)
 		return ctx, Unauthenticated(err)
 	}
 	fillSlot(ctx, u)
@@ -100,9 +101,9 @@ func gatewayUser(ctx context.Context, md metadata.MD) (context.Context, error) {
 	return ctx, nil
 }
 
-// Unauthenticated is the 401 of a refused credential.
+// Unauthenticated is the 401 of a missing or refused credential.
 func Unauthenticated(err error) error {
-	return status.Errorf(codes.Unauthenticated, "Unauthorized: %v", err)
+	return status.Error(codes.Unauthenticated, Message(err))
 }
 
 type verbKey struct{}

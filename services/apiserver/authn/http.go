@@ -11,9 +11,6 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// publicPaths answer without credentials: health checks.
-var publicPaths = []string{"/healthz", "/readyz", "/livez"}
-
 type connKey struct{}
 
 // ConnContext is the http.Server's ConnContext: it keeps the connection so
@@ -25,19 +22,16 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	return ctx
 }
 
-// Middleware authenticates every HTTP request but the health checks: 401
-// with a Kubernetes Status when the credentials are missing or refused,
-// otherwise the User in the request's context. It drops any x-tugboat-*
+// Middleware authenticates every HTTP request: 401 with a Kubernetes
+// Status when the credentials are missing (but for the public requests
+// anonymous may make, PublicHTTP) or refused, otherwise the User in the
+// request's context. It drops any x-tugboat-*
 // header (as Grpc-Metadata-X-Tugboat-* too), which the gateway would
 // otherwise forward.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stripMetadataHeaders(r.Header)
-		if isPublic(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		var creds Credentials
+		creds := Credentials{Public: PublicHTTP(r)}
 		if tc, ok := r.Context().Value(connKey{}).(*tls.Conn); ok {
 			creds.PeerCertificates = tc.ConnectionState().PeerCertificates
 		} else if r.TLS != nil {
@@ -47,7 +41,10 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		u, err := a.Authenticate(r.Context(), creds)
 		if err != nil {
 			a.refused(err, r.Method+" "+r.URL.Path, r.RemoteAddr)
-			WriteStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized: "+err.Error())
+			if a.OnHTTPRefused != nil {
+				a.OnHTTPRefused(r, err)
+			}
+			WriteStatus(w, http.StatusUnauthorized, "Unauthorized", Message(err))
 			return
 		}
 		ctx := WithUser(r.Context(), u)
@@ -56,15 +53,6 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-func isPublic(path string) bool {
-	for _, p := range publicPaths {
-		if path == p || strings.HasPrefix(path, p+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 func stripMetadataHeaders(h http.Header) {
@@ -93,12 +81,21 @@ func GatewayMetadata(ctx context.Context, _ *http.Request) metadata.MD {
 	return md
 }
 
+// statusBody is Kubernetes' Status of a failure, its fields in
+// Kubernetes' order.
+type statusBody struct {
+	Kind       string   `json:"kind"`
+	APIVersion string   `json:"apiVersion"`
+	Metadata   struct{} `json:"metadata"`
+	Status     string   `json:"status"`
+	Message    string   `json:"message"`
+	Reason     string   `json:"reason"`
+	Code       int      `json:"code"`
+}
+
 // WriteStatus writes a Kubernetes Status failure.
 func WriteStatus(w http.ResponseWriter, code int, reason, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
-		"status": "Failure", "message": message, "reason": reason, "code": code,
-	})
+	_ = json.NewEncoder(w).Encode(statusBody{Kind: "Status", APIVersion: "v1", Status: "Failure", Message: message, Reason: reason, Code: code})
 }

@@ -53,7 +53,11 @@ func FromContext(ctx context.Context) (*User, bool) {
 // Slot receives the user of a call from the authentication interceptor,
 // for an interceptor that runs before it (audit, which also logs the calls
 // authentication refuses).
-type Slot struct{ User *User }
+type Slot struct {
+	User *User
+	// Refused is why authentication refused the call, if it did.
+	Refused error
+}
 
 type slotKey struct{}
 
@@ -61,6 +65,13 @@ type slotKey struct{}
 func WithSlot(ctx context.Context) (context.Context, *Slot) {
 	s := &Slot{}
 	return context.WithValue(ctx, slotKey{}, s), s
+}
+
+// refuseSlot records in ctx's slot why the call was refused.
+func refuseSlot(ctx context.Context, err error) {
+	if s, ok := ctx.Value(slotKey{}).(*Slot); ok {
+		s.Refused = err
+	}
 }
 
 // fillSlot records u in ctx's slot, if it has one.

@@ -82,32 +82,45 @@ func (g *Guard) check(ctx context.Context, a Attributes) error {
 	return status.Error(codes.PermissionDenied, msg)
 }
 
-// UnaryServerInterceptor authorises each call; it runs after authentication.
+// unknownMethod refuses a method the authoriser cannot describe: with a
+// guard, nothing is served unless it was authorised.
+func (g *Guard) unknownMethod(method string) error {
+	g.forbidden.Inc()
+	msg := fmt.Sprintf("method %s is forbidden: the authoriser does not know it", method)
+	g.log.Info("request forbidden", zap.String("reason", msg))
+	return status.Error(codes.PermissionDenied, msg)
+}
+
+// UnaryServerInterceptor authorises each call; it runs after
+// authentication. A method of no API kind is refused.
 func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if a, ok := Describe(ctx, info.FullMethod, req); ok {
-			if err := g.check(ctx, a); err != nil {
-				return nil, err
-			}
-			if g.escalation != nil {
-				if reason := g.escalation.CheckEscalation(ctx, g.authz, a, req); reason != "" {
-					g.forbidden.Inc()
-					msg := fmt.Sprintf("%s.%s %q is forbidden: %s", a.Resource, a.APIGroup, a.Name, reason)
-					g.log.Info("request forbidden", zap.String("reason", msg))
-					return nil, status.Error(codes.PermissionDenied, msg)
-				}
+		a, ok := Describe(ctx, info.FullMethod, req)
+		if !ok {
+			return nil, g.unknownMethod(info.FullMethod)
+		}
+		if err := g.check(ctx, a); err != nil {
+			return nil, err
+		}
+		if g.escalation != nil {
+			if reason := g.escalation.CheckEscalation(ctx, g.authz, a, req); reason != "" {
+				g.forbidden.Inc()
+				msg := fmt.Sprintf("%s.%s %q is forbidden: %s", a.Resource, a.APIGroup, a.Name, reason)
+				g.log.Info("request forbidden", zap.String("reason", msg))
+				return nil, status.Error(codes.PermissionDenied, msg)
 			}
 		}
 		return handler(ctx, req)
 	}
 }
 
-// StreamServerInterceptor authorises a stream on its first request.
+// StreamServerInterceptor authorises a stream on its first request. A
+// method of no API kind is refused.
 func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		m, ok := lookupMethod(info.FullMethod)
 		if !ok {
-			return handler(srv, ss)
+			return g.unknownMethod(info.FullMethod)
 		}
 		return handler(srv, &guardedStream{ServerStream: ss, g: g, m: m, method: info.FullMethod})
 	}

@@ -89,6 +89,8 @@ func DefaultClusterRoles() []*rbacv1.ClusterRole {
 			rule(read, "", "services", "endpoints", "nodes"),
 			rule([]string{"create", "update", "patch"}, "", "events"),
 		},
+		// What tug-dns --publish-service writes is in the Role
+		// system:kube-dns in kube-system (KubeDNSRole).
 		"system:kube-dns": {rule(read, "", "services", "endpoints")},
 		"system:node-bootstrapper": {
 			rule([]string{"create", "get", "list", "watch"}, "certificates.k8s.io", "certificatesigningrequests"),
@@ -166,11 +168,52 @@ func EnsureDefaults(ctx context.Context, reg *registry.Registry) error {
 			return err
 		}
 	}
-	role, binding := ClusterInfoRole()
-	if err := create("roles", role, role.GetMetadata().GetName()); err != nil {
-		return err
+	for _, pair := range []func() (*rbacv1.Role, *rbacv1.RoleBinding){ClusterInfoRole, KubeDNSRole} {
+		role, binding := pair()
+		if err := create("roles", role, role.GetMetadata().GetNamespace()+"/"+role.GetMetadata().GetName()); err != nil {
+			return err
+		}
+		if err := create("rolebindings", binding, binding.GetMetadata().GetNamespace()+"/"+binding.GetMetadata().GetName()); err != nil {
+			return err
+		}
 	}
-	return create("rolebindings", binding, binding.GetMetadata().GetName())
+	return nil
+}
+
+// KubeDNSNamespace and KubeDNSName are the Service and Endpoints tug-dns
+// --publish-service keeps.
+const (
+	KubeDNSNamespace = "kube-system"
+	KubeDNSName      = "kube-dns"
+)
+
+// KubeDNSRole is the Role and RoleBinding in kube-system that let the DNS
+// (user system:kube-dns, or the kube-dns service account) publish its
+// Service and Endpoints: create services and endpoints there, and get,
+// update and patch only those named kube-dns. Nothing else in any namespace
+// is writable by it.
+func KubeDNSRole() (*rbacv1.Role, *rbacv1.RoleBinding) {
+	meta := func() *metav1.ObjectMeta {
+		m := defaultMeta("system:kube-dns")
+		m.Namespace = KubeDNSNamespace
+		return m
+	}
+	role := &rbacv1.Role{
+		ApiVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Metadata: meta(),
+		Rules: []*rbacv1.PolicyRule{
+			rule([]string{"create"}, "", "services", "endpoints"),
+			{Verbs: []string{"get", "update", "patch"}, ApiGroups: []string{""}, Resources: []string{"services", "endpoints"}, ResourceNames: []string{KubeDNSName}},
+		},
+	}
+	binding := &rbacv1.RoleBinding{
+		ApiVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Metadata: meta(),
+		RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.RBACGroup, Kind: "Role", Name: "system:kube-dns"},
+		Subjects: []*rbacv1.Subject{
+			{Kind: "User", ApiGroup: scheme.RBACGroup, Name: "system:kube-dns"},
+			{Kind: "ServiceAccount", Name: KubeDNSName, Namespace: KubeDNSNamespace},
+		},
+	}
+	return role, binding
 }
 
 // ClusterInfoRole is kubeadm's Role and RoleBinding in kube-public that let

@@ -27,7 +27,9 @@ func TestSecureREST(t *testing.T) {
 
 	t.Run("unauthenticated is 401", func(t *testing.T) {
 		r := s.doAs(t, creds{}, "GET", "/api/v1/namespaces/default/pods", nil)
-		wantStatus(t, r, http.StatusUnauthorized, "Unauthorized: no client certificate or bearer token was presented")
+		if string(r.body) != unauthorizedBody {
+			t.Fatalf("HTTP %d %s, want 401 %s", r.code, r.body, unauthorizedBody)
+		}
 		if st := r.status(t); st.Reason != "Unauthorized" || st.Code != 401 || st.Kind != "Status" {
 			t.Fatalf("status %+v", st)
 		}

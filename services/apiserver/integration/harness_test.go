@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -45,9 +46,16 @@ type options struct {
 	logCore zapcore.Core
 	// tokenFile is --token-auth-file.
 	tokenFile string
-	// anonymous is --anonymous-auth of a secure server (off unless a
-	// test asks: most check that a request without credentials is a 401).
-	anonymous bool
+	// noAnonymous is --anonymous-auth=false: even the public requests
+	// need credentials.
+	noAnonymous bool
+	// connectionReadTimeout is Config.ConnectionReadTimeout; 0 keeps the default.
+	connectionReadTimeout time.Duration
+	// kubeletCA is --kubelet-certificate-authority.
+	kubeletCA string
+	// kubeletServing is the fake kubelet's serving certificate
+	// (startStreamsWith); nil makes a self-signed one.
+	kubeletServing *tls.Certificate
 	// advertiseAddress is --advertise-address.
 	advertiseAddress string
 	// serviceCIDR and nodePorts are the Service ranges; empty keeps the defaults.
@@ -98,6 +106,8 @@ func start(t *testing.T, o options) *server {
 	cfg.CompactionInterval = 0 // tests compact explicitly
 	cfg.MetricsAddress = o.metricsAddress
 	cfg.AdvertiseAddress = o.advertiseAddress
+	cfg.ConnectionReadTimeout = o.connectionReadTimeout
+	cfg.Security.KubeletCAFile = o.kubeletCA
 	if o.serviceCIDR != "" {
 		cfg.ServiceClusterIPRange = o.serviceCIDR
 	}
@@ -120,7 +130,7 @@ func start(t *testing.T, o options) *server {
 		cfg.Security.Insecure = true
 	} else {
 		cfg.Security.TokenAuthFile = o.tokenFile
-		cfg.Security.AnonymousAuth = o.anonymous
+		cfg.Security.AnonymousAuth = !o.noAnonymous
 	}
 	if len(o.etcdServers) > 0 {
 		cfg.EtcdServers = o.etcdServers

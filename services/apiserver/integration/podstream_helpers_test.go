@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet/kubelettest"
 	"google.golang.org/grpc"
@@ -32,10 +34,31 @@ type streamSetup struct {
 //	orphan      on node "ghost", which is not registered
 //	stranded    on node-noport, which reports no kubelet port
 //	unreachable on node-down, whose kubelet port has no listener
+//
+// The fake kubelet serves TLS with a self-signed certificate and requires
+// the apiserver's client certificate (apiserver-kubelet-client of the
+// cert dir), as a real kubelet does.
 func startStreams(t *testing.T) *streamSetup {
 	t.Helper()
-	s := start(t, options{})
-	k := kubelettest.Start(t)
+	return startStreamsWith(t, options{})
+}
+
+// startStreamsWith is startStreams with the server's options; with
+// --insecure the fake kubelet is plaintext.
+func startStreamsWith(t *testing.T, o options) *streamSetup {
+	t.Helper()
+	s := start(t, o)
+	var k *kubelettest.Kubelet
+	if o.insecure {
+		k = kubelettest.Start(t)
+	} else {
+		serving := o.kubeletServing
+		if serving == nil {
+			c, _ := selfSignedKubelet(t)
+			serving = &c
+		}
+		k = kubelettest.StartTLS(t, *serving, s.ca.Pool())
+	}
 	k.SetChunks("one\n", "two\n")
 	c := ctx(t)
 	noPort := k.Node("node-noport")
@@ -176,4 +199,20 @@ func readExec(stream grpc.BidiStreamingClient[corev1.PodExecRequest, corev1.PodE
 			out.exitCode, out.exited = m.ExitCode, true
 		}
 	}
+}
+
+// selfSignedKubelet is a kubelet serving certificate for 127.0.0.1 signed
+// by a CA of its own (as a kubelet's self-signed one, unknown to the
+// apiserver), and that CA.
+func selfSignedKubelet(t *testing.T) (tls.Certificate, *pki.CA) {
+	t.Helper()
+	ca, err := pki.NewCA("node-1-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := ca.IssueServing("node-1", pki.ServingNames{DNSNames: []string{"node-1"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp.TLSCertificate(), ca
 }

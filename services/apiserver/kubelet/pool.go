@@ -1,12 +1,14 @@
 package kubelet
 
 import (
+	"crypto/tls"
 	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	kubeletv1 "github.com/tugboat-sh/tugboat/gen/tugboat/kubelet/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -20,8 +22,12 @@ const maxMessageBytes = 8 << 20
 // Options configure a Pool.
 type Options struct {
 	// DialOptions are added to every connection (client metrics
-	// interceptors, and later TLS credentials).
+	// interceptors).
 	DialOptions []grpc.DialOption
+	// TLS, when set, secures every connection (ClientTLS: the apiserver's
+	// client certificate, the kubelets' CA); nil dials plaintext, which
+	// only --insecure does.
+	TLS *tls.Config
 	// Registerer receives tugboat_apiserver_kubelet_connections; nil
 	// registers nothing.
 	Registerer prometheus.Registerer
@@ -29,8 +35,7 @@ type Options struct {
 
 // Pool keeps one gRPC client connection per kubelet address. Connections
 // are made lazily by grpc-go and shared by every request to that kubelet;
-// Close closes them all. The connections are plaintext until the security
-// issue brings TLS.
+// Close closes them all. The connections are TLS when Options.TLS is set.
 type Pool struct {
 	opts   []grpc.DialOption
 	mu     sync.Mutex
@@ -40,9 +45,13 @@ type Pool struct {
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
+	creds := insecure.NewCredentials()
+	if o.TLS != nil {
+		creds = credentials.NewTLS(o.TLS)
+	}
 	p := &Pool{
 		opts: append([]grpc.DialOption{
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithTransportCredentials(creds),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
 		}, o.DialOptions...),
 		conns: map[string]*grpc.ClientConn{},

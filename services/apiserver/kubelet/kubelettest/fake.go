@@ -1,13 +1,18 @@
-// Package kubelettest is a fake KubeletService for tests. It serves plaintext
-// gRPC on 127.0.0.1, records the requests it receives, streams canned log
+// Package kubelettest is a fake KubeletService for tests. It serves gRPC on
+// 127.0.0.1, plaintext (Start) or, as a real kubelet, over TLS requiring a
+// client certificate of the apiserver (StartTLS), records the requests it receives, streams canned log
 // chunks (and, to a following stream, whatever Push sends), echoes an exec
 // session's stdin to its stdout and ends the session with an exit code.
 package kubelettest
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,6 +22,8 @@ import (
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -42,8 +49,61 @@ type Kubelet struct {
 	followers map[chan []byte]struct{}
 }
 
-// Start serves a fake kubelet on 127.0.0.1:0 until the test ends.
+// Start serves a plaintext fake kubelet on 127.0.0.1:0 until the test ends.
 func Start(t testing.TB) *Kubelet {
+	t.Helper()
+	return start(t)
+}
+
+// StartTLS serves a fake kubelet over TLS with the serving certificate,
+// requiring a client certificate signed by clientCAs whose user is
+// kube-apiserver-kubelet-client or whose groups hold system:masters (the
+// kubelet's rule); another client certificate is PermissionDenied.
+func StartTLS(t testing.TB, serving tls.Certificate, clientCAs *x509.CertPool) *Kubelet {
+	t.Helper()
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serving},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs,
+	}
+	return start(t, grpc.Creds(credentials.NewTLS(cfg)),
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := authorise(ctx); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := authorise(ss.Context()); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}))
+}
+
+// authorise lets the apiserver's kubelet client (or system:masters) in.
+func authorise(ctx context.Context) error {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return status.Error(codes.Unauthenticated, "kubelettest: no peer")
+	}
+	ti, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(ti.State.VerifiedChains) == 0 {
+		return status.Error(codes.Unauthenticated, "kubelettest: no verified client certificate")
+	}
+	subj := ti.State.VerifiedChains[0][0].Subject
+	if subj.CommonName != apiserverUser && !slices.Contains(subj.Organization, mastersGroup) {
+		return status.Errorf(codes.PermissionDenied, "kubelettest: user %q (groups %v) may not use the kubelet API", subj.CommonName, subj.Organization)
+	}
+	return nil
+}
+
+// The identities a kubelet lets in.
+const (
+	apiserverUser = "kube-apiserver-kubelet-client"
+	mastersGroup  = "system:masters"
+)
+
+func start(t testing.TB, opts ...grpc.ServerOption) *Kubelet {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +111,7 @@ func Start(t testing.TB) *Kubelet {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	k := &Kubelet{Addr: ln.Addr().String(), Port: int32(port), followers: map[chan []byte]struct{}{}}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(opts...)
 	kubeletv1.RegisterKubeletServiceServer(gs, k)
 	go func() { _ = gs.Serve(ln) }()
 	t.Cleanup(gs.Stop)
