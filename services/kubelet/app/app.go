@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		return err
 	}
 	obs := observe.NewServer()
-	cs, conn, err := connect(ctx, cfg, obs)
+	cs, conn, kc, err := connect(ctx, cfg, obs)
 	if err != nil {
 		return err
 	}
@@ -50,9 +50,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return obs.Serve(gctx, cfg.MetricsAddress, log, nil) })
 	if cfg.HollowNodes > 0 || cfg.FakeRuntime {
-		g.Go(func() error { return runHollow(gctx, cfg, cs, obs, log) })
+		g.Go(func() error { return runHollow(gctx, cfg, cs, kc.CAData, obs, log) })
 	} else {
-		g.Go(func() error { return runNode(gctx, cfg, cs, obs, log) })
+		g.Go(func() error { return runNode(gctx, cfg, cs, kc.CAData, obs, log) })
 	}
 	err = g.Wait()
 	if ctx.Err() != nil {
@@ -62,27 +62,29 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 }
 
 // connect dials the apiserver named by the kubeconfig.
-func connect(ctx context.Context, cfg Config, obs *observe.Server) (*clientset.Set, *grpc.ClientConn, error) {
+func connect(ctx context.Context, cfg Config, obs *observe.Server) (*clientset.Set, *grpc.ClientConn, *config.Config, error) {
 	path, err := config.Locate(cfg.Kubeconfig)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	kc, err := config.Load(path, cfg.Context)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	m := obs.GRPCClientMetrics("kubelet")
 	conn, err := config.Dial(ctx, kc,
 		grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(m.StreamClientInterceptor()))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return clientset.New(conn), conn, nil
+	return clientset.New(conn), conn, kc, nil
 }
 
 // runNode is a real node: its runtime, network, Node object and pods.
-func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Server, log *zap.Logger) error {
+// kubeconfigCA is the CA of the kubeconfig in use: the default client CA
+// of the kubelet API.
+func runNode(ctx context.Context, cfg Config, cs *clientset.Set, kubeconfigCA []byte, obs *observe.Server, log *zap.Logger) error {
 	cidr, err := nodePodCIDR(ctx, cs, cfg, log)
 	if err != nil {
 		return err
@@ -136,7 +138,7 @@ func runNode(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Se
 	if err != nil {
 		return err
 	}
-	port, err := serveStreams(gctx, g, cfg, rt, mgr, obs, log)
+	port, err := serveStreams(gctx, g, cfg, kubeconfigCA, rt, mgr, obs, log)
 	if err != nil {
 		return err
 	}

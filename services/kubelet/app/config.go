@@ -32,12 +32,20 @@ type Config struct {
 	NodeIP              string
 	Address             string // where logs and exec are served
 	Port                int
-	RuntimeEndpoint     string
-	ManagedContainerd   bool
-	ContainerdBinary    string
-	RootDir             string
-	ImageArchives       string // OCI archives served to the managed containerd
-	SandboxImage        string
+	// TLSCertFile and TLSPrivateKeyFile serve the kubelet API; unset, a
+	// self-signed pair under <RootDir>/pki is made on first start.
+	TLSCertFile, TLSPrivateKeyFile string
+	// ClientCAFile verifies the callers' client certificates; unset, the
+	// CA of the kubeconfig in use.
+	ClientCAFile string
+	// Insecure serves the kubelet API in plaintext to anyone.
+	Insecure          bool
+	RuntimeEndpoint   string
+	ManagedContainerd bool
+	ContainerdBinary  string
+	RootDir           string
+	ImageArchives     string // OCI archives served to the managed containerd
+	SandboxImage      string
 	// PodCIDR is this node's pod addresses. Empty: the Node registers
 	// without spec.podCIDR and the kubelet waits for the
 	// controller-manager's node IPAM to assign one.
@@ -104,8 +112,12 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Context, "context", c.Context, "kubeconfig context to use (default: its current-context)")
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "name of this node")
 	fs.StringVar(&c.NodeIP, "node-ip", c.NodeIP, "the node's InternalIP: the apiserver reaches the kubelet there (set the host's address for a multi-node cluster)")
-	fs.StringVar(&c.Address, "address", c.Address, "address to serve logs and exec on (default: --node-ip); unauthenticated until TLS lands, so keep it private")
+	fs.StringVar(&c.Address, "address", c.Address, "address to serve the kubelet API (logs, exec) on (default: --node-ip)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to serve logs and exec on (0: none)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "serving certificate (chain) of the kubelet API (default: a self-signed one made under --root-dir/pki)")
+	fs.StringVar(&c.TLSPrivateKeyFile, "tls-private-key-file", c.TLSPrivateKeyFile, "private key of --tls-cert-file (mode 0600)")
+	fs.StringVar(&c.ClientCAFile, "client-ca-file", c.ClientCAFile, "CA bundle that signs the client certificates the kubelet API accepts (default: the CA of the kubeconfig in use)")
+	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "serve the kubelet API (logs, exec, attach, port-forward) in plaintext to anyone: no TLS, no client authentication; never on a reachable address")
 	fs.StringVar(&c.RuntimeEndpoint, "runtime-endpoint", c.RuntimeEndpoint, "CRI runtime socket, e.g. unix:///run/containerd/containerd.sock (or use --managed-containerd)")
 	fs.BoolVar(&c.ManagedContainerd, "managed-containerd", c.ManagedContainerd, "run a containerd of the kubelet's own under --root-dir/containerd")
 	fs.StringVar(&c.ContainerdBinary, "containerd-binary", c.ContainerdBinary, "containerd executable for --managed-containerd (default: containerd from $PATH)")
@@ -169,6 +181,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--node-ip %q: %w", c.NodeIP, err))
 	}
 	errs = append(errs, validateCIDRs(c.PodCIDR, c.ClusterCIDR, c.ServiceCIDR)...)
+	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file go together"))
+	}
+	if c.Insecure && (c.TLSCertFile != "" || c.TLSPrivateKeyFile != "" || c.ClientCAFile != "") {
+		errs = append(errs, errors.New("--insecure serves plaintext: it excludes --tls-cert-file, --tls-private-key-file and --client-ca-file"))
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("--port %d is out of range", c.Port))
 	}

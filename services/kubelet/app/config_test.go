@@ -29,6 +29,8 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 			c.ClusterDNS = []string{"10.96.0.10", "10.96.0.11", "10.96.0.12", "10.96.0.13"}
 		}, "at most 3"},
 		{"cluster domain", func(c *Config) { c.ManagedContainerd = true; c.ClusterDomain = "cluster.local." }, "--cluster-domain"},
+		{"half a serving pair", func(c *Config) { c.ManagedContainerd = true; c.TLSCertFile = "/c" }, "--tls-cert-file and --tls-private-key-file go together"},
+		{"insecure with TLS", func(c *Config) { c.ManagedContainerd = true; c.Insecure = true; c.ClientCAFile = "/ca" }, "--insecure serves plaintext"},
 		{"bootstrap without kubeconfig", func(c *Config) { c.ManagedContainerd = true; c.BootstrapKubeconfig = "/b" }, "--bootstrap-kubeconfig needs --kubeconfig"},
 		{"bootstrap hollow", func(c *Config) { c.HollowNodes = 2; c.Kubeconfig = "/k"; c.BootstrapKubeconfig = "/b" }, "--bootstrap-kubeconfig and --hollow-nodes"},
 	}

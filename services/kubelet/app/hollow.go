@@ -29,8 +29,11 @@ const hollowRelist = 10 * time.Second
 // with cfg.FakeRuntime, one named <node-name>), each over its own
 // in-memory fake runtime, sharing one apiserver connection.
 // They register, renew leases, run pods (as fake containers) and report
-// status like real nodes; they serve no logs or exec.
-func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.Server, log *zap.Logger) error {
+// status like real nodes; they serve no logs or exec, but for the one
+// node of cfg.FakeRuntime, which writes its containers' logs and serves
+// the kubelet API on --port as a real node does (kubeconfigCA is then its
+// default client CA).
+func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, kubeconfigCA []byte, obs *observe.Server, log *zap.Logger) error {
 	capacity, err := parseLabels(cfg.HollowCapacity)
 	if err != nil {
 		return fmt.Errorf("--hollow-capacity: %w", err)
@@ -48,7 +51,7 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 	for i, name := range names {
 		// Hollow pod IPs are never routed: the /24s may repeat past 256 nodes.
 		podCIDR := fmt.Sprintf("10.244.%d.0/24", i%256)
-		fake, err := fakeruntime.New(fakeruntime.Config{PodCIDR: podCIDR, DiscardLogs: true, Images: []string{cfg.SandboxImage}})
+		fake, err := fakeruntime.New(fakeruntime.Config{PodCIDR: podCIDR, DiscardLogs: !cfg.FakeRuntime, Images: []string{cfg.SandboxImage}})
 		if err != nil {
 			return fmt.Errorf("hollow node %s: %w", name, err)
 		}
@@ -83,8 +86,14 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, obs *observe.
 		if err != nil {
 			return err
 		}
+		var port int
+		if cfg.FakeRuntime {
+			if port, err = serveStreams(gctx, g, cfg, kubeconfigCA, rt, mgr, obs, log); err != nil {
+				return err
+			}
+		}
 		agent := node.New(node.Config{
-			Name: name, IP: cfg.NodeIP, PodCIDR: podCIDR,
+			Name: name, IP: cfg.NodeIP, Port: int32(port), PodCIDR: podCIDR,
 			Labels:   nodeLabels(name, map[string]string{"tugboat.io/hollow": "true"}),
 			Capacity: capacity,
 			Info:     &corev1.NodeSystemInfo{OperatingSystem: "linux", Architecture: goarch, OsImage: "hollow", KubeletVersion: Version, ContainerRuntimeVersion: ver.GetRuntimeName() + "://" + ver.GetRuntimeVersion()},

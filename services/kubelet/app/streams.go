@@ -34,10 +34,15 @@ func (l locator) Container(namespace, pod, container string, previous bool) (str
 }
 
 // serveStreams serves the KubeletService (logs, exec) on --address:--port
-// and returns the port; 0 when --port is 0.
-func serveStreams(ctx context.Context, g *errgroup.Group, cfg Config, rt *cri.Runtime, mgr *pods.Manager, obs *observe.Server, log *zap.Logger) (int, error) {
+// over TLS to the apiserver (or, --insecure, in plaintext to anyone) and
+// returns the port; 0 when --port is 0.
+func serveStreams(ctx context.Context, g *errgroup.Group, cfg Config, kubeconfigCA []byte, rt *cri.Runtime, mgr *pods.Manager, obs *observe.Server, log *zap.Logger) (int, error) {
 	if cfg.Port == 0 {
 		return 0, nil
+	}
+	gs, err := newKubeletServer(cfg, kubeconfigCA, stream.New(rt, locator{mgr}, log.Named("stream")), obs, log)
+	if err != nil {
+		return 0, err
 	}
 	addr := cfg.Address
 	if addr == "" {
@@ -47,10 +52,6 @@ func serveStreams(ctx context.Context, g *errgroup.Group, cfg Config, rt *cri.Ru
 	if err != nil {
 		return 0, fmt.Errorf("kubelet server: %w", err)
 	}
-	m := obs.GRPCServerMetrics("kubelet")
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor()), grpc.ChainStreamInterceptor(m.StreamServerInterceptor()))
-	kubeletv1.RegisterKubeletServiceServer(gs, stream.New(rt, locator{mgr}, log.Named("stream")))
-	m.InitializeMetrics(gs)
 	g.Go(func() error {
 		if err := gs.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			return fmt.Errorf("kubelet server: %w", err)
@@ -63,8 +64,22 @@ func serveStreams(ctx context.Context, g *errgroup.Group, cfg Config, rt *cri.Ru
 		gs.Stop()
 		return nil
 	})
-	log.Info("serving logs and exec", zap.String("address", lis.Addr().String()))
+	log.Info("serving logs and exec", zap.String("address", lis.Addr().String()), zap.Bool("tls", !cfg.Insecure))
 	return portOf(lis.Addr()), nil
+}
+
+// newKubeletServer is the gRPC server of svc with metrics and the
+// kubelet API's security (serverSecurity).
+func newKubeletServer(cfg Config, kubeconfigCA []byte, svc kubeletv1.KubeletServiceServer, obs *observe.Server, log *zap.Logger) (*grpc.Server, error) {
+	sopts, err := serverSecurity(cfg, kubeconfigCA, log)
+	if err != nil {
+		return nil, err
+	}
+	m := obs.GRPCServerMetrics("kubelet")
+	gs := grpc.NewServer(append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor()), grpc.ChainStreamInterceptor(m.StreamServerInterceptor())}, sopts...)...)
+	kubeletv1.RegisterKubeletServiceServer(gs, svc)
+	m.InitializeMetrics(gs)
+	return gs, nil
 }
 
 // serveImages serves the OCI archives in dir on a loopback registry for the
