@@ -35,10 +35,10 @@ const NodeName = "e2e-node"
 
 // Cluster is the processes of a one-node cluster and a client for it.
 type Cluster struct {
-	Dir        string
-	Root       string // repository root
-	APIAddr    string
-	EtcdURL    string // the apiserver's embedded etcd, for tests that read it directly
+	Dir     string
+	Root    string // repository root
+	APIAddr string
+	EtcdURL string // the apiserver's embedded etcd, for tests that read it directly
 	// Kubeconfig is the admin's (kubernetes-admin, system:masters), for
 	// the tests and kubectl; each component has its own in Kubeconfigs.
 	Kubeconfig string
@@ -48,7 +48,7 @@ type Cluster struct {
 	// Kubeconfigs are the components' kubeconfigs by component name.
 	Kubeconfigs map[string]string
 	// AuditLog is the apiserver's --audit-log-path.
-	AuditLog string
+	AuditLog   string
 	KubeletDir string
 	// DNSAddr is tug-dns on the host's loopback (127.0.0.1:port); pods
 	// reach the same server as the kube-dns Service 10.96.0.10, which the
@@ -147,14 +147,14 @@ func startCluster() (*Cluster, error) {
 		return c, err
 	}
 	c.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
-	// The apiserver runs secure as it does by default (TLS from a cert
-	// dir it creates, client certificates, bootstrap tokens, Node,RBAC,
-	// audit); the flags say so explicitly.
+	// The apiserver runs with its secure defaults: TLS from the cert dir
+	// it creates on first start (named here explicitly), client
+	// certificates, bootstrap tokens, Node,RBAC and the audit log.
 	c.CertDir = filepath.Join(dir, "apiserver", "pki")
 	c.AuditLog = filepath.Join(dir, "audit.log")
 	if err := c.start("apiserver", "--listen-address", c.APIAddr, "--data-dir", filepath.Join(dir, "apiserver"), "--metrics-address", "127.0.0.1:0",
 		"--etcd-client-url", c.EtcdURL, "--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
-		"--cert-dir", c.CertDir, "--authorization-mode", "Node,RBAC", "--enable-bootstrap-token-auth", "--audit-log-path", c.AuditLog); err != nil {
+		"--cert-dir", c.CertDir, "--audit-log-path", c.AuditLog); err != nil {
 		return c, err
 	}
 	if err := c.waitAPIServer(); err != nil {
@@ -201,10 +201,11 @@ func (c *Cluster) startKubelet() error {
 		}
 		kubeletPort = p
 	}
-	// Until the kubelet watches the secrets and config maps its pods use
-	// one by one (the node authoriser refuses cluster-wide watches), it
-	// runs with the admin's credentials.
-	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfig, "--node-name", NodeName, "--managed-containerd",
+	// The kubelet is system:node:e2e-node: the node authoriser lets it
+	// read only what its pods use. It serves its API over TLS (a
+	// self-signed pair under its root dir) to the apiserver's
+	// kube-apiserver-kubelet-client certificate.
+	if err := c.start("kubelet", "--kubeconfig", c.Kubeconfigs["kubelet"], "--node-name", NodeName, "--managed-containerd",
 		"--root-dir", c.KubeletDir, "--image-archives", filepath.Join(c.Root, "bin/images"),
 		"--port", fmt.Sprint(kubeletPort), "--metrics-address", "127.0.0.1:0", "--relist-period", "500ms", "--cluster-dns", dnsIP); err != nil {
 		return err

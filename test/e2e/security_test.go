@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
@@ -221,6 +224,39 @@ func TestNodeIsolation(t *testing.T) {
 			t.Errorf("kubectl get secret unused as %s = %v: %q, want Forbidden: %s", node, err, out, want)
 		}
 	})
+}
+
+// Logs and exec go through the apiserver to the kubelet's API, which
+// serves TLS with the certificate it made for its node and admits the
+// apiserver's kube-apiserver-kubelet-client certificate: both work, over
+// gRPC and (logs) over REST with kubectl.
+func TestLogsAndExecOverKubeletTLS(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join(cluster.KubeletDir, "pki", "kubelet.crt"))
+	if err != nil {
+		t.Fatalf("the kubelet's serving certificate: %v", err)
+	}
+	cert, err := pki.ParseCert(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cert.DNSNames, NodeName) {
+		t.Errorf("the kubelet's serving certificate names %v, want the node %s among them", cert.DNSNames, NodeName)
+	}
+
+	ns := namespace(t)
+	createPod(t, ns, shellPod("talker", "sh", "-c", "echo hello over tls; exec sleep 100000"))
+	waitPod(t, ns, "talker", 60*time.Second, "Running", running)
+	if got := logs(t, &corev1.PodLogOptions{Namespace: ns, Name: "talker"}); !strings.Contains(got, "hello over tls") {
+		t.Errorf("logs through the apiserver = %q, want hello over tls", got)
+	}
+	if out, err := kubectl(cluster.Kubeconfig, "", "-n", ns, "logs", "talker"); err != nil || !strings.Contains(out, "hello over tls") {
+		t.Errorf("kubectl logs = %v: %q, want hello over tls", err, out)
+	}
+	stdout, stderr, code := execIn(t, ns, "talker", "c", "echo", "exec over tls")
+	if code != 0 || strings.TrimSpace(stdout) != "exec over tls" {
+		t.Errorf("exec through the apiserver = exit %d, stdout %q, stderr %q; want exit 0, exec over tls", code, stdout, stderr)
+	}
 }
 
 // kubectl runs kubectl with a kubeconfig and stdin; it returns stdout and
