@@ -6,8 +6,10 @@
 #  2. a dockerd of its own (hack/dockerd.sh: host and none networks only),
 #     make docker, the external-etcd profile (etcd + apiserver, a namespace
 #     lands in that etcd), then
-#     docker-compose up -d, every container healthy;
-#  3. tug get nodes through 127.0.0.1:6443 shows the node Ready, seed 004's
+#     docker-compose up -d: the init services' certificates and
+#     kubeconfigs, then every container healthy;
+#  3. with the admin kubeconfig copied out of the credentials volume, tug
+#     get nodes through https://127.0.0.1:6443 shows the node Ready, seed 004's
 #     deployment-09 (with the project's sise image) runs and answers;
 #  4. Prometheus (the compose service: Debian's binary) has every target
 #     up, and every metric the dashboards query is on the live /metrics;
@@ -45,7 +47,7 @@ promtool check config deploy/prometheus.yml >/dev/null
 
 # Ports the compose cluster takes on the host: a cluster already running
 # (tug up, the e2e suite) would clash.
-ports=(6443 10259 10257 10248 10250 10249 9153 9090 2379 2380 2381 15353)
+ports=(6443 6444 10259 10257 10248 10250 10249 9153 9090 2379 2380 2381 15353)
 for p in "${ports[@]}"; do
   if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
     fail "port $p on 127.0.0.1 is taken: stop the cluster using it (tug down) first"
@@ -58,7 +60,9 @@ docker_cgroup_existed=0; [ -d /sys/fs/cgroup/memory/docker ] && docker_cgroup_ex
 work=$(mktemp -d /var/tmp/tugboat-deploy.XXXXXX)
 export DOCKER_HOST=unix://$work/docker/docker.sock
 export COMPOSE_PROJECT_NAME=tugboatdeploy
-export KUBECONFIG=$PWD/deploy/kubeconfig
+# The admin's kubeconfig, copied out of the credentials volume once the
+# init services have written it (admin_kubeconfig).
+export KUBECONFIG=$work/admin.conf
 # tug-dns forwards other names to a resolver the live test runs on loopback.
 export TUGBOAT_DNS_UPSTREAM=127.0.0.1:15353
 compose() { docker-compose -f docker-compose.yml "$@"; }
@@ -123,14 +127,30 @@ wait_for() {
     sleep 0.5
   done
 }
+# The one-shot services that write the credentials, then exit 0.
+oneshots=(init-certs init-kubeconfig)
 all_healthy() {
-  local ids id st
-  ids=$(compose ps -q)
-  [ "$(wc -w <<<"$ids")" -eq "$services" ] || return 1
-  for id in $ids; do
-    st=$(docker inspect -f '{{.State.Health.Status}}' "$id")
-    [ "$st" = healthy ] || return 1
+  local svc id st
+  for svc in $(compose config --services); do
+    [ "$svc" = etcd ] && continue
+    id=$(compose ps -q "$svc")
+    [ -n "$id" ] || return 1
+    if [[ " ${oneshots[*]} " == *" $svc "* ]]; then
+      st=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")
+      [ "$st" = "exited 0" ] || return 1
+    else
+      st=$(docker inspect -f '{{.State.Health.Status}}' "$id")
+      [ "$st" = healthy ] || return 1
+    fi
   done
+}
+# admin_kubeconfig: copy the admin's kubeconfig out of the credentials
+# volume (through the init-kubeconfig container, which mounts it) to
+# $KUBECONFIG, and check it is TLS with a client certificate.
+admin_kubeconfig() {
+  docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/admin.conf "$KUBECONFIG" >/dev/null
+  grep -q 'server: https://127.0.0.1:6443' "$KUBECONFIG" || fail "admin.conf does not reach https://127.0.0.1:6443"
+  grep -q 'client-certificate-data:' "$KUBECONFIG" || fail "admin.conf has no client certificate"
 }
 node_ready() { bin/tug get nodes --no-headers | grep -q ' Ready '; }
 pods_running() { [ "$(bin/tug get pods -l app=sise --no-headers | grep -c ' Running ')" -eq 2 ]; }
@@ -142,6 +162,7 @@ say "profile external-etcd: the apiserver on Debian's etcd"
   compose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
   healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q apiserver)")" = healthy ]; }
   wait_for "the apiserver on the external etcd healthy" 90 healthy
+  admin_kubeconfig
   logs=$(compose logs apiserver)
   grep -q '"embeddedEtcd":false' <<<"$logs" || fail "the apiserver did not use the external etcd"
   bin/tug create namespace on-etcd >/dev/null
@@ -157,6 +178,19 @@ start=$SECONDS
 compose up -d --quiet-pull 2>&1 | grep -v '^Creating\|^Starting' || true
 wait_for "every compose service healthy" 120 all_healthy
 say "all healthy in $((SECONDS - start))s"
+admin_kubeconfig
+# Without the admin's client certificate the apiserver answers 401.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert <(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO) \
+  https://127.0.0.1:6443/api/v1/namespaces) || true
+[ "$code" = 401 ] || fail "a request without credentials got $code, not 401"
+say "TLS: tug uses the admin kubeconfig from the credentials volume; no credentials get 401"
+# Restarting the init services keeps the certificates (idempotent).
+ca_before=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
+compose run --rm --no-deps init-certs >/dev/null || fail "init-certs run again failed"
+compose run --rm --no-deps init-kubeconfig >/dev/null || fail "init-kubeconfig run again failed"
+ca_after=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
+[ "$ca_before" = "$ca_after" ] || fail "running the init services again replaced the cluster CA"
+wait_for "every compose service healthy after the init services ran again" 60 all_healthy
 
 wait_for "the node Ready in tug get nodes" 60 node_ready
 bin/tug get nodes
@@ -191,7 +225,7 @@ logs=$(bin/tug logs "$pod") && [ -n "$logs" ] || fail "tug logs $pod printed not
 say "Prometheus targets and the dashboards' metrics"
 TUGBOAT_PROMETHEUS_URL=http://127.0.0.1:9090 \
 TUGBOAT_DNS_ADDRESS=10.244.0.1:1053 \
-TUGBOAT_METRICS_URLS="http://127.0.0.1:6443/metrics http://127.0.0.1:10259/metrics http://127.0.0.1:10257/metrics http://127.0.0.1:10248/metrics http://127.0.0.1:10249/metrics http://127.0.0.1:9153/metrics" \
+TUGBOAT_METRICS_URLS="http://127.0.0.1:6444/metrics http://127.0.0.1:10259/metrics http://127.0.0.1:10257/metrics http://127.0.0.1:10248/metrics http://127.0.0.1:10249/metrics http://127.0.0.1:9153/metrics" \
   go test -count=1 -tags deploy -run 'DNS|Live|TargetsUp' -v ./test/deploy/ | grep -E '^(---|===|ok|FAIL|PASS)|live_test' || fail "live checks"
 
 say "a port clash fails with the component's reason"

@@ -70,8 +70,8 @@ const bootstrapTimeout = 30 * time.Second
 // bootstrap makes the cluster joinable once the apiserver serves: as the
 // admin it publishes the cluster-info ConfigMap (the advertised server
 // and the CA; the controller-manager's bootstrap signer signs it for each
-// token) and creates a bootstrap token living c.TokenTTL, then writes the
-// join line to the data dir (0600) and returns it.
+// token) and creates a bootstrap token living c.TokenTTL, then writes
+// the join line to the data dir (0600) and returns it.
 func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 	defer cancel()

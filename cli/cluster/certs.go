@@ -12,20 +12,16 @@ import (
 	"path/filepath"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
+	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
 )
 
-// The files of the cert dir besides the CA and the apiserver's serving
-// pair (pki.CAName, pki.APIServerName), as kubeadm names them.
-const (
-	// KubeletClientName is the apiserver's client pair towards kubelets.
-	KubeletClientName = "apiserver-kubelet-client"
-	// KubeletClientUser is its CN; its O is system:masters.
-	KubeletClientUser = "kube-apiserver-kubelet-client"
-	// SAKeyName is the service-account signing key.
-	SAKeyName = "sa.key"
-	// apiserverCommonName is the serving certificate's CN, the apiserver's own.
-	apiserverCommonName = "tug-apiserver"
-)
+// SAKeyName is the service-account signing key in the cert dir; the
+// other files are pki's (ca, apiserver) and the apiserver's
+// (apiserver-kubelet-client).
+const SAKeyName = "sa.key"
+
+// apiserverCommonName is the serving certificate's CN, the apiserver's own.
+const apiserverCommonName = "tug-apiserver"
 
 // CertsOptions is "tug init phase certs": the cert dir and the serving
 // certificate's extra names.
@@ -77,7 +73,7 @@ func Certs(o CertsOptions) (*pki.CA, error) {
 	if _, err := dir.LoadOrCreateServing(ca, pki.APIServerName, apiserverCommonName, names); err != nil {
 		return nil, fmt.Errorf("apiserver serving certificate: %w", err)
 	}
-	if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, []string{pki.GroupMasters}); err != nil {
+	if _, err := dir.LoadOrCreateClient(ca, apiserver.KubeletClientName, apiserver.KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 		return nil, fmt.Errorf("apiserver-kubelet-client certificate: %w", err)
 	}
 	if err := ensureSAKey(filepath.Join(o.CertDir, SAKeyName)); err != nil {

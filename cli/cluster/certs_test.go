@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/x509"
 	"net"
 	"os"
@@ -8,8 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
+	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
+	"go.uber.org/zap"
 )
 
 func TestCerts(t *testing.T) {
@@ -67,7 +71,7 @@ func TestCerts(t *testing.T) {
 		}
 	})
 	t.Run("kubelet client", func(t *testing.T) {
-		kp, err := d.Load(KubeletClientName)
+		kp, err := d.Load("apiserver-kubelet-client")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,4 +143,67 @@ func TestCertsRefuses(t *testing.T) {
 			t.Fatalf("Certs = %v, want the sa.key's mode refused", err)
 		}
 	})
+}
+
+// TestCertsAreTheAPIServers: an apiserver started on the cert dir the
+// certs phase wrote (with the same advertise address and extra names)
+// serves with those files and rewrites none of them.
+func TestCertsAreTheAPIServers(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	if _, err := Certs(CertsOptions{CertDir: certDir, AdvertiseAddress: "127.0.0.1", ExtraSANs: []string{"apiserver"}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() map[string]string {
+		out := map[string]string{}
+		entries, err := os.ReadDir(certDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(certDir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[e.Name()] = string(b)
+		}
+		return out
+	}
+	before := read()
+	cfg := apiserver.DefaultConfig()
+	cfg.ListenAddress = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "etcd")
+	cfg.UnsafeNoFsync = true
+	cfg.AdvertiseAddress = "127.0.0.1"
+	cfg.Security.CertDir = certDir
+	cfg.Security.TLSSANs = []string{"apiserver"}
+	cfg.Security.AuditLogPath = "none"
+	ready := make(chan struct{})
+	cfg.OnReady = func(net.Addr) { close(ready) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- apiserver.Run(ctx, cfg, zap.NewNop()) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("apiserver: %v", err)
+		}
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		done <- err
+		t.Fatalf("apiserver: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("apiserver not ready after 60s")
+	}
+	after := read()
+	if len(after) != len(before) {
+		t.Errorf("the apiserver changed the cert dir's files: %d before, %d after", len(before), len(after))
+	}
+	for name, b := range before {
+		if after[name] != b {
+			t.Errorf("the apiserver rewrote %s", name)
+		}
+	}
 }

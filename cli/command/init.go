@@ -38,13 +38,14 @@ No kubelet runs here: nodes join with that line. "tug down" stops it.`,
 				return err
 			}
 			fmt.Fprintf(env.Out, `Your Tugboat control plane is up (%.1fs).
-  admin kubeconfig: %s, merged into %s (context %s)
-  logs:             %s/tug.log
+  kubeconfig: %s (context %s)
+  admin:      %s (the same credentials)
+  logs:       %s/tug.log
 
 Nodes join by running this on each, as root (the token lasts %s; tug token create --print-join-command makes another):
 
 %s
-`, took.Seconds(), c.AdminKubeconfig(), c.Kubeconfig, c.ContextName, c.DataDir, ttlText(c.TokenTTL), join)
+`, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, ttlText(c.TokenTTL), join)
 			return nil
 		},
 	}

@@ -101,7 +101,8 @@ what to type next. "tug down" stops it and removes its containers.`,
 
 func printNextSteps(env *Env, c cluster.Config, took time.Duration, join string) {
 	fmt.Fprintf(env.Out, `Tugboat is up: node %s is Ready (%.1fs).
-  kubeconfig: %s (context %s, the admin's; also %s)
+  kubeconfig: %s (context %s)
+  admin:      %s (the same credentials)
   logs:       %s/tug.log
 
 Another node joins with (the token lasts %s; tug token create --print-join-command makes another):

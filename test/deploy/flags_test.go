@@ -17,7 +17,11 @@ import (
 // build has not run.
 func binary(t *testing.T, component string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join(root, "bin", "tug-"+component))
+	name := "tug-" + component
+	if component == "tug" {
+		name = "tug" // the command line, whose image runs the init phases
+	}
+	p, err := filepath.Abs(filepath.Join(root, "bin", name))
 	if err != nil {
 		t.Fatal(err)
 	}
