@@ -202,6 +202,9 @@ func TestChartPKI(t *testing.T) {
 	if got := tokens[admin.Users[0].User.Token]; len(got) != 2 || got[1] != "system:masters" || admin.Clusters[0].Cluster.Server != "https://127.0.0.1:6443" {
 		t.Errorf("the admin kubeconfig (server %s) authenticates as %q", admin.Clusters[0].Cluster.Server, got)
 	}
+	if string(admin.Clusters[0].Cluster.CAData) != string(pki["ca.crt"]) {
+		t.Error("the admin kubeconfig does not trust the release's CA")
+	}
 	if len(boot.Users[0].User.Token) < 32 || boot.Users[0].User.Token == admin.Users[0].User.Token {
 		t.Error("the static tokens are short or shared")
 	}
