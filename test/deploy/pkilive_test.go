@@ -201,4 +201,3 @@ func freeLoopbackPorts(t *testing.T, n int) []int {
 	}
 	return out
 }
-
