@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -139,7 +140,17 @@ spec:
 	j.ok(t, "apply", "-f", pod)
 	j.waitFor(t, 2*time.Minute, regexp.MustCompile(`(?m)^joined-pod\s+1/1\s+Running\s+0\s+\S+\s+10\.244\.\d+\.\d+\s+`+joinNodeNam+`\s`), "get", "pods", "-o", "wide")
 
-	// Logs and exec go apiserver -> kubelet (169.254.77.2) over TLS.
+	// Logs and exec go apiserver -> kubelet (169.254.77.2) over TLS: the
+	// kubelet's port speaks only TLS, with a certificate for the node IP.
+	kubeletAddr := net.JoinHostPort(joinNodeIP.String(), "10250")
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", kubeletAddr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // only the certificate's names are read
+	if err != nil {
+		t.Fatalf("TLS to the joined kubelet at %s: %v", kubeletAddr, err)
+	}
+	if certs := conn.ConnectionState().PeerCertificates; len(certs) == 0 || certs[0].VerifyHostname(joinNodeIP.String()) != nil {
+		t.Errorf("the joined kubelet's serving certificate does not name %s", joinNodeIP)
+	}
+	conn.Close()
 	if out := j.ok(t, "logs", "joined-pod"); !strings.Contains(out, "sise 0.5.0 listening on :9876") {
 		t.Errorf("logs joined-pod:\n%s", out)
 	}
