@@ -65,6 +65,12 @@ func (f *fakeKube) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (f *fakeKube) lookedUp() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.lookups)
+}
+
 // TestChartKeepsPKIOnUpgrade: rendered against a cluster that holds the
 // release's PKI Secret (helm template --dry-run=server, as helm upgrade
 // renders), the chart looks it up and keeps every certificate, key and
@@ -105,7 +111,7 @@ current-context: fake
 	}
 
 	again := upgrade()
-	if len(kube.lookups) == 0 {
+	if kube.lookedUp() == 0 {
 		t.Fatal("helm did not look the PKI Secret up")
 	}
 	for k, v := range first {
