@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,26 @@ func TestUnauthenticatedIs401(t *testing.T) {
 	}
 	if st.Kind != "Status" || st.Status != "Failure" || st.Reason != "Unauthorized" || st.Code != 401 {
 		t.Errorf("401 body = %+v, want kind Status, status Failure, reason Unauthorized, code 401", st)
+	}
+
+	// A certificate from another CA proves nothing, whatever it claims.
+	other, err := pki.NewCA("not-the-cluster-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.IssueClient("kubernetes-admin", []string{pki.GroupMasters}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := cluster.httpClient(forged)
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get("https://" + cluster.APIAddr + "/api/v1/pods")
+	if err != nil {
+		t.Fatalf("GET /api/v1/pods with another CA's certificate: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/v1/pods with another CA's certificate for kubernetes-admin = %s, want 401", resp.Status)
 	}
 
 	anon := dial(t, &config.Config{Server: "https://" + cluster.APIAddr, CAData: cluster.CA.CertPEM()})
@@ -132,12 +153,24 @@ func TestViewBindingIsNamespaced(t *testing.T) {
 		}); err != nil {
 			t.Errorf("%v in %s; its lines for rolebindings in %s: %+v", err, cluster.AuditLog, ns, got)
 		}
+		// The refused create is logged too, with its 403.
+		if err := poll(10*time.Second, func() error {
+			got = auditEvents(t, func(e auditEvent) bool { return e.ObjectRef.Resource == "pods" && e.ObjectRef.Namespace == ns })
+			for _, e := range got {
+				if e.Verb == "create" && e.User.Username == user && e.ResponseStatus.Code == http.StatusForbidden {
+					return nil
+				}
+			}
+			return fmt.Errorf("no audit line for create pods in %s by %s with result 403", ns, user)
+		}); err != nil {
+			t.Errorf("%v in %s; its lines for pods in %s: %+v", err, cluster.AuditLog, ns, got)
+		}
 	})
 }
 
 // A kubelet's credentials (system:node:e2e-node) cannot modify another
 // Node, its labels (kubectl label: a REST patch) or its status (gRPC
-// UpdateStatus, the kubelet's own call), nor read a secret no pod of its node
+// UpdateStatus, the kubelet's own call), nor the pods bound to another node, nor read a secret no pod of its node
 // uses; it may read the other Node and a secret its pod uses.
 func TestNodeIsolation(t *testing.T) {
 	t.Parallel()
@@ -182,6 +215,33 @@ func TestNodeIsolation(t *testing.T) {
 		n.Status = &corev1.NodeStatus{Conditions: []*corev1.NodeCondition{{Type: "Ready", Status: "True"}}}
 		if _, err := cs.Nodes().UpdateStatus(ctx, n); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), wantNodes) {
 			t.Errorf("gRPC UpdateStatus of node %s as %s = %v, want PermissionDenied: %s", otherNode, node, err, wantNodes)
+		}
+	})
+	t.Run("pods of another node", func(t *testing.T) {
+		ns := namespace(t)
+		pod := shellPod("elsewhere", "sleep", "100000")
+		pod.Spec.NodeName = otherNode
+		createPod(t, ns, pod)
+		// No kubelet runs there: it goes at once.
+		t.Cleanup(func() {
+			_, _ = cluster.CS.Pods().Delete(context.Background(), &metav1.DeleteOptions{Namespace: ns, Name: "elsewhere", GracePeriodSeconds: ptr(int32(0))})
+		})
+		cfg, err := config.Load(kc, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := dial(t, cfg)
+		p, err := cluster.CS.Pods().Get(ctx, &metav1.GetOptions{Namespace: ns, Name: "elsewhere"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Status = &corev1.PodStatus{Phase: "Failed", Reason: "Stolen"}
+		want := fmt.Sprintf("node %q can only access pods bound to it", NodeName)
+		if _, err := cs.Pods().UpdateStatus(ctx, p); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), want) {
+			t.Errorf("gRPC UpdateStatus of pod %s/elsewhere (on %s) as %s = %v, want PermissionDenied: %s", ns, otherNode, node, err, want)
+		}
+		if _, err := cs.Pods().Delete(ctx, &metav1.DeleteOptions{Namespace: ns, Name: "elsewhere"}); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("gRPC Delete of pod %s/elsewhere (on %s) as %s = %v, want PermissionDenied", ns, otherNode, node, err)
 		}
 	})
 	t.Run("untouched", func(t *testing.T) {

@@ -135,12 +135,14 @@ func TestTokenDiscovery(t *testing.T) {
 		if _, err := anon.ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name}); err != nil {
 			t.Fatalf("anonymous get cluster-info: %v", err)
 		}
+		// Anything else without credentials is 401, as in Kubernetes
+		// with anonymous auth restricted to the public endpoints.
 		_, err := anon.ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: "private"})
-		wantCode(t, err, codes.PermissionDenied, "anonymous gets another kube-public ConfigMap")
+		wantCode(t, err, codes.Unauthenticated, "anonymous gets another kube-public ConfigMap")
 		_, err = anon.ConfigMaps().List(ctx, &metav1.ListOptions{Namespace: clusterinfo.Namespace})
-		wantCode(t, err, codes.PermissionDenied, "anonymous lists kube-public")
+		wantCode(t, err, codes.Unauthenticated, "anonymous lists kube-public")
 		_, err = anon.Pods().List(ctx, &metav1.ListOptions{})
-		wantCode(t, err, codes.PermissionDenied, "anonymous lists pods")
+		wantCode(t, err, codes.Unauthenticated, "anonymous lists pods")
 		bad := c.dial(t, &config.Config{Server: c.api.URL, CAData: c.ca.CertPEM(), Token: "abcdef.0000000000000000"})
 		_, err = bad.ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name})
 		wantCode(t, err, codes.Unauthenticated, "an unknown bootstrap token is not anonymous")

@@ -159,8 +159,13 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	// which runs on cmux's first read) is dropped after this, instead of
 	// holding a goroutine in the matcher; once matched, no deadline.
 	mux.SetReadTimeout(cfg.ConnectionReadTimeout)
-	// gRPC is HTTP/2 with content-type application/grpc or application/grpc+<codec>.
-	grpcL := mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
+	// gRPC is HTTP/2, told by its connection preface, which a client sends
+	// as soon as it connects: the REST server does not speak HTTP/2 (over
+	// TLS it negotiates http/1.1 with every client that offers it), so
+	// nothing else is lost. Matching on the preface rather than on the
+	// first request's content-type means a gRPC client that connects and
+	// sends its first call later than the read timeout is not cut off.
+	grpcL := mux.Match(cmux.HTTP2())
 	httpL := mux.Match(sentSomething)
 
 	// The REST gateway reaches the gRPC server in memory: the user the

@@ -78,3 +78,33 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("stored pod size %d, want positive", res.podBytes)
 	}
 }
+
+// TestSecurityOnly runs only the security comparison at toy sizes: its
+// six rows, each with positive numbers.
+func TestSecurityOnly(t *testing.T) {
+	o := defaultOptions()
+	o.applyQuick()
+	o.securityOnly = true
+	o.noFsync = true
+	o.duration = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := run(ctx, o, io.Discard)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	rows := res.rows()
+	if len(rows) != 6 || len(res.creates) != 0 {
+		t.Fatalf("%d rows and %d create phases, want the 6 security rows only", len(rows), len(res.creates))
+	}
+	for _, r := range rows {
+		if !strings.Contains(r.figure, "clients") {
+			t.Errorf("row %q is not a security row", r.figure)
+		}
+		for j, v := range r.values {
+			if !(v > 0) {
+				t.Errorf("row %q: value %d is %v, want a positive number", r.figure, j, v)
+			}
+		}
+	}
+}

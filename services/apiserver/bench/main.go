@@ -33,6 +33,9 @@ type options struct {
 	etcdServers []string
 	noFsync     bool
 	cpuProfile  string
+	// securityOnly measures only the security comparison (for repeated
+	// runs of it); it prints the table and writes no report.
+	securityOnly bool
 
 	clients       []int // concurrencies of the create phases
 	listSizes     []int // pods per LIST measurement (the first is also listed over REST)
@@ -81,9 +84,14 @@ func main() {
 		return nil
 	})
 	fs.BoolVar(&o.noFsync, "no-fsync", false, "disable fsync in the embedded etcd (not what users get)")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the apiserver pod-create phases to this file")
+	fs.BoolVar(&o.securityOnly, "security-only", false, "measure only the security comparison (TLS + Node,RBAC against --insecure) and print its rows; no -out")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the apiserver pod-create phases to this file (with -security-only: <file>.insecure and <file>.secure, one per side)")
 	_ = fs.Parse(os.Args[1:])
 	o.args = os.Args[1:]
+	if o.securityOnly && o.out != "" {
+		fmt.Fprintln(os.Stderr, "bench: -security-only writes no report: drop -out")
+		os.Exit(2)
+	}
 	if o.quick {
 		d := o.duration
 		o.applyQuick()

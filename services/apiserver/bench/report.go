@@ -35,6 +35,9 @@ type row struct {
 }
 
 func (r *results) rows() []row {
+	if r.opts.securityOnly {
+		return r.securityRows()
+	}
 	var rows []row
 	for _, c := range r.creates {
 		ratio := c.ratio()

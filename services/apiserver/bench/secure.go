@@ -235,6 +235,21 @@ func measureSecurity(ctx context.Context, o options, log io.Writer) (res []secur
 		}
 		res = append(res, r)
 	}
+	if o.cpuProfile != "" && o.securityOnly {
+		// One profile per side at the highest concurrency, each alone:
+		// <path>.insecure and <path>.secure, to compare with pprof.
+		n := o.clients[len(o.clients)-1]
+		for _, m := range []secMode{plain, secured} {
+			path := o.cpuProfile + map[secMode]string{plain: ".insecure", secured: ".secure"}[m]
+			fmt.Fprintf(log, "bench: profiling pod creates, %s, %d clients, %s, into %s\n", m, n, o.duration, path)
+			if err := profile(path, func() error {
+				_, err := closedLoop(ctx, n, o.duration, op(&sides[m], fmt.Sprintf("prof%d", m)))
+				return err
+			}); err != nil {
+				return nil, fmt.Errorf("%s: profiled creates: %w", m, err)
+			}
+		}
+	}
 	return res, nil
 }
 

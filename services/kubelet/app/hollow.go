@@ -47,6 +47,9 @@ func runHollow(ctx context.Context, cfg Config, cs *clientset.Set, kubeconfigCA 
 	g.Go(func() error { rec.Run(gctx); return nil })
 	// One set of secret and config map informers serves every hollow node.
 	sources := pods.NewSources(cs, log.Named("sources"))
+	if err := sources.Register(obs.Registry); err != nil {
+		return err
+	}
 	names := hollowNames(cfg)
 	for i, name := range names {
 		// Hollow pod IPs are never routed: the /24s may repeat past 256 nodes.

@@ -153,6 +153,9 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 	m.sources, m.ownSrc = cfg.Sources, cfg.Sources == nil
 	if m.ownSrc {
 		m.sources = NewSources(cs, log)
+		if err := m.sources.Register(cfg.Registerer); err != nil {
+			return nil, err
+		}
 	}
 	m.watchSources(m.sources)
 	m.src = m.sources

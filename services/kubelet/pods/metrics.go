@@ -61,3 +61,27 @@ func (m *metrics) op(name string, err error) {
 	}
 	m.containerOps.WithLabelValues(name, result).Inc()
 }
+
+// Register adds the gauge tugboat_kubelet_watched_objects{kind} (the
+// secrets and config maps being watched) to reg; nil registers nothing.
+func (s *Sources) Register(reg prometheus.Registerer) error {
+	if reg == nil {
+		return nil
+	}
+	for kind, n := range map[string]func() int{
+		"Secret":    func() int { return len(s.secrets.Watching()) },
+		"ConfigMap": func() int { return len(s.configMaps.Watching()) },
+	} {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tugboat_kubelet_watched_objects", Help: "Secrets and config maps the node's pods use, each watched by name.",
+			ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 { return float64(n()) })
+		if err := reg.Register(g); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return fmt.Errorf("register kubelet metrics: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -2,7 +2,12 @@ package pods
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tugboat-sh/tugboat/client/informer"
 
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
@@ -42,5 +47,43 @@ func TestReferences(t *testing.T) {
 				t.Errorf("references = %v, %v; want %v, %v", sec, cms, tt.secrets, tt.configMaps)
 			}
 		})
+	}
+}
+
+func TestWatchedObjectsGauge(t *testing.T) {
+	var sc corev1.SecretServiceClient
+	var cc corev1.ConfigMapServiceClient
+	// Never run: registering only makes the watches, which the gauge counts.
+	s := &Sources{
+		secrets:    objects.New("Secret", func(o informer.Options) *informer.Informer[*corev1.Secret] { return informer.New(sc, o) }, nil),
+		configMaps: objects.New("ConfigMap", func(o informer.Options) *informer.Informer[*corev1.ConfigMap] { return informer.New(cc, o) }, nil),
+	}
+	reg := prometheus.NewRegistry()
+	if err := s.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	pod := func(uid string, secrets ...string) *corev1.Pod {
+		p := &corev1.Pod{Metadata: &metav1.ObjectMeta{Namespace: "ns", Name: uid, Uid: uid}, Spec: &corev1.PodSpec{}}
+		for _, n := range secrets {
+			p.Spec.Volumes = append(p.Spec.Volumes, &corev1.Volume{Name: n, Secret: &corev1.SecretVolumeSource{SecretName: n}})
+		}
+		p.Spec.Volumes = append(p.Spec.Volumes, &corev1.Volume{Name: "cm", ConfigMap: &corev1.ConfigMapVolumeSource{Name: "cm"}})
+		return p
+	}
+	s.registerPod(pod("a", "s1", "s2"))
+	s.registerPod(pod("b", "s2"))
+	want := `
+# HELP tugboat_kubelet_watched_objects Secrets and config maps the node's pods use, each watched by name.
+# TYPE tugboat_kubelet_watched_objects gauge
+tugboat_kubelet_watched_objects{kind="ConfigMap"} 1
+tugboat_kubelet_watched_objects{kind="Secret"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	s.forgetPod(pod("a"))
+	s.forgetPod(pod("b"))
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(strings.NewReplacer("} 1", "} 0", "} 2", "} 0").Replace(want))); err != nil {
+		t.Error(err)
 	}
 }

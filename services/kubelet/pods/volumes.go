@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"slices"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/informer"
@@ -172,25 +173,12 @@ func (m *Manager) requeueUsers(kind, ns, name string) {
 
 // uses says whether a pod refers to the secret or config map name.
 func uses(p *corev1.Pod, kind, name string) bool {
-	for _, v := range p.GetSpec().GetVolumes() {
-		if (kind == "Secret" && v.GetSecret().GetSecretName() == name) || (kind == "ConfigMap" && v.GetConfigMap().GetName() == name) {
-			return true
-		}
+	secrets, configMaps := references(p)
+	keys := configMaps
+	if kind == "Secret" {
+		keys = secrets
 	}
-	for _, c := range append(p.GetSpec().GetInitContainers(), p.GetSpec().GetContainers()...) {
-		for _, ef := range c.GetEnvFrom() {
-			if (kind == "Secret" && ef.GetSecretRef().GetName() == name) || (kind == "ConfigMap" && ef.GetConfigMapRef().GetName() == name) {
-				return true
-			}
-		}
-		for _, e := range c.GetEnv() {
-			vf := e.GetValueFrom()
-			if (kind == "Secret" && vf.GetSecretKeyRef().GetName() == name) || (kind == "ConfigMap" && vf.GetConfigMapKeyRef().GetName() == name) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.Contains(keys, objects.Key{Namespace: p.GetMetadata().GetNamespace(), Name: name})
 }
 
 // watchSources requeues the pods that use a secret or config map that changed.
