@@ -47,12 +47,8 @@ func csrFor(t *testing.T, name, cn string, orgs []string, usages ...string) (*ce
 func TestBootstrapCSR(t *testing.T) {
 	c := startSecureCluster(t)
 	ctx := harness.Context(t, 2*waitTimeout)
-	pkiDir := pki.Dir(c.dir + "/pki")
-	cmKubeconfig := c.kubeconfig(t, "system:kube-controller-manager")
 	harness.StartControllerManager(t, c.api, harness.ControllerManagerOptions{Configure: func(cfg *app.Config) {
-		cfg.Kubeconfig = cmKubeconfig
 		cfg.Controllers = []string{"csrapproving", "csrsigning"}
-		cfg.ClusterSigningCertFile, cfg.ClusterSigningKeyFile = pkiDir.CertPath(pki.CAName), pkiDir.KeyPath(pki.CAName)
 		cfg.ClusterSigningDuration = 24 * time.Hour
 	}})
 	tok := createToken(t, c, time.Hour, bootstraptoken.UsageAuthentication, bootstraptoken.UsageSigning)

@@ -70,9 +70,7 @@ func TestTokenDiscovery(t *testing.T) {
 	}
 	authOnly := createToken(t, c, time.Hour, bootstraptoken.UsageAuthentication)
 	tok := createToken(t, c, time.Hour, bootstraptoken.UsageAuthentication, bootstraptoken.UsageSigning)
-	cmKubeconfig := c.kubeconfig(t, "system:kube-controller-manager")
 	harness.StartControllerManager(t, c.api, harness.ControllerManagerOptions{Configure: func(cfg *app.Config) {
-		cfg.Kubeconfig = cmKubeconfig
 		cfg.Controllers = []string{"bootstrapsigner", "tokencleaner"}
 	}})
 	hash := pki.Hash(c.ca.Cert)

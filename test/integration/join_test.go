@@ -26,12 +26,8 @@ func TestJoinFlow(t *testing.T) {
 	if err := discovery.Publish(ctx, c.api.Client, c.api.URL, c.ca.CertPEM()); err != nil {
 		t.Fatal(err)
 	}
-	pkiDir := pki.Dir(c.dir + "/pki")
-	cmKubeconfig := c.kubeconfig(t, pki.UserControllerManager)
 	harness.StartControllerManager(t, c.api, harness.ControllerManagerOptions{Configure: func(cfg *app.Config) {
-		cfg.Kubeconfig = cmKubeconfig
 		cfg.Controllers = []string{"bootstrapsigner", "tokencleaner", "csrapproving", "csrsigning"}
-		cfg.ClusterSigningCertFile, cfg.ClusterSigningKeyFile = pkiDir.CertPath(pki.CAName), pkiDir.KeyPath(pki.CAName)
 	}})
 	tok := createToken(t, c, time.Hour, bootstraptoken.UsageAuthentication, bootstraptoken.UsageSigning)
 
