@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the README's examples against the real bin/tug-apiserver, so the README
-# stays true: build, start, the curl calls, kubectl, grpcurl, a SIGTERM
-# shutdown. Everything stays on 127.0.0.1; the server and the data dir are
+# stays true: build, start (secure by default), the kubeconfigs from tug init
+# phase kubeconfig, the curl calls with the admin's certificate and one
+# without (401), kubectl, grpcurl, a SIGTERM shutdown. Everything stays on 127.0.0.1; the server and the data dir are
 # removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ expect() { # expect NAME EXTENDED-REGEX TEXT
   grep -Eq -- "$2" <<<"$3" || fail "$1: output lacks '$2': $3"
 }
 
-if curl -s -o /dev/null "http://$addr/"; then fail "something already listens on $addr"; fi
+if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then fail "something already listens on $addr"; fi
 
 make -s build images
 ./bin/tug-apiserver --data-dir "$work/data" --metrics-address "$metrics" >"$work/log" 2>&1 &
@@ -40,41 +41,48 @@ until curl -sf "http://$metrics/readyz" >/dev/null; do
   sleep 0.2
 done
 
-out=$(curl -s http://127.0.0.1:6443/api/v1/namespaces)
+./bin/tug init phase kubeconfig --cert-dir "$work/data/pki" --server https://127.0.0.1:6443 \
+  --out "$work/conf" --node-name node1 >/dev/null || fail "tug init phase kubeconfig"
+export KUBECONFIG="$work/conf/admin.conf"
+kubectl config view --raw -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$work/admin.crt"
+kubectl config view --raw -o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$work/admin.key"
+tc() { curl -s --cacert "$work/data/pki/ca.crt" --cert "$work/admin.crt" --key "$work/admin.key" "$@"; }
+
+out=$(tc https://127.0.0.1:6443/api/v1/namespaces)
 expect "list namespaces" '"name":"kube-system"' "$out"
 
-out=$(curl -s -X POST http://127.0.0.1:6443/api/v1/namespaces/default/pods \
+out=$(tc -X POST https://127.0.0.1:6443/api/v1/namespaces/default/pods \
   -H 'Content-Type: application/json' \
   -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"app":"web"}},
        "spec":{"containers":[{"name":"web","image":"tugboat.local/sise:0.5.0"}]}}')
 expect "create pod" '"uid"' "$out"
 
-out=$(curl -s 'http://127.0.0.1:6443/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')
+out=$(tc 'https://127.0.0.1:6443/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')
 expect "list by label" '"kind":"PodList"' "$out"
 expect "list by label" '"name":"web"' "$out"
 
-out=$(curl -s -N --max-time 3 'http://127.0.0.1:6443/api/v1/namespaces/default/pods?watch=true' || true)
+out=$(tc -N --max-time 3 'https://127.0.0.1:6443/api/v1/namespaces/default/pods?watch=true' || true)
 expect "watch" '^\{"type": ?"ADDED", ?"object": ?\{"apiVersion": ?"v1", ?"kind": ?"Pod"' "$out"
 
-out=$(curl -s http://127.0.0.1:6443/api/v1/namespaces/default/pods/nothere)
+out=$(tc https://127.0.0.1:6443/api/v1/namespaces/default/pods/nothere)
 expect "not found" '"code":404' "$out"
 
-export KUBECONFIG="$work/kubeconfig"
-kubectl config set-cluster tugboat --server=http://127.0.0.1:6443 >/dev/null
-kubectl config set-context tugboat --cluster=tugboat >/dev/null && kubectl config use-context tugboat >/dev/null
+out=$(curl -s --cacert "$work/data/pki/ca.crt" https://127.0.0.1:6443/api/v1/namespaces)
+expect "no certificate" '"code":401' "$out"
+
 out=$(kubectl get pods)
 expect "kubectl get pods" '^web ' "$out"
 
-out=$(go run github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 -plaintext \
-  -import-path proto -proto tugboat/core/v1/services.proto \
+out=$(go run github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 -cacert "$work/data/pki/ca.crt" \
+  -cert "$work/admin.crt" -key "$work/admin.key" -import-path proto -proto tugboat/core/v1/services.proto \
   -d '{"namespace":"default","name":"web"}' \
   127.0.0.1:6443 tugboat.core.v1.PodService/Get)
 expect "grpcurl Get" '"image": "tugboat.local/sise:0.5.0"' "$out"
 
 # A node: the scheduler binds web, the kubelet runs it on its own containerd.
-./bin/tug-scheduler --kubeconfig "$KUBECONFIG" --metrics-address 127.0.0.1:0 >"$work/scheduler.log" 2>&1 &
+./bin/tug-scheduler --kubeconfig "$work/conf/scheduler.conf" --metrics-address 127.0.0.1:0 >"$work/scheduler.log" 2>&1 &
 spid=$!
-./bin/tug-kubelet --kubeconfig "$KUBECONFIG" --node-name node1 --managed-containerd \
+./bin/tug-kubelet --kubeconfig "$work/conf/kubelet.conf" --node-name node1 --managed-containerd \
   --image-archives bin/images --root-dir "$work/kubelet" --pod-cidr 10.244.0.0/24 --metrics-address 127.0.0.1:0 >"$work/kubelet.log" 2>&1 &
 kpid=$!
 deadline=$((SECONDS + 90))
@@ -91,7 +99,7 @@ kubectl delete pod web --grace-period=1 >/dev/null || fail "kubectl delete pod w
 
 # Workloads: the controller-manager rolls a deployment out, scales it,
 # rolls it forward and back, and collects it when it is deleted.
-./bin/tug-controller-manager --kubeconfig "$KUBECONFIG" --metrics-address 127.0.0.1:0 >"$work/cm.log" 2>&1 &
+./bin/tug-controller-manager --kubeconfig "$work/conf/controller-manager.conf" --metrics-address 127.0.0.1:0 >"$work/cm.log" 2>&1 &
 cpid=$!
 kubectl create deployment hello --image=tugboat.local/sise:0.5.0 --replicas=2 --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||
   fail "kubectl apply deployment hello"

@@ -186,8 +186,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert <(docker cp 
 say "TLS: tug uses the admin kubeconfig from the credentials volume; no credentials get 401"
 # Restarting the init services keeps the certificates (idempotent).
 ca_before=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
-compose run --rm --no-deps init-certs >/dev/null || fail "init-certs run again failed"
-compose run --rm --no-deps init-kubeconfig >/dev/null || fail "init-kubeconfig run again failed"
+compose run --rm --no-deps init-certs >/dev/null 2>&1 || fail "init-certs run again failed"
+compose run --rm --no-deps init-kubeconfig >/dev/null 2>&1 || fail "init-kubeconfig run again failed"
 ca_after=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
 [ "$ca_before" = "$ca_after" ] || fail "running the init services again replaced the cluster CA"
 wait_for "every compose service healthy after the init services ran again" 60 all_healthy

@@ -34,10 +34,7 @@ func Down(ctx context.Context, c Config, purge bool, log *zap.Logger) (stopped b
 	}
 	comps := Components()
 	slices.Reverse(comps)
-	// tug init's data dir has no node: nothing of the kubelet's or the
-	// proxy's to remove (kubelet.conf is written before tug up starts any).
-	_, err = os.Stat(c.conf(KubeletConf))
-	node := err == nil
+	node := c.RunsNode()
 	var errs []error
 	for _, comp := range comps {
 		if comp.Cleanup == nil || (comp.Node && !node) {
@@ -103,4 +100,12 @@ func FileLogger(c Config) (*zap.Logger, func(), error) {
 	enc := zap.NewDevelopmentEncoderConfig()
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(f), zap.InfoLevel)
 	return zap.New(core).Named("down"), func() { f.Close() }, nil
+}
+
+// RunsNode says the data dir is tug up's, with a node, not tug init's:
+// only then is there anything of the kubelet's or the proxy's to remove
+// (kubelet.conf is written before tug up starts any component).
+func (c Config) RunsNode() bool {
+	_, err := os.Stat(c.conf(KubeletConf))
+	return err == nil
 }

@@ -45,6 +45,7 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 	}
 	_ = os.Remove(c.joinFile()) // the new process writes its own
 	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), BackgroundEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -138,6 +139,11 @@ func waitSigned(ctx context.Context, cs *clientset.Set, line string) error {
 		}
 	}
 }
+
+// BackgroundEnv is set in the environment of the process Start starts:
+// its standard output is tug.log, where the join line's token secret
+// does not belong (this process prints it).
+const BackgroundEnv = "TUG_BACKGROUND"
 
 // retryEvery is the pause between attempts while the apiserver starts.
 const retryEvery = 50 * time.Millisecond

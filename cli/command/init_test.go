@@ -40,6 +40,8 @@ func TestInitPhasesBadInput(t *testing.T) {
 		{"kubeconfig, plaintext server", []string{"init", "phase", "kubeconfig", "--cert-dir", certDir, "--out", filepath.Join(dir, "b"), "--server", "http://127.0.0.1:6443"}, `--server "http://127.0.0.1:6443": want https://HOST:PORT`},
 		{"kubeconfig without a CA", []string{"init", "phase", "kubeconfig", "--cert-dir", filepath.Join(dir, "none"), "--out", filepath.Join(dir, "c"), "--server", "https://127.0.0.1:6443"}, "run tug init phase certs first"},
 		{"user without a name", []string{"kubeconfig", "user", "--cert-dir", certDir, "--server", "https://127.0.0.1:6443"}, `required flag(s) "client-name" not set`},
+		{"init, negative token TTL", []string{"init", "--data-dir", filepath.Join(dir, "d"), "--token-ttl", "-1h"}, "--token-ttl -1h0m0s: must not be negative"},
+		{"up, negative token TTL", []string{"up", "--data-dir", filepath.Join(dir, "d"), "--token-ttl", "-1h"}, "--token-ttl -1h0m0s: must not be negative"},
 		{"user, foreign CA dir", []string{"kubeconfig", "user", "--client-name", "x", "--cert-dir", filepath.Join(dir, "none"), "--server", "https://127.0.0.1:6443"}, "the cluster CA in --cert-dir"},
 	}
 	for _, tt := range tests {
@@ -50,7 +52,7 @@ func TestInitPhasesBadInput(t *testing.T) {
 			}
 		})
 	}
-	for _, d := range []string{"b", "c"} {
+	for _, d := range []string{"b", "c", "d"} {
 		if _, err := os.Stat(filepath.Join(dir, d)); !os.IsNotExist(err) {
 			t.Errorf("a refused kubeconfig phase wrote %s", d)
 		}

@@ -54,7 +54,9 @@ func (cc *clusterCommand) run(cmd *cobra.Command, env *Env, verb string) (time.D
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
-		c.OnJoinCommand = func(line string) { fmt.Fprintln(env.Out, line) }
+		if os.Getenv(cluster.BackgroundEnv) == "" {
+			c.OnJoinCommand = func(line string) { fmt.Fprintln(env.Out, line) }
+		}
 		return 0, "", cluster.Run(ctx, *c, log)
 	}
 	// The background process gets the flags this one was given.
@@ -133,11 +135,14 @@ func newDown(env *Env) *cobra.Command {
 				return err
 			}
 			defer closeLog()
+			node := c.RunsNode() // before --purge removes the data dir
 			stopped, err := cluster.Down(cmd.Context(), c, purge, log)
 			if err != nil {
 				return err
 			}
 			switch {
+			case stopped && !node:
+				fmt.Fprintln(env.Out, "Tugboat's control plane stopped.")
 			case stopped:
 				fmt.Fprintln(env.Out, "Tugboat stopped; its containers, sandboxes, network namespaces and routes are removed.")
 			default:
@@ -146,7 +151,11 @@ func newDown(env *Env) *cobra.Command {
 			if purge {
 				fmt.Fprintf(env.Out, "Its data (%s) is deleted.\n", c.DataDir)
 			} else {
-				fmt.Fprintf(env.Out, "Its objects are kept in %s: tug up brings them back (tug down --purge deletes them).\n", c.DataDir)
+				verb := "tug up"
+				if !node {
+					verb = "tug init"
+				}
+				fmt.Fprintf(env.Out, "Its objects are kept in %s: %s brings them back (tug down --purge deletes them).\n", c.DataDir, verb)
 			}
 			return nil
 		},

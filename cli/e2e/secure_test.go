@@ -53,7 +53,8 @@ func TestInit(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	out := ok(t, "init", "--data-dir", data, "--kubeconfig", kubeconfig, "--listen-address", addr, "--token-ttl", "3h")
 	t.Cleanup(func() {
-		if out, err := runTug("down", "--data-dir", data, "--purge"); err != nil {
+		out, err := runTug("down", "--data-dir", data, "--purge")
+		if err != nil || !strings.HasPrefix(string(out), "Tugboat's control plane stopped.\n") {
 			t.Errorf("tug down: %v\n%s", err, out)
 		}
 		if pid, err := os.ReadFile(filepath.Join(data, "tug.pid")); err == nil {
