@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
@@ -142,7 +143,10 @@ func joinPreflight(j JoinConfig) error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	if err := portFree(net.JoinHostPort(host, strconv.Itoa(j.KubeletPort))); err != nil {
+	switch err := portFree(net.JoinHostPort(host, strconv.Itoa(j.KubeletPort))); {
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		errs = append(errs, fmt.Errorf("--node-ip %s is not an address of this machine: give one of its own, where the apiserver can reach the kubelet", host))
+	case err != nil:
 		errs = append(errs, fmt.Errorf("port %d, the kubelet's (--kubelet-port), is taken by another program on %s: stop it or choose another port (%v)", j.KubeletPort, host, err))
 	}
 	return errors.Join(errs...)

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,45 @@ func TestJoinKubeletConfig(t *testing.T) {
 	}
 	if up := kubeletConfig(j.Config); cfg.RootDir != up.RootDir || !cfg.ManagedContainerd {
 		t.Errorf("root dir %q, tug up's %q (tug down cleans that one)", cfg.RootDir, up.RootDir)
+	}
+}
+
+// TestJoinPreflightNodeIP: a --node-ip that is not this machine's and a
+// kubelet port in use are told apart.
+func TestJoinPreflightNodeIP(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	tests := []struct {
+		name   string
+		nodeIP string
+		port   int
+		want   string
+	}{
+		{name: "not this machine's", nodeIP: "192.0.2.200", port: 10250, want: "--node-ip 192.0.2.200 is not an address of this machine"},
+		{name: "port taken", nodeIP: "127.0.0.1", port: taken, want: fmt.Sprintf("port %d, the kubelet's (--kubelet-port), is taken by another program on 127.0.0.1", taken)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := DefaultJoinConfig()
+			j.DataDir = t.TempDir()
+			j.NodeIP, j.KubeletPort = tt.nodeIP, tt.port
+			if err := joinPreflight(j); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("joinPreflight = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLocalIPToward(t *testing.T) {
+	ip, err := LocalIPToward("127.0.0.1:6443")
+	if err != nil || ip != "127.0.0.1" {
+		t.Fatalf("LocalIPToward(127.0.0.1:6443) = %q, %v", ip, err)
+	}
+	if _, err := LocalIPToward("no-port"); err == nil || !strings.Contains(err.Error(), "(pass --node-ip)") {
+		t.Fatalf("LocalIPToward(no-port) = %v", err)
 	}
 }
