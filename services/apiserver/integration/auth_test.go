@@ -11,6 +11,7 @@ import (
 	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
 	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
+	"google.golang.org/grpc/codes"
 )
 
 // TestSecureREST runs a server with TLS, client certificates, bootstrap
@@ -122,8 +123,14 @@ func TestSecureREST(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantStatus(t, s.doAs(t, s.issue(t, other, adminUser, pki.GroupMasters), "GET", "/api/v1/pods", nil),
+		foreign := s.issue(t, other, adminUser, pki.GroupMasters)
+		wantStatus(t, s.doAs(t, foreign, "GET", "/api/v1/pods", nil),
 			http.StatusUnauthorized, `client certificate "kubernetes-admin": signed by an unknown authority`)
+		// A write is audited with the reason (REST, then gRPC).
+		wantStatus(t, s.doAs(t, foreign, "POST", "/api/v1/namespaces/team-a/pods", podJSON("foreign-rest", nil)),
+			http.StatusUnauthorized, "signed by an unknown authority")
+		_, err = s.as(t, foreign).Pods().Create(ctx(t), pod("team-a", "foreign-grpc", nil))
+		wantGRPC(t, err, codes.Unauthenticated, "signed by an unknown authority")
 	})
 
 	t.Run("bootstrap tokens", func(t *testing.T) {
@@ -144,6 +151,8 @@ func TestSecureREST(t *testing.T) {
 		}
 		wantStatus(t, last, http.StatusForbidden, `User "system:bootstrap:abcdef" cannot list resource "pods"`)
 		wantStatus(t, s.doAs(t, creds{token: expired.String()}, "GET", "/api/v1/namespaces/default/pods", nil),
+			http.StatusUnauthorized, "bootstrap token oldold expired at")
+		wantStatus(t, s.doAs(t, creds{token: expired.String()}, "DELETE", "/api/v1/namespaces/team-a/pods/web", nil),
 			http.StatusUnauthorized, "bootstrap token oldold expired at")
 		wantStatus(t, s.doAs(t, creds{token: "zzzzzz.0123456789abcdef"}, "GET", "/api/", nil),
 			http.StatusUnauthorized, "bootstrap token zzzzzz is unknown")
@@ -210,6 +219,15 @@ func TestSecureREST(t *testing.T) {
 		}
 		if !created || !denied {
 			t.Fatalf("audit log lacks the admin's create (%v) or alice's refused delete (%v):\n%s", created, denied, log)
+		}
+		for name, want := range map[string]string{
+			"foreign certificate, REST": `"verb":"create","user":{"username":"system:anonymous","groups":["system:unauthenticated"]},"objectRef":{"resource":"pods","namespace":"team-a","apiVersion":"v1"},"responseStatus":{"code":401,"message":"Unauthorized: client certificate \"kubernetes-admin\": signed by an unknown authority`,
+			"foreign certificate, gRPC": `"name":"foreign-grpc","apiVersion":"v1"},"responseStatus":{"code":401,"message":"Unauthorized: client certificate \"kubernetes-admin\": signed by an unknown authority`,
+			"expired bootstrap token":   `"verb":"delete","user":{"username":"system:anonymous","groups":["system:unauthenticated"]},"objectRef":{"resource":"pods","namespace":"team-a","name":"web","apiVersion":"v1"},"responseStatus":{"code":401,"message":"Unauthorized: bootstrap token oldold expired at`,
+		} {
+			if !strings.Contains(log, want) {
+				t.Errorf("audit log lacks the refused %s: %s\n%s", name, want, log)
+			}
 		}
 		st, err := os.Stat(s.auditLog())
 		if err != nil || st.Mode().Perm() != 0o600 {
