@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,20 +131,32 @@ func TestKubeletUnderNodeAuthorizer(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("kubelet: %v", err)
 	}
-	// The subtest above made three requests the apiserver refused on
-	// purpose, two of them forbidden; the kubelet made none.
-	if after := forbiddenCount(t, c); after != before {
-		t.Errorf("forbidden requests went from %s to %s while the kubelet ran on, want none", before, after)
-	}
-	if before != "2" {
-		t.Errorf("%v requests forbidden up to the node's own checks, want their 2", before)
-	}
+	// Every request the apiserver refused the kubelet is one it logged.
+	// The only refusal allowed is the known race of the node authoriser:
+	// its view of the pods (a watch of its own) may lag the kubelet's by a
+	// moment, and the first list of a secret or config map the new pod
+	// uses is then refused ("no relationship found") and retried.
+	var raced int
 	for _, e := range logs.All() {
 		for _, v := range e.ContextMap() {
-			if s, ok := v.(string); ok && (strings.Contains(s, "PermissionDenied") || strings.Contains(s, "Unauthenticated")) {
-				t.Errorf("kubelet logged a refusal: %s %v", e.Message, e.ContextMap())
+			s, ok := v.(string)
+			if !ok || !strings.Contains(s, "PermissionDenied") && !strings.Contains(s, "Unauthenticated") {
+				continue
 			}
+			if e.Message == "informer list failed" && strings.Contains(s, "no relationship found") && (strings.Contains(s, `resource "secrets"`) || strings.Contains(s, `resource "configmaps"`)) {
+				raced++
+				t.Logf("the node authoriser had not seen the pod yet: %s %v", e.Message, e.ContextMap())
+				continue
+			}
+			t.Errorf("kubelet logged a refusal: %s %v", e.Message, e.ContextMap())
 		}
+	}
+	// The subtest above made two forbidden requests on purpose.
+	if before != strconv.Itoa(2+raced) {
+		t.Errorf("%s requests forbidden up to the node's own checks, want its 2 and the %d raced lists", before, raced)
+	}
+	if after := forbiddenCount(t, c); after != before {
+		t.Errorf("forbidden requests went from %s to %s while the kubelet ran on, want none", before, after)
 	}
 }
 

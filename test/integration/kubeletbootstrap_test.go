@@ -21,15 +21,11 @@ import (
 )
 
 // startNodeSigner runs the controller-manager's CSR approver and signer
-// with the cluster CA, as its own identity.
+// (the harness gives it its identity and the cluster CA to sign with).
 func startNodeSigner(t *testing.T, c *secureCluster) {
 	t.Helper()
-	pkiDir := pki.Dir(filepath.Join(c.dir, "pki"))
-	cmKubeconfig := c.kubeconfig(t, pki.UserControllerManager)
 	harness.StartControllerManager(t, c.api, harness.ControllerManagerOptions{Configure: func(cfg *cmapp.Config) {
-		cfg.Kubeconfig = cmKubeconfig
 		cfg.Controllers = []string{"csrapproving", "csrsigning"}
-		cfg.ClusterSigningCertFile, cfg.ClusterSigningKeyFile = pkiDir.CertPath(pki.CAName), pkiDir.KeyPath(pki.CAName)
 	}})
 }
 

@@ -117,12 +117,20 @@ func (m *Manager) finishDeletion(ctx context.Context, key string, pod *corev1.Po
 	if m.stopPod(ctx, key, rp, grace, false) {
 		return nil
 	}
+	md := pod.GetMetadata()
+	if m.deletionConfirmed(md.GetUid()) || !m.cached(md) {
+		// Confirmed already (this sync started before the informer saw
+		// the pod go), or gone meanwhile: nothing to write, and the node
+		// authoriser would refuse it. The sync of the deletion cleans up.
+		// The confirmation is checked first: the informer drops the pod
+		// from its cache before its handler forgets the confirmation.
+		return nil
+	}
 	// Everything stopped: the last status, then the confirmation.
 	if err := m.updateStatus(ctx, pod, rp); err != nil && status.Code(err) != codes.NotFound {
 		m.log.Warn("final pod status not written", zap.String("pod", key), zap.Error(err))
 	}
 	m.stopPod(ctx, key, rp, 0, true)
-	md := pod.GetMetadata()
 	if err := m.teardownVolumes(md.GetUid()); err != nil {
 		return fmt.Errorf("volumes of %s: %w", key, err)
 	}
@@ -137,7 +145,27 @@ func (m *Manager) finishDeletion(ctx context.Context, key string, pod *corev1.Po
 	default:
 		return fmt.Errorf("confirm deletion of %s: %w", key, err)
 	}
+	if m.cached(md) {
+		// Until the informer delivers the deletion (which clears it).
+		m.mu.Lock()
+		m.confirmed[md.GetUid()] = true
+		m.mu.Unlock()
+	}
 	m.forget(md.GetUid())
 	_ = os.RemoveAll(m.podLogDir(md.GetNamespace(), md.GetName(), md.GetUid()))
 	return nil
+}
+
+// deletionConfirmed reports whether this kubelet confirmed the deletion of
+// the pod uid (and the informer has not yet delivered it).
+func (m *Manager) deletionConfirmed(uid string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.confirmed[uid]
+}
+
+// cached reports whether the informer still holds this pod (by UID).
+func (m *Manager) cached(md *metav1.ObjectMeta) bool {
+	p, ok := m.inf.Lister().Get(md.GetNamespace(), md.GetName())
+	return ok && p.GetMetadata().GetUid() == md.GetUid()
 }

@@ -95,6 +95,7 @@ type Manager struct {
 	killing      map[string]bool                  // container IDs being stopped for a failed probe
 	volumeStates map[string]volumeState           // pod UID -> its volumes' last setup
 	evicted      map[string]string                // pod UID -> why it was evicted
+	confirmed    map[string]bool                  // pod UIDs whose deletion this kubelet confirmed, until the informer drops them
 }
 
 // waitReason is why a container is waiting (ErrImagePull, CrashLoopBackOff...).
@@ -132,6 +133,7 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 		killing:      map[string]bool{},
 		volumeStates: map[string]volumeState{},
 		evicted:      map[string]string{},
+		confirmed:    map[string]bool{},
 	}
 	if cfg.Mounter == nil {
 		cfg.Mounter = volume.System{}
@@ -168,7 +170,13 @@ func New(cfg Config, cs *clientset.Set, rt *cri.Runtime, rec *record.Recorder, l
 			m.queue.Add(informer.Key(p.GetMetadata()))
 		},
 		UpdateFunc: func(_, p *corev1.Pod) { m.sources.registerPod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
-		DeleteFunc: func(p *corev1.Pod) { m.sources.forgetPod(p); m.queue.Add(informer.Key(p.GetMetadata())) },
+		DeleteFunc: func(p *corev1.Pod) {
+			m.sources.forgetPod(p)
+			m.mu.Lock()
+			delete(m.confirmed, p.GetMetadata().GetUid())
+			m.mu.Unlock()
+			m.queue.Add(informer.Key(p.GetMetadata()))
+		},
 	})
 	return m, nil
 }
