@@ -57,6 +57,7 @@ this machine and writes that kubeconfig; "tug down" removes it.`,
 		newLogs(env), newExec(env), newLabel(env), newVersion(env), newClusterInfo(env), newAPIResources(env), newScale(env), newRollout(env),
 		newToken(env), newCertificate(env), newKubeconfig(env), newInit(env), newUp(env), newDown(env),
 	)
+	root.AddCommand(newJoin(env))
 	return root, env
 }
 

@@ -55,6 +55,8 @@ func TestChartObjectsAreKubernetes(t *testing.T) {
 					obj = &corev1.Service{}
 				case "ConfigMap":
 					obj = &corev1.ConfigMap{}
+				case "Secret":
+					obj = &corev1.Secret{}
 				case "PersistentVolumeClaim":
 					obj = &corev1.PersistentVolumeClaim{}
 				default:

@@ -43,7 +43,7 @@ prometheus.io/path: /metrics
 
 {{/* The apiserver's in-cluster URL. */}}
 {{- define "tugboat.apiserverURL" -}}
-{{- printf "http://%s-apiserver.%s.svc:%v" (include "tugboat.fullname" .) .Release.Namespace .Values.apiserver.port -}}
+{{- printf "https://%s-apiserver.%s.svc:%v" (include "tugboat.fullname" .) .Release.Namespace .Values.apiserver.port -}}
 {{- end -}}
 
 {{/* Whether leader election is on for a component with n replicas. */}}
