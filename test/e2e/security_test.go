@@ -307,8 +307,16 @@ func TestLogsAndExecOverKubeletTLS(t *testing.T) {
 	ns := namespace(t)
 	createPod(t, ns, shellPod("talker", "sh", "-c", "echo hello over tls; exec sleep 100000"))
 	waitPod(t, ns, "talker", 60*time.Second, "Running", running)
-	if got := logs(t, &corev1.PodLogOptions{Namespace: ns, Name: "talker"}); !strings.Contains(got, "hello over tls") {
-		t.Errorf("logs through the apiserver = %q, want hello over tls", got)
+	// Running comes before the container's first line reaches its log:
+	// poll until it has.
+	var got string
+	if err := poll(30*time.Second, func() error {
+		if got = logs(t, &corev1.PodLogOptions{Namespace: ns, Name: "talker"}); !strings.Contains(got, "hello over tls") {
+			return fmt.Errorf("logs through the apiserver = %q, want hello over tls", got)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 	if out, err := kubectl(cluster.Kubeconfig, "", "-n", ns, "logs", "talker"); err != nil || !strings.Contains(out, "hello over tls") {
 		t.Errorf("kubectl logs = %v: %q, want hello over tls", err, out)
