@@ -50,8 +50,11 @@ func (s *Sources) Run(ctx context.Context) {
 	s.secrets.Run(ctx)
 }
 
+// waitForSync waits for the Services informer's first list and for the
+// secret and config map stores to run (a lookup before would not wait
+// for its object's first list).
 func (s *Sources) waitForSync(ctx context.Context) bool {
-	return s.services.WaitForSync(ctx)
+	return s.secrets.WaitRunning(ctx) && s.configMaps.WaitRunning(ctx) && s.services.WaitForSync(ctx)
 }
 
 // registerPod watches what the pod uses (and stops watching what it no
