@@ -30,14 +30,16 @@ var (
 )
 
 // NewSources builds the stores and the Services informer; Run them after
-// every Manager using them was created.
+// every Manager using them was created. A list of one secret or config
+// map the node authoriser refuses is retried briefly first
+// (objects.RetryForbidden): it may not have seen the new pod yet.
 func NewSources(cs *clientset.Set, log *zap.Logger) *Sources {
 	return &Sources{
 		secrets: objects.New("Secret", func(o informer.Options) *informer.Informer[*corev1.Secret] {
-			return informer.New(cs.Secrets(), o)
+			return informer.New(objects.RetryForbidden(cs.Secrets(), o.Logger), o)
 		}, log),
 		configMaps: objects.New("ConfigMap", func(o informer.Options) *informer.Informer[*corev1.ConfigMap] {
-			return informer.New(cs.ConfigMaps(), o)
+			return informer.New(objects.RetryForbidden(cs.ConfigMaps(), o.Logger), o)
 		}, log),
 		services: informer.New(cs.Services(), informer.Options{Logger: log}),
 	}
