@@ -5,15 +5,21 @@
 // kubernetes.io/kube-apiserver-client-kubelet, and waits, on a watch of
 // that one request, until the controller-manager has approved and signed
 // it (or someone denied it). The private key never leaves the process.
+// An issued certificate is checked before it is returned: it pairs with
+// the key, names the node (CN system:node:<name>, O [system:nodes]), is
+// for client auth and chains to the CA the caller trusts.
 package tlsbootstrap
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
@@ -35,12 +41,38 @@ type Credentials struct {
 	Request string
 }
 
+// ErrInvalidCertificate is an issued certificate that is not what was
+// asked for: wrong key, subject or usage, or not from the trusted CA.
+var ErrInvalidCertificate = errors.New("the issued certificate is not a valid client certificate for the node")
+
+// Option adjusts a request.
+type Option func(*options)
+
+type options struct{ caPEM []byte }
+
+// WithCA makes the issued certificate chain to one of the CA certificates
+// in caPEM (the CA the bootstrap kubeconfig trusts). Without it the chain
+// is not checked; the key, subject and usage always are.
+func WithCA(caPEM []byte) Option { return func(o *options) { o.caPEM = caPEM } }
+
 // RequestNodeCertificate creates a CSR for node's client certificate,
 // valid for expiration (0: the signer's maximum), and waits until ctx
-// ends for the certificate.
-func RequestNodeCertificate(ctx context.Context, cs *clientset.Set, node string, expiration time.Duration) (*Credentials, error) {
+// ends for the certificate, which it checks (see Verify) before
+// returning it.
+func RequestNodeCertificate(ctx context.Context, cs *clientset.Set, node string, expiration time.Duration, opts ...Option) (*Credentials, error) {
 	if node == "" {
 		return nil, errors.New("tls bootstrap: a node name is required")
+	}
+	var o options
+	for _, fn := range opts {
+		fn(&o)
+	}
+	var roots *x509.CertPool
+	if o.caPEM != nil {
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(o.caPEM) {
+			return nil, errors.New("tls bootstrap: the trusted CA data holds no PEM certificate")
+		}
 	}
 	req, key, err := pki.NewCSR(pki.NodeUser(node), []string{pki.GroupNodes})
 	if err != nil {
@@ -74,10 +106,58 @@ func RequestNodeCertificate(ctx context.Context, cs *clientset.Set, node string,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pki.ParseCert(cert); err != nil {
+	if err := Verify(cert, keyPEM, node, roots); err != nil {
 		return nil, fmt.Errorf("tls bootstrap: certificate signing request %s: %w", name, err)
 	}
 	return &Credentials{CertPEM: cert, KeyPEM: keyPEM, Request: name}, nil
+}
+
+// Verify checks an issued client certificate (PEM, the leaf first, any
+// intermediates after it) against its key: they pair, the subject is
+// CN system:node:<node> with O [system:nodes], the certificate is valid
+// now for client auth and, when roots is not nil, chains to roots. A
+// failure wraps ErrInvalidCertificate and says what is wrong.
+func Verify(certPEM, keyPEM []byte, node string, roots *x509.CertPool) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidCertificate, fmt.Sprintf(format, a...))
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return bad("it does not pair with the private key: %v", err)
+	}
+	certs := make([]*x509.Certificate, 0, len(pair.Certificate))
+	for _, der := range pair.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return bad("%v", err)
+		}
+		certs = append(certs, c)
+	}
+	leaf := certs[0]
+	if want := pki.NodeUser(node); leaf.Subject.CommonName != want {
+		return bad("common name %q, want %q", leaf.Subject.CommonName, want)
+	}
+	if want := []string{pki.GroupNodes}; !slices.Equal(leaf.Subject.Organization, want) {
+		return bad("organization %q, want %q", leaf.Subject.Organization, want)
+	}
+	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+		return bad("it is not for client auth (extended key usages %v)", leaf.ExtKeyUsage)
+	}
+	now := time.Now()
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return bad("it is valid from %s to %s, not now", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if roots == nil {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return bad("it does not chain to the trusted CA: %v", err)
+	}
+	return nil
 }
 
 // wait watches the one request from its creation until it has a

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/tugboat-sh/tugboat/client/clientset"
 	"github.com/tugboat-sh/tugboat/client/config"
@@ -19,25 +22,42 @@ import (
 // the TLS bootstrap writes.
 const bootstrapContext = "default"
 
+// renewFraction: a client certificate with less than this part of its
+// life left is renewed by a new TLS bootstrap.
+const renewFraction = 0.1
+
 // bootstrap makes --kubeconfig from --bootstrap-kubeconfig when the first
-// does not exist: with the bootstrap credentials (a bootstrap token) it
-// asks the apiserver for the node's client certificate, waits until it is
-// signed, and writes a kubeconfig holding the bootstrap kubeconfig's
-// server and CA and the new certificate and key (0600, written
-// atomically). An existing --kubeconfig is left as it is.
+// does not exist, or its client certificate is expired, expires within
+// the last 10% of its life, or does not parse or pair with its key: with
+// the bootstrap credentials (a bootstrap token) it asks the apiserver for
+// the node's client certificate, waits until it is signed, checks it, and
+// writes a kubeconfig holding the bootstrap kubeconfig's server and CA
+// and the new certificate and key (0600, written atomically). A valid
+// --kubeconfig is left as it is. Without --bootstrap-kubeconfig, a
+// --kubeconfig whose certificate is no longer valid is an error, and one
+// near its end a warning.
 func bootstrap(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if cfg.BootstrapKubeconfig == "" {
-		return nil
+		return checkCredentials(cfg, log)
 	}
-	if _, err := os.Stat(cfg.Kubeconfig); err == nil {
-		log.Info("kubeconfig exists, TLS bootstrap skipped", zap.String("kubeconfig", cfg.Kubeconfig))
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	_, err := os.Stat(cfg.Kubeconfig)
+	switch {
+	case err == nil:
+		reason := renewalReason(cfg.Kubeconfig, cfg.Context, time.Now())
+		if reason == "" {
+			log.Info("kubeconfig exists, TLS bootstrap skipped", zap.String("kubeconfig", cfg.Kubeconfig))
+			return nil
+		}
+		log.Info("renewing the node's client certificate by TLS bootstrap", zap.String("kubeconfig", cfg.Kubeconfig), zap.String("reason", reason))
+	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("--kubeconfig %s: %w", cfg.Kubeconfig, err)
 	}
 	bc, err := config.Load(cfg.BootstrapKubeconfig, "")
 	if err != nil {
 		return fmt.Errorf("--bootstrap-kubeconfig: %w", err)
+	}
+	if err := checkBootstrapTrust(bc, cfg.Insecure); err != nil {
+		return fmt.Errorf("--bootstrap-kubeconfig %s: %w", cfg.BootstrapKubeconfig, err)
 	}
 	conn, err := config.Dial(ctx, bc)
 	if err != nil {
@@ -45,7 +65,11 @@ func bootstrap(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	defer conn.Close()
 	log.Info("requesting the node's client certificate", zap.String("node", cfg.NodeName), zap.String("server", bc.Server))
-	creds, err := tlsbootstrap.RequestNodeCertificate(ctx, clientset.New(conn), cfg.NodeName, 0)
+	var opts []tlsbootstrap.Option
+	if len(bc.CAData) > 0 {
+		opts = append(opts, tlsbootstrap.WithCA(bc.CAData))
+	}
+	creds, err := tlsbootstrap.RequestNodeCertificate(ctx, clientset.New(conn), cfg.NodeName, 0, opts...)
 	if err != nil {
 		return bootstrapError(ctx, cfg.NodeName, bc.Server, err)
 	}
@@ -57,6 +81,93 @@ func bootstrap(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	log.Info("node client certificate issued", zap.String("node", cfg.NodeName), zap.String("request", creds.Request), zap.String("kubeconfig", cfg.Kubeconfig))
 	return nil
+}
+
+// checkBootstrapTrust refuses a bootstrap kubeconfig that would send the
+// bootstrap token to a server it does not verify: no CA data, or
+// insecure-skip-tls-verify. --insecure allows both.
+func checkBootstrapTrust(bc *config.Config, insecure bool) error {
+	if insecure {
+		return nil
+	}
+	if bc.InsecureSkipTLSVerify {
+		return errors.New("insecure-skip-tls-verify is set: the kubelet sends its bootstrap token only to a server it verifies (run with --insecure to allow it)")
+	}
+	if len(bc.CAData) == 0 {
+		return errors.New("no certificate-authority data: the kubelet sends its bootstrap token only to a server it verifies against the cluster CA (run with --insecure to allow it)")
+	}
+	return nil
+}
+
+// checkCredentials looks at the client certificate of the kubeconfig in
+// use when there is no bootstrap kubeconfig to renew it: an expired or
+// broken one is an error, one near its end a warning. A kubeconfig
+// without a client certificate (a token), or one that cannot be found or
+// read, is left to the connection to report.
+func checkCredentials(cfg Config, log *zap.Logger) error {
+	path, err := config.Locate(cfg.Kubeconfig)
+	if err != nil {
+		return nil
+	}
+	kc, err := config.Load(path, cfg.Context)
+	if err != nil || len(kc.CertData) == 0 {
+		return nil
+	}
+	cert, err := clientCert(kc)
+	if err != nil {
+		return fmt.Errorf("--kubeconfig %s: %w; there is no --bootstrap-kubeconfig to get a new one", path, err)
+	}
+	now := time.Now()
+	if now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
+		return fmt.Errorf("--kubeconfig %s: the client certificate of %q is valid from %s to %s, not now; there is no --bootstrap-kubeconfig to get a new one", path, cert.Subject.CommonName, cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if renewDue(cert, now) {
+		log.Warn("client certificate expires soon and there is no --bootstrap-kubeconfig to renew it", zap.String("kubeconfig", path), zap.String("user", cert.Subject.CommonName), zap.Time("notAfter", cert.NotAfter))
+	}
+	return nil
+}
+
+// renewalReason says why the kubeconfig at path needs a new client
+// certificate, or "" when it does not.
+func renewalReason(path, context string, now time.Time) string {
+	kc, err := config.Load(path, context)
+	if err != nil {
+		return fmt.Sprintf("it does not load: %v", err)
+	}
+	cert, err := clientCert(kc)
+	if err != nil {
+		return err.Error()
+	}
+	switch {
+	case now.After(cert.NotAfter):
+		return "the client certificate expired at " + cert.NotAfter.UTC().Format(time.RFC3339)
+	case renewDue(cert, now):
+		return "the client certificate expires at " + cert.NotAfter.UTC().Format(time.RFC3339) + ", within the last 10% of its life"
+	}
+	return ""
+}
+
+// clientCert parses the kubeconfig's client certificate and checks it
+// pairs with its key.
+func clientCert(kc *config.Config) (*x509.Certificate, error) {
+	if len(kc.CertData) == 0 || len(kc.KeyData) == 0 {
+		return nil, errors.New("it has no client certificate and key")
+	}
+	pair, err := tls.X509KeyPair(kc.CertData, kc.KeyData)
+	if err != nil {
+		return nil, fmt.Errorf("its client certificate and key do not pair: %w", err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("its client certificate does not parse: %w", err)
+	}
+	return cert, nil
+}
+
+// renewDue reports whether less than renewFraction of cert's life is left.
+func renewDue(cert *x509.Certificate, now time.Time) bool {
+	life := cert.NotAfter.Sub(cert.NotBefore)
+	return cert.NotAfter.Sub(now) < time.Duration(float64(life)*renewFraction)
 }
 
 // bootstrapError says in one sentence why the node got no certificate.
@@ -73,6 +184,8 @@ func bootstrapError(ctx context.Context, node, server string, err error) error {
 		return fmt.Errorf("TLS bootstrap of node %s: stopped before the certificate was issued (context deadline exceeded or canceled): %w", node, err)
 	case errors.Is(err, tlsbootstrap.ErrDenied):
 		return fmt.Errorf("TLS bootstrap of node %s: the certificate was refused: %w", node, err)
+	case errors.Is(err, tlsbootstrap.ErrInvalidCertificate):
+		return fmt.Errorf("TLS bootstrap of node %s: %s issued a certificate the kubelet will not use: %w", node, server, err)
 	case st != nil && st.Code() == codes.Unauthenticated:
 		return fmt.Errorf("TLS bootstrap of node %s: %s refused the bootstrap credentials (an unknown or expired token?): %s", node, server, st.Message())
 	case st != nil && st.Code() == codes.PermissionDenied:

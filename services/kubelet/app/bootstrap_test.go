@@ -2,8 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +23,7 @@ import (
 	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -65,6 +71,20 @@ func (f *fakeSigner) Watch(o *metav1.ListOptions, s grpc.ServerStreamingServer[c
 		return status.Errorf(codes.InvalidArgument, "watch of %q", o.GetFieldSelector())
 	}
 	switch f.outcome {
+	case "other-ca":
+		req, err := pki.ParseCSR(r.GetSpec().GetRequest())
+		if err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		other, err := pki.NewCA("rogue-ca")
+		if err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		cert, err := other.SignCSR(req, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, x509.KeyUsageDigitalSignature, time.Hour)
+		if err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		r.Status = &certificatesv1.CertificateSigningRequestStatus{Certificate: pki.EncodeCert(cert)}
 	case "pending":
 		<-s.Context().Done()
 		return s.Context().Err()
@@ -86,7 +106,7 @@ func (f *fakeSigner) Watch(o *metav1.ListOptions, s grpc.ServerStreamingServer[c
 
 // startSigner serves f over TLS on loopback and writes a bootstrap
 // kubeconfig for it with token.
-func startSigner(t *testing.T, f *fakeSigner, token string) (bootstrapKubeconfig string) {
+func startSigner(t *testing.T, f *fakeSigner, token string, tweak ...func(*config.KubeconfigSpec)) (bootstrapKubeconfig string) {
 	t.Helper()
 	serving, err := f.ca.IssueServing("apiserver", pki.ServingNames{IPs: []net.IP{net.ParseIP("127.0.0.1")}}, time.Hour)
 	if err != nil {
@@ -101,7 +121,11 @@ func startSigner(t *testing.T, f *fakeSigner, token string) (bootstrapKubeconfig
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
 	path := filepath.Join(t.TempDir(), "bootstrap-kubeconfig")
-	if err := config.Write(path, config.KubeconfigSpec{Server: "https://" + lis.Addr().String(), CAData: f.ca.CertPEM(), Token: token}); err != nil {
+	spec := config.KubeconfigSpec{Server: "https://" + lis.Addr().String(), CAData: f.ca.CertPEM(), Token: token}
+	for _, fn := range tweak {
+		fn(&spec)
+	}
+	if err := config.Write(path, spec); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -112,32 +136,52 @@ func TestBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	now := time.Now()
 	tests := []struct {
 		name     string
 		outcome  string
 		token    string
-		existing bool
+		spec     func(*config.KubeconfigSpec)
+		insecure bool
+		// existing is the --kubeconfig there before, nil: none.
+		existing []byte
+		renewed  bool // an existing kubeconfig is replaced
 		timeout  time.Duration
 		wantErr  []string
 	}{
 		{name: "issued", outcome: "sign", token: testToken},
-		{name: "existing kubeconfig is used as is", outcome: "sign", token: testToken, existing: true},
+		{name: "valid existing kubeconfig is used as is", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-time.Hour), now.Add(9*time.Hour))},
+		{name: "expired kubeconfig is renewed", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-2*time.Hour), now.Add(-time.Hour)), renewed: true},
+		{name: "kubeconfig in its last 10% is renewed", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), renewed: true},
+		{name: "unparsable kubeconfig is renewed", outcome: "sign", token: testToken, existing: []byte("mine"), renewed: true},
+		{name: "kubeconfig whose key does not pair is renewed", outcome: "sign", token: testToken, existing: strayKeyKubeconfig(t, ca), renewed: true},
 		{name: "denied", outcome: "deny", token: testToken, wantErr: []string{"node n1", "refused", "Denied NotMyNode: an admin said no"}},
+		{name: "certificate from another CA", outcome: "other-ca", token: testToken, wantErr: []string{"node n1", "will not use", "does not chain to the trusted CA"}},
+		{name: "certificate from another CA leaves an expired kubeconfig alone", outcome: "other-ca", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-2*time.Hour), now.Add(-time.Hour)), wantErr: []string{"does not chain to the trusted CA"}},
 		{name: "unknown token", outcome: "sign", token: "zzzzzz.0123456789abcdef", wantErr: []string{"node n1", "refused the bootstrap credentials", "invalid bootstrap token"}},
 		{name: "never signed, ctx ends", outcome: "pending", token: testToken, timeout: 500 * time.Millisecond, wantErr: []string{"node n1", "context deadline exceeded"}},
+		{name: "bootstrap kubeconfig without CA", outcome: "sign", token: testToken, spec: func(s *config.KubeconfigSpec) { s.CAData = nil; s.InsecureSkipTLSVerify = true }, wantErr: []string{"--bootstrap-kubeconfig", "insecure-skip-tls-verify"}},
+		{name: "bootstrap kubeconfig without CA data", outcome: "sign", token: testToken, spec: func(s *config.KubeconfigSpec) { s.CAData = nil }, wantErr: []string{"--bootstrap-kubeconfig", "no certificate-authority data"}},
+		{name: "bootstrap kubeconfig skipping verification", outcome: "sign", token: testToken, spec: func(s *config.KubeconfigSpec) { s.InsecureSkipTLSVerify = true }, wantErr: []string{"--bootstrap-kubeconfig", "insecure-skip-tls-verify is set"}},
+		{name: "skipping verification with --insecure", outcome: "sign", token: testToken, spec: func(s *config.KubeconfigSpec) { s.InsecureSkipTLSVerify = true }, insecure: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeSigner{ca: ca, outcome: tt.outcome}
 			cfg := DefaultConfig()
 			cfg.NodeName = "n1"
-			cfg.BootstrapKubeconfig = startSigner(t, f, tt.token)
+			cfg.Insecure = tt.insecure
+			var tweaks []func(*config.KubeconfigSpec)
+			if tt.spec != nil {
+				tweaks = append(tweaks, tt.spec)
+			}
+			cfg.BootstrapKubeconfig = startSigner(t, f, tt.token, tweaks...)
 			cfg.Kubeconfig = filepath.Join(t.TempDir(), "etc", "kubelet.conf")
-			if tt.existing {
+			if tt.existing != nil {
 				if err := os.MkdirAll(filepath.Dir(cfg.Kubeconfig), 0o700); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(cfg.Kubeconfig, []byte("mine"), 0o600); err != nil {
+				if err := os.WriteFile(cfg.Kubeconfig, tt.existing, 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -157,23 +201,141 @@ func TestBootstrap(t *testing.T) {
 						t.Errorf("error %q does not say %q", err, w)
 					}
 				}
-				if _, serr := os.Stat(cfg.Kubeconfig); serr == nil {
+				b, serr := os.ReadFile(cfg.Kubeconfig)
+				switch {
+				case tt.existing == nil && serr == nil:
 					t.Errorf("a failed bootstrap wrote %s", cfg.Kubeconfig)
+				case tt.existing != nil && string(b) != string(tt.existing):
+					t.Errorf("a failed bootstrap changed %s", cfg.Kubeconfig)
+				}
+				if strings.Contains(tt.name, "bootstrap kubeconfig") && f.creates.Load() != 0 {
+					t.Errorf("%d requests sent with a refused bootstrap kubeconfig, want none", f.creates.Load())
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.existing {
-				if b, _ := os.ReadFile(cfg.Kubeconfig); string(b) != "mine" || f.creates.Load() != 0 {
-					t.Fatalf("kubeconfig %q after %d requests, want it untouched and none", b, f.creates.Load())
+			if tt.existing != nil && !tt.renewed {
+				if b, _ := os.ReadFile(cfg.Kubeconfig); string(b) != string(tt.existing) || f.creates.Load() != 0 {
+					t.Fatalf("kubeconfig changed after %d requests, want it untouched and none", f.creates.Load())
 				}
 				return
+			}
+			if f.creates.Load() != 1 {
+				t.Errorf("%d requests, want 1", f.creates.Load())
 			}
 			checkBootstrapped(t, cfg, ca)
 		})
 	}
+}
+
+// TestCheckCredentials: without --bootstrap-kubeconfig, a kubeconfig
+// whose client certificate is no longer valid stops the kubelet with a
+// clear error; one near its end only warns.
+func TestCheckCredentials(t *testing.T) {
+	ca, err := pki.NewCA("test-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tests := []struct {
+		name     string
+		file     []byte
+		wantErr  []string
+		wantWarn bool
+	}{
+		{name: "valid", file: nodeKubeconfig(t, ca, "n1", now.Add(-time.Hour), now.Add(9*time.Hour))},
+		{name: "near its end", file: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), wantWarn: true},
+		{name: "expired", file: nodeKubeconfig(t, ca, "n1", now.Add(-2*time.Hour), now.Add(-time.Hour)), wantErr: []string{"system:node:n1", "not now", "no --bootstrap-kubeconfig"}},
+		{name: "key does not pair", file: strayKeyKubeconfig(t, ca), wantErr: []string{"do not pair", "no --bootstrap-kubeconfig"}},
+		{name: "token, no certificate", file: tokenKubeconfig(t)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.NodeName = "n1"
+			cfg.Kubeconfig = filepath.Join(t.TempDir(), "kubelet.conf")
+			if err := os.WriteFile(cfg.Kubeconfig, tt.file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			core, logs := observer.New(zap.WarnLevel)
+			err := bootstrap(context.Background(), cfg, zap.New(core))
+			if len(tt.wantErr) == 0 && err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v does not say %q", err, w)
+				}
+			}
+			if got := logs.FilterMessageSnippet("expires soon").Len() > 0; got != tt.wantWarn {
+				t.Errorf("warned %v, want %v", got, tt.wantWarn)
+			}
+		})
+	}
+}
+
+// nodeKubeconfig is a kubeconfig for node with a client certificate from
+// ca valid from nb to na.
+func nodeKubeconfig(t *testing.T, ca *pki.CA, node string, nb, na time.Time) []byte {
+	t.Helper()
+	certPEM, keyPEM := nodeCert(t, ca, node, nb, na)
+	return kubeconfigBytes(t, config.KubeconfigSpec{Server: "https://127.0.0.1:1", CAData: ca.CertPEM(), CertData: certPEM, KeyData: keyPEM})
+}
+
+// strayKeyKubeconfig holds a valid certificate with another one's key.
+func strayKeyKubeconfig(t *testing.T, ca *pki.CA) []byte {
+	t.Helper()
+	now := time.Now()
+	certPEM, _ := nodeCert(t, ca, "n1", now.Add(-time.Hour), now.Add(9*time.Hour))
+	_, keyPEM := nodeCert(t, ca, "n1", now.Add(-time.Hour), now.Add(9*time.Hour))
+	return kubeconfigBytes(t, config.KubeconfigSpec{Server: "https://127.0.0.1:1", CAData: ca.CertPEM(), CertData: certPEM, KeyData: keyPEM})
+}
+
+func tokenKubeconfig(t *testing.T) []byte {
+	t.Helper()
+	return kubeconfigBytes(t, config.KubeconfigSpec{Server: "https://127.0.0.1:1", CAData: []byte("x"), Token: "t"})
+}
+
+func kubeconfigBytes(t *testing.T, spec config.KubeconfigSpec) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := config.Write(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// nodeCert is a client certificate of node from ca, valid from nb to na.
+func nodeCert(t *testing.T, ca *pki.CA, node string, nb, na time.Time) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), NotBefore: nb, NotAfter: na,
+		Subject:  pkix.Name{CommonName: pki.NodeUser(node), Organization: []string{pki.GroupNodes}},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err = pki.EncodeKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki.EncodeCert(c), keyPEM
 }
 
 // checkBootstrapped checks the written kubeconfig: private files, the

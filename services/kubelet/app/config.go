@@ -108,7 +108,7 @@ func DefaultConfig() Config {
 // AddFlags binds the flags to c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", c.Kubeconfig, "kubeconfig file with the apiserver's address and credentials (default $KUBECONFIG, then ~/.kube/config)")
-	fs.StringVar(&c.BootstrapKubeconfig, "bootstrap-kubeconfig", c.BootstrapKubeconfig, "kubeconfig with a bootstrap token: when the --kubeconfig file does not exist, request this node's client certificate with it and write --kubeconfig")
+	fs.StringVar(&c.BootstrapKubeconfig, "bootstrap-kubeconfig", c.BootstrapKubeconfig, "kubeconfig with a bootstrap token: when the --kubeconfig file does not exist or its client certificate is expired, near its end (last 10%) or broken, request this node's client certificate with it and write --kubeconfig")
 	fs.StringVar(&c.Context, "context", c.Context, "kubeconfig context to use (default: its current-context)")
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "name of this node")
 	fs.StringVar(&c.NodeIP, "node-ip", c.NodeIP, "the node's InternalIP: the apiserver reaches the kubelet there (set the host's address for a multi-node cluster)")

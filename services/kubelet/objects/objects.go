@@ -19,7 +19,8 @@ import (
 
 // SyncWait bounds how long Get waits for a just-registered object's first
 // list before it answers "not found" (the watch's first event requeues the
-// pod anyway).
+// pod anyway). Get does not wait when the store is not running or the
+// object is unregistered meanwhile.
 const SyncWait = 5 * time.Second
 
 // Key names one object.
@@ -37,6 +38,8 @@ type Store[T informer.Object] struct {
 	log      *zap.Logger
 	onChange []func(Key)
 
+	running chan struct{} // closed once Run has started
+
 	mu    sync.Mutex
 	ctx   context.Context // set by Run; nil before
 	done  bool            // Run has ended: no more watches
@@ -48,6 +51,7 @@ type Store[T informer.Object] struct {
 // item is one object's watch and the number of pods using it.
 type item[T informer.Object] struct {
 	inf     *informer.Informer[T]
+	ctx     context.Context // the watch's; ends when it stops
 	cancel  context.CancelFunc
 	refs    int
 	started bool
@@ -59,7 +63,18 @@ func New[T informer.Object](kind string, newInf NewInformer[T], log *zap.Logger)
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Store[T]{kind: kind, newInf: newInf, log: log, items: map[Key]*item[T]{}, pods: map[string][]Key{}}
+	return &Store[T]{kind: kind, newInf: newInf, log: log, running: make(chan struct{}), items: map[Key]*item[T]{}, pods: map[string][]Key{}}
+}
+
+// WaitRunning blocks until Run has started (Get waits for a first list
+// only then) or ctx ends, and reports whether it has.
+func (s *Store[T]) WaitRunning(ctx context.Context) bool {
+	select {
+	case <-s.running:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // OnChange calls fn, from the watch's goroutine, when a watched object is
@@ -67,7 +82,7 @@ func New[T informer.Object](kind string, newInf NewInformer[T], log *zap.Logger)
 func (s *Store[T]) OnChange(fn func(Key)) { s.onChange = append(s.onChange, fn) }
 
 // Run starts the watches registered so far and those registered later,
-// and stops them all when ctx ends.
+// and stops them all when ctx ends. It may be called once.
 func (s *Store[T]) Run(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx = ctx
@@ -75,6 +90,7 @@ func (s *Store[T]) Run(ctx context.Context) {
 		s.start(k, it)
 	}
 	s.mu.Unlock()
+	close(s.running)
 	<-ctx.Done()
 	s.mu.Lock()
 	s.done = true
@@ -116,25 +132,33 @@ func (s *Store[T]) Forget(pod string) { s.Set(pod, nil) }
 
 // Get returns the object, waiting up to SyncWait for the first list of a
 // watch that has just started. An object no registered pod uses is not
-// watched, and not found.
+// watched, and not found; so is one whose watch is not running (the store
+// is not running) or stops while Get waits (the last pod using it went):
+// Get answers at once then.
 func (s *Store[T]) Get(namespace, name string) (T, bool) {
 	var zero T
 	s.mu.Lock()
 	it := s.items[Key{namespace, name}]
-	ctx := s.ctx
+	var ctx context.Context
+	if it != nil {
+		ctx = it.ctx
+	}
 	s.mu.Unlock()
 	if it == nil {
 		return zero, false
 	}
 	if !it.inf.HasSynced() {
-		if ctx == nil { // Run has not started yet
-			ctx = context.Background()
+		if ctx == nil || ctx.Err() != nil { // not running: nothing will come
+			return zero, false
 		}
 		wctx, cancel := context.WithTimeout(ctx, SyncWait)
 		synced := it.inf.WaitForSync(wctx)
 		cancel()
 		if !synced {
-			s.log.Warn("object not synced", zap.String("kind", s.kind), zap.String("namespace", namespace), zap.String("name", name))
+			if ctx.Err() == nil {
+				s.log.Warn("object not synced", zap.String("kind", s.kind), zap.String("namespace", namespace), zap.String("name", name))
+			}
+			return zero, false
 		}
 	}
 	return it.inf.Lister().Get(namespace, name)
@@ -201,7 +225,7 @@ func (s *Store[T]) start(k Key, it *item[T]) {
 	}
 	it.started = true
 	ctx, cancel := context.WithCancel(s.ctx)
-	it.cancel = cancel
+	it.ctx, it.cancel = ctx, cancel
 	s.wg.Go(func() { it.inf.Run(ctx) })
 	s.log.Debug("object watch started", zap.String("kind", s.kind), zap.String("namespace", k.Namespace), zap.String("name", k.Name))
 }

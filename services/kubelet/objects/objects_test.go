@@ -130,6 +130,9 @@ func TestStore(t *testing.T) {
 	done := make(chan struct{})
 	go func() { st.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
+	if !st.WaitRunning(ctx) {
+		t.Fatal("the store did not start")
+	}
 	st.Set("pod2", []Key{db})
 	st.Set("pod3", []Key{bdb})
 

@@ -30,14 +30,16 @@ var (
 )
 
 // NewSources builds the stores and the Services informer; Run them after
-// every Manager using them was created.
+// every Manager using them was created. A list of one secret or config
+// map the node authoriser refuses is retried briefly first
+// (objects.RetryForbidden): it may not have seen the new pod yet.
 func NewSources(cs *clientset.Set, log *zap.Logger) *Sources {
 	return &Sources{
 		secrets: objects.New("Secret", func(o informer.Options) *informer.Informer[*corev1.Secret] {
-			return informer.New(cs.Secrets(), o)
+			return informer.New(objects.RetryForbidden(cs.Secrets(), o.Logger), o)
 		}, log),
 		configMaps: objects.New("ConfigMap", func(o informer.Options) *informer.Informer[*corev1.ConfigMap] {
-			return informer.New(cs.ConfigMaps(), o)
+			return informer.New(objects.RetryForbidden(cs.ConfigMaps(), o.Logger), o)
 		}, log),
 		services: informer.New(cs.Services(), informer.Options{Logger: log}),
 	}
@@ -50,8 +52,11 @@ func (s *Sources) Run(ctx context.Context) {
 	s.secrets.Run(ctx)
 }
 
+// waitForSync waits for the Services informer's first list and for the
+// secret and config map stores to run (a lookup before would not wait
+// for its object's first list).
 func (s *Sources) waitForSync(ctx context.Context) bool {
-	return s.services.WaitForSync(ctx)
+	return s.secrets.WaitRunning(ctx) && s.configMaps.WaitRunning(ctx) && s.services.WaitForSync(ctx)
 }
 
 // registerPod watches what the pod uses (and stops watching what it no

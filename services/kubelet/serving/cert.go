@@ -45,28 +45,66 @@ func LoadFiles(certFile, keyFile string) (tls.Certificate, error) {
 // (kubelet.crt holding the certificate and the CA that signed it,
 // kubelet.key 0600, dir 0700): the existing one when it is valid for more
 // than 30 days and names every one of names, else a new one, written
-// atomically.
+// atomically. An existing dir writable by group or others is refused, and
+// so is a pair it cannot read (any error but a missing file): it is never
+// overwritten.
 func LoadOrCreate(dir string, names pki.ServingNames) (tls.Certificate, error) {
 	d := pki.Dir(dir)
-	_, certErr := os.Stat(d.CertPath(Name))
-	_, keyErr := os.Stat(d.KeyPath(Name))
-	if err := errors.Join(certErr, keyErr); err == nil {
+	if err := checkDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return tls.Certificate{}, err
+	}
+	certThere, err := present(d.CertPath(Name))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyThere, err := present(d.KeyPath(Name))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if certThere && keyThere {
 		kp, err := d.Load(Name)
 		if err != nil {
 			return tls.Certificate{}, fmt.Errorf("kubelet serving certificate: %w", err)
 		}
+		chain, err := os.ReadFile(d.CertPath(Name))
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("kubelet serving certificate: %w", err)
+		}
 		if fits(kp.Cert, names) {
-			chain, err := os.ReadFile(d.CertPath(Name))
-			if err != nil {
-				return tls.Certificate{}, fmt.Errorf("kubelet serving certificate: %w", err)
-			}
 			return pairOf(chain, kp)
 		}
-	} else if !errors.Is(certErr, fs.ErrNotExist) && !errors.Is(keyErr, fs.ErrNotExist) {
-		return tls.Certificate{}, fmt.Errorf("kubelet serving certificate: %w", err)
 	}
 	// Missing (either file), expiring or naming too little: a new pair.
 	return create(d, names)
+}
+
+// present reports whether path exists; any error but a missing file is
+// returned.
+func present(path string) (bool, error) {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("kubelet serving certificate: %w", err)
+}
+
+// checkDir refuses a pki directory that is not a directory or is writable
+// by group or others (the README's rule); a missing one is fs.ErrNotExist.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("kubelet pki directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("kubelet pki directory %s is not a directory", dir)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("kubelet pki directory %s has mode %#o: it must not be writable by group or others (chmod 700)", dir, st.Mode().Perm())
+	}
+	return nil
 }
 
 // fits reports whether c is valid long enough and names every one of names.
@@ -107,11 +145,8 @@ func create(d pki.Dir, names pki.ServingNames) (tls.Certificate, error) {
 	if err := os.MkdirAll(string(d), pki.DirMode); err != nil {
 		return tls.Certificate{}, fmt.Errorf("kubelet pki directory: %w", err)
 	}
-	if st, err := os.Stat(string(d)); err != nil || st.Mode().Perm()&0o077 != 0 {
-		if err == nil {
-			err = fmt.Errorf("has mode %#o: it must be 0700 (chmod 700)", st.Mode().Perm())
-		}
-		return tls.Certificate{}, fmt.Errorf("kubelet pki directory %s: %w", d, err)
+	if err := checkDir(string(d)); err != nil {
+		return tls.Certificate{}, err
 	}
 	if err := writeFile(d.KeyPath(Name), keyPEM, pki.KeyMode); err != nil {
 		return tls.Certificate{}, err
@@ -135,7 +170,9 @@ func pairOf(chainPEM []byte, kp *pki.KeyPair) (tls.Certificate, error) {
 	return out, nil
 }
 
-// writeFile writes data with mode through a temporary file and a rename.
+// writeFile writes data with mode through a temporary file, synced to
+// disk before a rename puts it in place, and syncs the directory after.
+// (component/pki's writer is not exported.)
 func writeFile(path string, data []byte, mode fs.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -150,11 +187,23 @@ func writeFile(path string, data []byte, mode fs.FileMode) error {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer dir.Close()
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync directory: %w", path, err)
 	}
 	return nil
 }
