@@ -78,6 +78,9 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 	if errs := j.validateNode(); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	if err := checkDataDir(j.DataDir); err != nil {
+		return err
+	}
 	_, errBootstrap := os.Stat(j.BootstrapKubeconfig())
 	_, errNode := os.Stat(j.KubeletKubeconfig())
 	if errBootstrap != nil && errNode != nil {
@@ -91,6 +94,9 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 		return err
 	}
 	defer unlock()
+	if err := j.writeMode(ModeJoin); err != nil {
+		return err
+	}
 	if err := stopStaleContainerd(j.Config); err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ func Join(ctx context.Context, j JoinConfig) (*discovery.Result, error) {
 // bootstrap kubeconfig. opts are extra dial options (tests watch what is
 // sent).
 func prepareJoin(ctx context.Context, j JoinConfig, tok bootstraptoken.Token, opts ...grpc.DialOption) (*discovery.Result, error) {
+	if err := checkDataDir(j.DataDir); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, j.Wait)
 	defer cancel()
 	res, err := discover(ctx, j.Endpoint, tok, j.CAHash, opts)

@@ -135,7 +135,11 @@ func newDown(env *Env) *cobra.Command {
 				return err
 			}
 			defer closeLog()
-			node := c.RunsNode() // before --purge removes the data dir
+			mode := c.Mode() // before --purge removes the data dir
+			node := c.RunsNode()
+			if mode == "" {
+				mode = cluster.ModeUp
+			}
 			stopped, err := cluster.Down(cmd.Context(), c, purge, log)
 			if err != nil {
 				return err
@@ -150,12 +154,10 @@ func newDown(env *Env) *cobra.Command {
 			}
 			if purge {
 				fmt.Fprintf(env.Out, "Its data (%s) is deleted.\n", c.DataDir)
+			} else if mode == cluster.ModeJoin {
+				fmt.Fprintf(env.Out, "Its credentials are kept in %s: \"tug join --foreground --data-dir %s\" runs the node again (tug down --purge deletes them).\n", c.DataDir, c.DataDir)
 			} else {
-				verb := "tug up"
-				if !node {
-					verb = "tug init"
-				}
-				fmt.Fprintf(env.Out, "Its objects are kept in %s: %s brings them back (tug down --purge deletes them).\n", c.DataDir, verb)
+				fmt.Fprintf(env.Out, "Its objects are kept in %s: tug %s brings them back (tug down --purge deletes them).\n", c.DataDir, mode)
 			}
 			return nil
 		},
