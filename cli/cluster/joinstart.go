@@ -135,6 +135,11 @@ func StartJoined(ctx context.Context, j JoinConfig, args []string) (time.Duratio
 			_ = cmd.Process.Release()
 			return time.Since(begin), nil
 		}
+		if ctx.Err() == nil {
+			// Not the deadline: something the wait cannot get past.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			return 0, fmt.Errorf("waiting for node %s failed: %w; it is stopping, see %s:\n%s", j.NodeName, err, j.logFile(), tail(j.logFile(), offset, 20))
+		}
 	case err := <-exited:
 		return 0, fmt.Errorf("the node process exited (%v); the end of %s:\n%s", err, j.logFile(), tail(j.logFile(), offset, 20))
 	case <-ctx.Done():
