@@ -150,7 +150,9 @@ func StartJoined(ctx context.Context, j JoinConfig, args []string) (time.Duratio
 
 // waitJoinedReady waits for the node's kubeconfig (the kubelet writes it
 // once its certificate is issued), then watches the Node with it until a
-// kubelet of this run reports it Ready. It returns ctx.Err() when ctx ends.
+// kubelet of this run reports it Ready, and then deletes the bootstrap
+// kubeconfig as kubeadm does: the shared token does not stay on the node.
+// It returns ctx.Err() when ctx ends.
 func waitJoinedReady(ctx context.Context, j JoinConfig, since time.Time) error {
 	if err := waitKubeconfig(ctx, j.KubeletKubeconfig()); err != nil {
 		return err
@@ -167,6 +169,9 @@ func waitJoinedReady(ctx context.Context, j JoinConfig, since time.Time) error {
 	nodes := clientset.New(conn).Nodes()
 	for {
 		if ready, _ := watchNodeReady(ctx, nodes, j.NodeName, since); ready {
+			if err := os.Remove(j.BootstrapKubeconfig()); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove the bootstrap kubeconfig: %w", err)
+			}
 			return nil
 		}
 		if !sleep(ctx, retryEvery) {
