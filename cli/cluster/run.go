@@ -27,6 +27,9 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 	if err := checkDataDir(c.DataDir); err != nil {
 		return err
 	}
+	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

@@ -33,6 +33,10 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 	if err := Preflight(c); err != nil {
 		return 0, "", err
 	}
+	// Refused here, not in the background: the process does the same.
+	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
+		return 0, "", err
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return 0, "", fmt.Errorf("data dir: %w", err)
 	}

@@ -29,7 +29,7 @@ func (cc *clusterCommand) addFlags(f *pflag.FlagSet) {
 	c := &cc.c
 	clusterFlags(f, c)
 	f.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "the apiserver's address (gRPC and REST over TLS)")
-	f.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "the IP other nodes reach the apiserver at (join line, cluster-info, admin kubeconfig; default: the listen address's)")
+	f.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "the IP other nodes reach the apiserver at (join line, cluster-info, admin kubeconfig; default: the listen address's, and for 0.0.0.0 or :: this host's address on the default route)")
 	f.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "how long the bootstrap token of the join line is valid (0: it never expires)")
 	f.DurationVar(&c.Wait, "wait", c.Wait, "how long to wait for the cluster to come up")
 	f.BoolVar(&cc.foreground, "foreground", false, "run the cluster in this process until SIGTERM or Ctrl-C, logging to standard error")
