@@ -27,10 +27,10 @@ import (
 // or why the cluster did not come up (with the log's end).
 func Start(ctx context.Context, c Config, args []string) (time.Duration, string, error) {
 	begin := time.Now()
-	if err := checkDataDir(c.DataDir); err != nil {
+	if err := Preflight(c); err != nil {
 		return 0, "", err
 	}
-	if err := Preflight(c); err != nil {
+	if err := checkDataDir(c.DataDir); err != nil {
 		return 0, "", err
 	}
 	// Refused here, not in the background: the process does the same.
