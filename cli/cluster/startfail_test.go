@@ -17,12 +17,21 @@ const helperEnv = "TUG_TEST_START_HELPER"
 // starts; run alone it does nothing.
 func TestStartHelperProcess(t *testing.T) {
 	dir := os.Getenv(helperEnv)
-	if dir == "" || os.Getenv(BackgroundEnv) != "1" {
+	if dir == "" {
 		return
 	}
-	// A directory where the join file belongs: reading it fails.
-	if err := os.Mkdir(filepath.Join(dir, "join-command"), 0o700); err != nil {
-		os.Exit(3)
+	if os.Getenv(BackgroundEnv) == "1" {
+		// tug up/init: a directory where the join file belongs, so
+		// reading it fails.
+		if err := os.Mkdir(filepath.Join(dir, "join-command"), 0o700); err != nil {
+			os.Exit(3)
+		}
+	} else {
+		// tug join: a node kubeconfig no one can dial (not https).
+		const kc = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: ftp://127.0.0.1:1}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
+		if err := os.WriteFile(filepath.Join(dir, KubeletConf), []byte(kc), 0o600); err != nil {
+			os.Exit(3)
+		}
 	}
 	time.Sleep(30 * time.Second)
 	os.Exit(4)
@@ -46,7 +55,31 @@ func TestStartReportsAFailedWait(t *testing.T) {
 	if took := time.Since(begin); took > 20*time.Second {
 		t.Fatalf("Start took %v: it waited for the deadline", took)
 	}
-	// The helper got SIGTERM: nothing of it is left.
+	helperStopped(t)
+}
+
+// TestStartJoinedReportsAFailedWait: StartJoined says at once why its
+// wait failed when it is not the deadline, and stops the process.
+func TestStartJoinedReportsAFailedWait(t *testing.T) {
+	j := DefaultJoinConfig()
+	j.DataDir = t.TempDir()
+	j.NodeName = "helper"
+	j.Wait = 40 * time.Second
+	t.Setenv(helperEnv, j.DataDir)
+	begin := time.Now()
+	_, err := StartJoined(t.Context(), j, []string{"-test.run=^TestStartHelperProcess$"})
+	if err == nil || !strings.Contains(err.Error(), "waiting for node helper failed:") || strings.Contains(err.Error(), "within") {
+		t.Fatalf("StartJoined = %v, want the dial's error", err)
+	}
+	if took := time.Since(begin); took > 20*time.Second {
+		t.Fatalf("StartJoined took %v: it waited for the deadline", took)
+	}
+	helperStopped(t)
+}
+
+// helperStopped waits until no helper process is left (they got SIGTERM).
+func helperStopped(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pids, perr := processes(func(_ string, cmdline []byte) bool {
