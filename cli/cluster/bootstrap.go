@@ -236,3 +236,34 @@ func createToken(ctx context.Context, cs *clientset.Set, c Config, tok bootstrap
 	}
 	return tok, err
 }
+
+// TokenExpires says when the bootstrap token of a join line was made
+// and when it expires (zero: never), as its Secret says, asked with the
+// admin's kubeconfig: a restart reuses a token made earlier, whose life
+// is shorter than --token-ttl.
+func TokenExpires(ctx context.Context, c Config, line string) (created, expires time.Time, err error) {
+	tok, ok := lineToken(line)
+	if !ok {
+		return time.Time{}, time.Time{}, fmt.Errorf("the join line holds no token: %q", line)
+	}
+	kc, err := config.Load(c.AdminKubeconfig(), "")
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	conn, err := config.Dial(ctx, kc)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := clientset.New(conn).Secrets().Get(ctx, &metav1.GetOptions{Namespace: bootstraptoken.Namespace, Name: tok.SecretName()})
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("bootstrap token %s: %w", tok.ID, err)
+	}
+	info, err := bootstraptoken.FromSecret(s)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return s.GetMetadata().GetCreationTimestamp().AsTime(), info.Expires, nil
+}

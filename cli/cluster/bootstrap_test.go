@@ -158,6 +158,11 @@ func TestRestartReusesToken(t *testing.T) {
 		stop()
 		t.Fatalf("restart minted token %s, want the valid %s reused", second.ID, first.ID)
 	}
+	created, exp, err := TokenExpires(t.Context(), c, "tug join 127.0.0.1:1 --token "+second.String())
+	if left := time.Until(exp); err != nil || left <= 0 || left > c.TokenTTL || !created.Before(time.Now()) {
+		stop()
+		t.Fatalf("TokenExpires = %v, %v, %v; want made before now, expiring within --token-ttl %v", created, exp, err, c.TokenTTL)
+	}
 	// Expire it: the next start mints a new one.
 	admin := dial(t, c.AdminKubeconfig())
 	ctx := t.Context()

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -87,7 +88,7 @@ what to type next. "tug down" stops it and removes its containers.`,
 			if err != nil || cc.foreground {
 				return err
 			}
-			printNextSteps(env, *c, took, join)
+			printNextSteps(cmd.Context(), env, *c, took, join)
 			return nil
 		},
 	}
@@ -101,7 +102,30 @@ what to type next. "tug down" stops it and removes its containers.`,
 	return cmd
 }
 
-func printNextSteps(env *Env, c cluster.Config, took time.Duration, join string) {
+// tokenLife says how long the join line's token has left: the whole
+// --token-ttl for one made by this start (at started), less for one a
+// restart reused.
+func tokenLife(ctx context.Context, c cluster.Config, join string, started time.Time) string {
+	created, expires, err := cluster.TokenExpires(ctx, c, join)
+	if err != nil {
+		return ttlText(c.TokenTTL)
+	}
+	return lifeText(c.TokenTTL, created, expires, started, time.Now())
+}
+
+// lifeText is tokenLife's text for a token made at created, expiring at
+// expires (zero: never), seen at now by a start that began at started.
+func lifeText(ttl time.Duration, created, expires, started, now time.Time) string {
+	switch {
+	case expires.IsZero():
+		return "forever"
+	case !created.Before(started.Truncate(time.Second)):
+		return ttlText(ttl)
+	}
+	return expires.Sub(now).Round(time.Second).String() + ", reused from the last start"
+}
+
+func printNextSteps(ctx context.Context, env *Env, c cluster.Config, took time.Duration, join string) {
 	fmt.Fprintf(env.Out, `Tugboat is up: node %s is Ready (%.1fs).
   kubeconfig: %s (context %s)
   admin:      %s (the same credentials)
@@ -116,7 +140,7 @@ Next:
   tug get pods -o wide
   tug exec first-pod -- wget -qO- http://localhost:9876/info
   tug down          # stop the cluster and remove its containers
-`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, ttlText(c.TokenTTL), join)
+`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, tokenLife(ctx, c, join, time.Now().Add(-took)), join)
 }
 
 func newDown(env *Env) *cobra.Command {

@@ -94,7 +94,8 @@ func TestInit(t *testing.T) {
 	if err != nil || !strings.Contains(string(stop), "Its objects are kept in "+data+": tug init brings them back") {
 		t.Fatalf("tug down: %v\n%s", err, stop)
 	}
-	again := tokenRe.FindStringSubmatch(ok(t, "init", "--data-dir", data, "--kubeconfig", kubeconfig, "--listen-address", addr, "--token-ttl", "3h"))
+	out = ok(t, "init", "--data-dir", data, "--kubeconfig", kubeconfig, "--listen-address", addr, "--token-ttl", "3h")
+	again := tokenRe.FindStringSubmatch(out)
 	if first == nil || again == nil || again[1] != first[1] {
 		t.Errorf("the restarted tug init's token %v, want the first run's %v", again, first)
 	}
