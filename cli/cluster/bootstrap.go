@@ -13,6 +13,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/component/discovery"
 	"github.com/tugboat-sh/tugboat/component/pki"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -89,22 +90,26 @@ func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 	}
 	defer conn.Close()
 	cs := clientset.New(conn)
-	tok, err := bootstraptoken.Generate()
-	if err != nil {
-		return "", err
-	}
-	info := bootstraptoken.New(tok, ttlOrNever(c.TokenTTL), time.Now(), "created by tug "+c.verb())
+	prev, hasPrev := previousToken(c)
+	var tok bootstraptoken.Token
 	// The apiserver says it is ready once it serves; retry the first
-	// writes while its authorisers finish their first lists.
+	// calls while its authorisers finish their first lists.
 	for {
 		err = discovery.Publish(ctx, cs, kc.Server, kc.CAData)
-		if err == nil {
-			_, err = cs.Secrets().Create(ctx, info.AsSecret())
-			if status.Code(err) == codes.AlreadyExists {
-				err = nil
+		reused := false
+		if err == nil && hasPrev {
+			reused, err = tokenUsable(ctx, cs, prev)
+			if reused {
+				tok = prev
 			}
 		}
+		if err == nil && !reused {
+			tok, err = createToken(ctx, cs, c, tok)
+		}
 		if err == nil {
+			if reused {
+				log.Info("bootstrap token reused", zap.String("token", tok.ID))
+			}
 			break
 		}
 		log.Info("bootstrap retried", zap.Error(err))
@@ -117,10 +122,12 @@ func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 		return "", err
 	}
 	line := JoinCommand(target, tok, ca)
-	if err := os.WriteFile(c.joinFile(), []byte(line+"\n"), 0o600); err != nil {
+	// Written whole (a rename): tug up/init's first process polls it.
+	if err := writeAtomic(c.joinFile(), []byte(line+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("join command file: %w", err)
 	}
-	log.Info("bootstrap token created", zap.String("token", tok.ID), zap.Duration("ttl", c.TokenTTL), zap.String("joinCommandFile", c.joinFile()))
+	_ = os.Remove(c.prevJoinFile())
+	log.Info("bootstrap token ready", zap.String("token", tok.ID), zap.Duration("ttl", c.TokenTTL), zap.String("joinCommandFile", c.joinFile()))
 	return line, nil
 }
 
@@ -139,11 +146,124 @@ func (c Config) verb() string {
 	return "up"
 }
 
-// readJoinFile returns the join line the cluster process wrote.
+// errNoJoinLine is readJoinFile's answer for a join file not written yet.
+var errNoJoinLine = errors.New("the join command is not written yet")
+
+// readJoinFile returns the join line the cluster process wrote; an empty
+// file is one not written yet (errNoJoinLine), as a missing one is.
 func readJoinFile(c Config) (string, error) {
-	b, err := os.ReadFile(c.joinFile())
-	if err != nil {
-		return "", err
+	return readJoinLine(c.joinFile())
+}
+
+func readJoinLine(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", errNoJoinLine
 	}
-	return strings.TrimSpace(string(b)), nil
+	if err != nil {
+		return "", fmt.Errorf("join command file: %w", err)
+	}
+	line := strings.TrimSpace(string(b))
+	if line == "" {
+		return "", errNoJoinLine
+	}
+	return line, nil
+}
+
+// prevJoinFile is where Start moves the join file of the last run while
+// the new process starts: the new one reuses its token (previousToken),
+// and Start waits for the new process's own line.
+func (c Config) prevJoinFile() string { return c.joinFile() + ".prev" }
+
+// previousToken is the token of the last run's join line (the join file,
+// or the one Start moved aside), if there is one.
+func previousToken(c Config) (bootstraptoken.Token, bool) {
+	for _, path := range []string{c.joinFile(), c.prevJoinFile()} {
+		line, err := readJoinLine(path)
+		if err != nil {
+			continue
+		}
+		if tok, ok := lineToken(line); ok {
+			return tok, true
+		}
+	}
+	return bootstraptoken.Token{}, false
+}
+
+// lineToken is the token of a join line (JoinCommand).
+func lineToken(line string) (bootstraptoken.Token, bool) {
+	f := strings.Fields(line)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "--token" {
+			tok, err := bootstraptoken.Parse(f[i+1])
+			return tok, err == nil
+		}
+	}
+	return bootstraptoken.Token{}, false
+}
+
+// tokenUsable says whether the token of the last run still lets a node
+// join: its Secret exists, holds the same secret and has not expired.
+// An error is a failed call (retried).
+func tokenUsable(ctx context.Context, cs *clientset.Set, tok bootstraptoken.Token) (bool, error) {
+	s, err := cs.Secrets().Get(ctx, &metav1.GetOptions{Namespace: bootstraptoken.Namespace, Name: tok.SecretName()})
+	if status.Code(err) == codes.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up the last bootstrap token %s: %w", tok.ID, err)
+	}
+	info, err := bootstraptoken.FromSecret(s)
+	if err != nil || !info.Token.Matches(tok) || info.CanAuthenticate(time.Now()) != nil {
+		return false, nil
+	}
+	return true, nil
+}
+
+// createToken creates a bootstrap token's Secret living c.TokenTTL: tok
+// when it is set (a retry of an earlier attempt), else a new one.
+func createToken(ctx context.Context, cs *clientset.Set, c Config, tok bootstraptoken.Token) (bootstraptoken.Token, error) {
+	if tok.ID == "" {
+		var err error
+		if tok, err = bootstraptoken.Generate(); err != nil {
+			return tok, err
+		}
+	}
+	info := bootstraptoken.New(tok, ttlOrNever(c.TokenTTL), time.Now(), "created by tug "+c.verb())
+	_, err := cs.Secrets().Create(ctx, info.AsSecret())
+	if status.Code(err) == codes.AlreadyExists {
+		err = nil
+	}
+	return tok, err
+}
+
+// TokenExpires says when the bootstrap token of a join line was made
+// and when it expires (zero: never), as its Secret says, asked with the
+// admin's kubeconfig: a restart reuses a token made earlier, whose life
+// is shorter than --token-ttl.
+func TokenExpires(ctx context.Context, c Config, line string) (created, expires time.Time, err error) {
+	tok, ok := lineToken(line)
+	if !ok {
+		return time.Time{}, time.Time{}, fmt.Errorf("the join line holds no token: %q", line)
+	}
+	kc, err := config.Load(c.AdminKubeconfig(), "")
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	conn, err := config.Dial(ctx, kc)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := clientset.New(conn).Secrets().Get(ctx, &metav1.GetOptions{Namespace: bootstraptoken.Namespace, Name: tok.SecretName()})
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("bootstrap token %s: %w", tok.ID, err)
+	}
+	info, err := bootstraptoken.FromSecret(s)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return s.GetMetadata().GetCreationTimestamp().AsTime(), info.Expires, nil
 }

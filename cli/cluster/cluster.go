@@ -45,7 +45,8 @@ type Config struct {
 	Init bool
 	// AdvertiseAddress is the apiserver's address for other nodes (the
 	// join line, cluster-info, the admin kubeconfig); empty: the listen
-	// address's.
+	// address's, and for one on every address (0.0.0.0, ::) this host's
+	// address on the default route (resolveAdvertise).
 	AdvertiseAddress string
 	// TokenTTL is the lifetime of the bootstrap token each start creates.
 	TokenTTL time.Duration

@@ -102,10 +102,10 @@ func FileLogger(c Config) (*zap.Logger, func(), error) {
 	return zap.New(core).Named("down"), func() { f.Close() }, nil
 }
 
-// RunsNode says the data dir is tug up's, with a node, not tug init's:
-// only then is there anything of the kubelet's or the proxy's to remove
-// (kubelet.conf is written before tug up starts any component).
+// RunsNode says the data dir is a node's (tug up or tug join), not tug
+// init's: only then is there anything of the kubelet's or the proxy's to
+// remove. The mode file says which (Mode).
 func (c Config) RunsNode() bool {
-	_, err := os.Stat(c.conf(KubeletConf))
-	return err == nil
+	m := c.Mode()
+	return m == ModeUp || m == ModeJoin
 }

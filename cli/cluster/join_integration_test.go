@@ -247,20 +247,27 @@ func TestJoin(t *testing.T) {
 	}
 
 	// The node's kubelet as tug join runs it, over a fake runtime.
-	kcfg := joinKubeletConfig(j)
-	kcfg.FakeRuntime = true
-	kcfg.ManagedContainerd = false
-	kcfg.ImageArchives = ""
-	kcfg.MetricsAddress = "127.0.0.1:0"
-	kcfg.Port = 0
-	kcfg.RelistPeriod = time.Second + time.Millisecond
-	kctx, kcancel := context.WithCancel(context.Background())
-	kdone := make(chan error, 1)
-	go func() { kdone <- kubelet.Run(kctx, kcfg, zap.NewNop()) }()
-	t.Cleanup(func() {
-		kcancel()
-		<-kdone
-	})
+	var kdone chan error
+	runKubelet := func() func() {
+		kcfg := joinKubeletConfig(j)
+		kcfg.FakeRuntime = true
+		kcfg.ManagedContainerd = false
+		kcfg.ImageArchives = ""
+		kcfg.MetricsAddress = "127.0.0.1:0"
+		kcfg.Port = 0
+		kcfg.RelistPeriod = time.Second + time.Millisecond
+		kctx, kcancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		kdone = done
+		go func() { done <- kubelet.Run(kctx, kcfg, zap.NewNop()) }()
+		stop := sync.OnceFunc(func() {
+			kcancel()
+			<-done
+		})
+		t.Cleanup(stop)
+		return stop
+	}
+	stopKubelet := runKubelet()
 	ready := make(chan error, 1)
 	go func() { ready <- waitJoinedReady(ctx, j, since) }()
 	select {
@@ -270,6 +277,9 @@ func TestJoin(t *testing.T) {
 		}
 	case err := <-kdone:
 		t.Fatalf("kubelet exited: %v", err)
+	}
+	if _, err := os.Stat(j.BootstrapKubeconfig()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the bootstrap kubeconfig (the shared token) is still on the node once it is Ready: %v", err)
 	}
 	kc, err := config.Load(j.KubeletKubeconfig(), "")
 	if err != nil {
@@ -287,6 +297,26 @@ func TestJoin(t *testing.T) {
 	}
 	if kc.Token != "" {
 		t.Errorf("the node's kubeconfig keeps the bootstrap token")
+	}
+
+	// A restart without the bootstrap kubeconfig: the node's own works.
+	stopKubelet()
+	if err := j.checkCredentials(); err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if cfg := joinKubeletConfig(j); cfg.BootstrapKubeconfig != "" {
+		t.Fatalf("restart: the kubelet is given the deleted %s", cfg.BootstrapKubeconfig)
+	}
+	since = time.Now()
+	runKubelet()
+	go func() { ready <- waitJoinedReady(ctx, j, since) }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatalf("restarted node %s not Ready: %v", j.NodeName, err)
+		}
+	case err := <-kdone:
+		t.Fatalf("restarted kubelet exited: %v", err)
 	}
 }
 

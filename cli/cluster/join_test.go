@@ -109,16 +109,60 @@ func TestRunJoinNeedsCredentials(t *testing.T) {
 	}
 }
 
+// TestJoinCheckCredentials: the node runs with its own kubeconfig (a
+// restart, the bootstrap kubeconfig deleted) or with the bootstrap one
+// (the first run); with neither usable it names the command to run.
+func TestJoinCheckCredentials(t *testing.T) {
+	const good = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: https://127.0.0.1:1}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
+	for _, tt := range []struct {
+		name            string
+		node, bootstrap string // file contents; "" = none
+		want            string // "" = accepted
+	}{
+		{name: "node kubeconfig alone", node: good},
+		{name: "bootstrap alone", bootstrap: good},
+		{name: "both", node: good, bootstrap: good},
+		{name: "neither", want: "join the cluster with tug join <host>:<port> --token"},
+		{name: "unusable node kubeconfig", node: "{{{", want: "is unusable"},
+		{name: "unusable node kubeconfig, bootstrap", node: "{{{", bootstrap: good},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j := DefaultJoinConfig()
+			j.DataDir = t.TempDir()
+			for path, content := range map[string]string{j.KubeletKubeconfig(): tt.node, j.BootstrapKubeconfig(): tt.bootstrap} {
+				if content != "" {
+					if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			err := j.checkCredentials()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("checkCredentials = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // TestJoinKubeletConfig: the join's kubelet bootstraps from the bootstrap
 // kubeconfig into the node's kubeconfig, reports the node IP, takes its
 // pod CIDR from the node IPAM, and keeps tug up's layout for tug down.
 func TestJoinKubeletConfig(t *testing.T) {
 	j := DefaultJoinConfig()
-	j.DataDir = "/d"
+	j.DataDir = t.TempDir()
 	j.NodeName = "node-2"
 	j.NodeIP = "169.254.77.2"
+	// After the join tug join deletes the bootstrap kubeconfig: the
+	// kubelet runs on the node's alone.
 	cfg := joinKubeletConfig(j)
-	if cfg.BootstrapKubeconfig != "/d/bootstrap-kubeconfig" || cfg.Kubeconfig != "/d/kubelet.conf" {
+	if cfg.BootstrapKubeconfig != "" || cfg.Kubeconfig != j.DataDir+"/kubelet.conf" {
+		t.Errorf("without a bootstrap kubeconfig: kubeconfigs %q, %q", cfg.BootstrapKubeconfig, cfg.Kubeconfig)
+	}
+	if err := os.WriteFile(j.BootstrapKubeconfig(), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg = joinKubeletConfig(j)
+	if cfg.BootstrapKubeconfig != j.DataDir+"/bootstrap-kubeconfig" || cfg.Kubeconfig != j.DataDir+"/kubelet.conf" {
 		t.Errorf("kubeconfigs %q, %q", cfg.BootstrapKubeconfig, cfg.Kubeconfig)
 	}
 	if cfg.NodeIP != "169.254.77.2" || cfg.NodeName != "node-2" || cfg.PodCIDR != "" {

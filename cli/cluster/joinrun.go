@@ -41,12 +41,15 @@ func JoinComponents(j JoinConfig) []Component {
 
 // joinKubeletConfig is tug up's kubelet with the node's own credentials:
 // the bootstrap kubeconfig until its certificate is issued, the node's
-// kubeconfig after; its pod CIDR comes from the controller-manager's node
-// IPAM.
+// kubeconfig after (tug join deletes the bootstrap kubeconfig once the
+// node is Ready: a restart has the node's kubeconfig alone); its pod
+// CIDR comes from the controller-manager's node IPAM.
 func joinKubeletConfig(j JoinConfig) kubelet.Config {
 	cfg := kubeletConfig(j.Config)
 	cfg.Kubeconfig = j.KubeletKubeconfig()
-	cfg.BootstrapKubeconfig = j.BootstrapKubeconfig()
+	if _, err := os.Stat(j.BootstrapKubeconfig()); err == nil {
+		cfg.BootstrapKubeconfig = j.BootstrapKubeconfig()
+	}
 	cfg.PodCIDR = ""
 	if j.NodeIP != "" {
 		cfg.NodeIP = j.NodeIP
@@ -70,6 +73,27 @@ func waitKubeconfig(ctx context.Context, path string) error {
 	}
 }
 
+// checkCredentials says whether the data dir has what the node runs
+// with: the node's kubeconfig (an earlier run's), else the bootstrap
+// kubeconfig tug join wrote.
+func (j JoinConfig) checkCredentials() error {
+	_, nodeErr := config.Load(j.KubeletKubeconfig(), "")
+	if nodeErr == nil {
+		return nil
+	}
+	if _, err := config.Load(j.BootstrapKubeconfig(), ""); err == nil {
+		return nil
+	}
+	if !errors.Is(nodeErr, os.ErrNotExist) {
+		if _, err := os.Stat(j.KubeletKubeconfig()); err == nil {
+			return fmt.Errorf("the node's kubeconfig %s is unusable (%v) and there is no %s: join the cluster again with tug join <host>:<port> --token ... --discovery-token-ca-cert-hash ...",
+				j.KubeletKubeconfig(), nodeErr, j.BootstrapKubeconfig())
+		}
+	}
+	return fmt.Errorf("%s has neither %s nor %s: join the cluster with tug join <host>:<port> --token ... --discovery-token-ca-cert-hash ... first",
+		j.DataDir, j.BootstrapKubeconfig(), j.KubeletKubeconfig())
+}
+
 // RunJoin runs a joined node in this process until ctx ends or a part
 // fails: it locks the data dir (as tug up does), writes the pid file and
 // runs JoinComponents. It needs the bootstrap kubeconfig tug join wrote,
@@ -78,11 +102,11 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 	if errs := j.validateNode(); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	_, errBootstrap := os.Stat(j.BootstrapKubeconfig())
-	_, errNode := os.Stat(j.KubeletKubeconfig())
-	if errBootstrap != nil && errNode != nil {
-		return fmt.Errorf("%s has neither %s nor %s: join the cluster with tug join <host>:<port> --token ... --discovery-token-ca-cert-hash ... first",
-			j.DataDir, j.BootstrapKubeconfig(), j.KubeletKubeconfig())
+	if err := checkDataDir(j.DataDir); err != nil {
+		return err
+	}
+	if err := j.checkCredentials(); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -91,6 +115,9 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 		return err
 	}
 	defer unlock()
+	if err := j.writeMode(ModeJoin); err != nil {
+		return err
+	}
 	if err := stopStaleContainerd(j.Config); err != nil {
 		return err
 	}

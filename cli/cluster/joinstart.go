@@ -40,6 +40,9 @@ func Join(ctx context.Context, j JoinConfig) (*discovery.Result, error) {
 // bootstrap kubeconfig. opts are extra dial options (tests watch what is
 // sent).
 func prepareJoin(ctx context.Context, j JoinConfig, tok bootstraptoken.Token, opts ...grpc.DialOption) (*discovery.Result, error) {
+	if err := checkDataDir(j.DataDir); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, j.Wait)
 	defer cancel()
 	res, err := discover(ctx, j.Endpoint, tok, j.CAHash, opts)
@@ -132,6 +135,11 @@ func StartJoined(ctx context.Context, j JoinConfig, args []string) (time.Duratio
 			_ = cmd.Process.Release()
 			return time.Since(begin), nil
 		}
+		if ctx.Err() == nil {
+			// Not the deadline: something the wait cannot get past.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			return 0, fmt.Errorf("waiting for node %s failed: %w; it is stopping, see %s:\n%s", j.NodeName, err, j.logFile(), tail(j.logFile(), offset, 20))
+		}
 	case err := <-exited:
 		return 0, fmt.Errorf("the node process exited (%v); the end of %s:\n%s", err, j.logFile(), tail(j.logFile(), offset, 20))
 	case <-ctx.Done():
@@ -142,7 +150,9 @@ func StartJoined(ctx context.Context, j JoinConfig, args []string) (time.Duratio
 
 // waitJoinedReady waits for the node's kubeconfig (the kubelet writes it
 // once its certificate is issued), then watches the Node with it until a
-// kubelet of this run reports it Ready. It returns ctx.Err() when ctx ends.
+// kubelet of this run reports it Ready, and then deletes the bootstrap
+// kubeconfig as kubeadm does: the shared token does not stay on the node.
+// It returns ctx.Err() when ctx ends.
 func waitJoinedReady(ctx context.Context, j JoinConfig, since time.Time) error {
 	if err := waitKubeconfig(ctx, j.KubeletKubeconfig()); err != nil {
 		return err
@@ -159,6 +169,9 @@ func waitJoinedReady(ctx context.Context, j JoinConfig, since time.Time) error {
 	nodes := clientset.New(conn).Nodes()
 	for {
 		if ready, _ := watchNodeReady(ctx, nodes, j.NodeName, since); ready {
+			if err := os.Remove(j.BootstrapKubeconfig()); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove the bootstrap kubeconfig: %w", err)
+			}
 			return nil
 		}
 		if !sleep(ctx, retryEvery) {

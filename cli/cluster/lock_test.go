@@ -14,7 +14,7 @@ import (
 // A second Run on a data dir that is locked fails at once, naming the
 // data dir, and leaves the first run's pid file as it was.
 func TestSecondRunOnALockedDataDirStopsBeforeTouchingIt(t *testing.T) {
-	c := Config{DataDir: t.TempDir()}
+	c := Config{DataDir: t.TempDir(), ListenAddress: "127.0.0.1:0"}
 	unlock, err := lockDataDir(c)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,12 @@ import (
 func Run(parent context.Context, c Config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	if err := checkDataDir(c.DataDir); err != nil {
+		return err
+	}
+	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -32,6 +38,15 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 		return err
 	}
 	defer unlock()
+	if c.Init {
+		// A node's kubeconfig left by an earlier tug up from this dir.
+		if err := os.Remove(c.conf(KubeletConf)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the stale node kubeconfig: %w", err)
+		}
+	}
+	if err := c.writeMode(c.verb()); err != nil {
+		return err
+	}
 	if !c.Init {
 		if err := stopStaleContainerd(c); err != nil {
 			return err

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,6 @@ import (
 	"github.com/tugboat-sh/tugboat/client/config"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
-	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
 	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
 )
 
@@ -28,6 +28,13 @@ import (
 func Start(ctx context.Context, c Config, args []string) (time.Duration, string, error) {
 	begin := time.Now()
 	if err := Preflight(c); err != nil {
+		return 0, "", err
+	}
+	if err := checkDataDir(c.DataDir); err != nil {
+		return 0, "", err
+	}
+	// Refused here, not in the background: the process does the same.
+	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
 		return 0, "", err
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
@@ -43,7 +50,11 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 	if err != nil {
 		return 0, "", fmt.Errorf("find tug's own binary: %w", err)
 	}
-	_ = os.Remove(c.joinFile()) // the new process writes its own
+	// The new process writes its own join file, reusing this one's token
+	// while it is valid: moved aside, so only the new line is waited for.
+	if err := os.Rename(c.joinFile(), c.prevJoinFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, "", fmt.Errorf("join command file: %w", err)
+	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), BackgroundEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -70,7 +81,11 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 			_ = cmd.Process.Release()
 			return time.Since(begin), r.line, nil
 		}
-		// waitReady fails only when ctx ends: the deadline passed.
+		if ctx.Err() == nil {
+			// Not the deadline: something the wait cannot get past.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			return 0, "", fmt.Errorf("waiting for the cluster failed: %w; it is stopping, see %s:\n%s", r.err, c.logFile(), tail(c.logFile(), offset, 20))
+		}
 	case err := <-exited:
 		return 0, "", fmt.Errorf("the cluster process exited (%v); the end of %s:\n%s", err, c.logFile(), tail(c.logFile(), offset, 20))
 	case <-ctx.Done():
@@ -86,13 +101,18 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 // waitReady waits for the join line the cluster process writes once the
 // apiserver serves, then with the admin's kubeconfig for the cluster-info
 // signature of its token (the controller-manager runs) and, unless Init,
-// for the node. It retries until ctx ends, and then returns ctx.Err().
+// for the node. It retries until ctx ends, and then returns ctx.Err();
+// another error is one waiting longer cannot mend (an unreadable join
+// file or kubeconfig).
 func waitReady(ctx context.Context, c Config, since time.Time) (string, error) {
 	var line string
 	for {
 		var err error
 		if line, err = readJoinFile(c); err == nil {
 			break
+		}
+		if !errors.Is(err, errNoJoinLine) {
+			return "", err
 		}
 		if !sleep(ctx, retryEvery) {
 			return "", ctx.Err()
@@ -120,15 +140,11 @@ func waitReady(ctx context.Context, c Config, since time.Time) (string, error) {
 // waitSigned polls the cluster-info ConfigMap until the bootstrap signer
 // has signed it for the token of the join line.
 func waitSigned(ctx context.Context, cs *clientset.Set, line string) error {
-	id := ""
-	if f := strings.Fields(line); len(f) >= 5 {
-		if tok, err := bootstraptoken.Parse(f[4]); err == nil {
-			id = tok.ID
-		}
-	}
-	if id == "" {
+	tok, ok := lineToken(line)
+	if !ok {
 		return fmt.Errorf("the join command file holds no token: %q", line)
 	}
+	id := tok.ID
 	for {
 		cm, err := cs.ConfigMaps().Get(ctx, &metav1.GetOptions{Namespace: clusterinfo.Namespace, Name: clusterinfo.Name})
 		if err == nil && cm.GetData()[clusterinfo.JWSKey(id)] != "" {

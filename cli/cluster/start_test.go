@@ -40,6 +40,16 @@ func TestInit(t *testing.T) {
 	c.Kubeconfig = filepath.Join(dir, "kube", "config")
 	c.ListenAddress = freeAddr(t)
 	c.TokenTTL = 2 * time.Hour
+	// The data dir once ran tug up: its node kubeconfig is stale.
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.writeMode(ModeUp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.conf(KubeletConf), []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var printed []string
 	c.OnJoinCommand = func(l string) { printed = append(printed, l) }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,6 +74,14 @@ func TestInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tok bootstraptoken.Token
+	t.Run("mode", func(t *testing.T) {
+		if _, err := os.Stat(c.conf(KubeletConf)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the stale %s is still there: %v", KubeletConf, err)
+		}
+		if m, node := c.Mode(), c.RunsNode(); m != ModeInit || node {
+			t.Errorf("Mode, RunsNode = %q, %v; want init, false", m, node)
+		}
+	})
 	t.Run("join line", func(t *testing.T) {
 		m := joinLine.FindStringSubmatch(line)
 		if m == nil {

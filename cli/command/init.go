@@ -45,7 +45,7 @@ No kubelet runs here: nodes join with that line. "tug down" stops it.`,
 Nodes join by running this on each, as root (the token lasts %s; tug token create --print-join-command makes another):
 
 %s
-`, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, ttlText(c.TokenTTL), join)
+`, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, tokenLife(cmd.Context(), *c, join, time.Now().Add(-took)), join)
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -29,7 +30,7 @@ func (cc *clusterCommand) addFlags(f *pflag.FlagSet) {
 	c := &cc.c
 	clusterFlags(f, c)
 	f.StringVar(&c.ListenAddress, "listen-address", c.ListenAddress, "the apiserver's address (gRPC and REST over TLS)")
-	f.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "the IP other nodes reach the apiserver at (join line, cluster-info, admin kubeconfig; default: the listen address's)")
+	f.StringVar(&c.AdvertiseAddress, "advertise-address", c.AdvertiseAddress, "the IP other nodes reach the apiserver at (join line, cluster-info, admin kubeconfig; default: the listen address's, and for 0.0.0.0 or :: this host's address on the default route)")
 	f.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "how long the bootstrap token of the join line is valid (0: it never expires)")
 	f.DurationVar(&c.Wait, "wait", c.Wait, "how long to wait for the cluster to come up")
 	f.BoolVar(&cc.foreground, "foreground", false, "run the cluster in this process until SIGTERM or Ctrl-C, logging to standard error")
@@ -87,7 +88,7 @@ what to type next. "tug down" stops it and removes its containers.`,
 			if err != nil || cc.foreground {
 				return err
 			}
-			printNextSteps(env, *c, took, join)
+			printNextSteps(cmd.Context(), env, *c, took, join)
 			return nil
 		},
 	}
@@ -101,7 +102,30 @@ what to type next. "tug down" stops it and removes its containers.`,
 	return cmd
 }
 
-func printNextSteps(env *Env, c cluster.Config, took time.Duration, join string) {
+// tokenLife says how long the join line's token has left: the whole
+// --token-ttl for one made by this start (at started), less for one a
+// restart reused.
+func tokenLife(ctx context.Context, c cluster.Config, join string, started time.Time) string {
+	created, expires, err := cluster.TokenExpires(ctx, c, join)
+	if err != nil {
+		return ttlText(c.TokenTTL)
+	}
+	return lifeText(c.TokenTTL, created, expires, started, time.Now())
+}
+
+// lifeText is tokenLife's text for a token made at created, expiring at
+// expires (zero: never), seen at now by a start that began at started.
+func lifeText(ttl time.Duration, created, expires, started, now time.Time) string {
+	switch {
+	case expires.IsZero():
+		return "forever"
+	case !created.Before(started.Truncate(time.Second)):
+		return ttlText(ttl)
+	}
+	return expires.Sub(now).Round(time.Second).String() + ", reused from the last start"
+}
+
+func printNextSteps(ctx context.Context, env *Env, c cluster.Config, took time.Duration, join string) {
 	fmt.Fprintf(env.Out, `Tugboat is up: node %s is Ready (%.1fs).
   kubeconfig: %s (context %s)
   admin:      %s (the same credentials)
@@ -116,7 +140,7 @@ Next:
   tug get pods -o wide
   tug exec first-pod -- wget -qO- http://localhost:9876/info
   tug down          # stop the cluster and remove its containers
-`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, ttlText(c.TokenTTL), join)
+`, c.NodeName, took.Seconds(), c.Kubeconfig, c.ContextName, c.AdminKubeconfig(), c.DataDir, tokenLife(ctx, c, join, time.Now().Add(-took)), join)
 }
 
 func newDown(env *Env) *cobra.Command {
@@ -135,7 +159,11 @@ func newDown(env *Env) *cobra.Command {
 				return err
 			}
 			defer closeLog()
-			node := c.RunsNode() // before --purge removes the data dir
+			mode := c.Mode() // before --purge removes the data dir
+			node := c.RunsNode()
+			if mode == "" {
+				mode = cluster.ModeUp
+			}
 			stopped, err := cluster.Down(cmd.Context(), c, purge, log)
 			if err != nil {
 				return err
@@ -150,12 +178,10 @@ func newDown(env *Env) *cobra.Command {
 			}
 			if purge {
 				fmt.Fprintf(env.Out, "Its data (%s) is deleted.\n", c.DataDir)
+			} else if mode == cluster.ModeJoin {
+				fmt.Fprintf(env.Out, "Its credentials are kept in %s: \"tug join --foreground --data-dir %s\" runs the node again (tug down --purge deletes them).\n", c.DataDir, c.DataDir)
 			} else {
-				verb := "tug up"
-				if !node {
-					verb = "tug init"
-				}
-				fmt.Fprintf(env.Out, "Its objects are kept in %s: %s brings them back (tug down --purge deletes them).\n", c.DataDir, verb)
+				fmt.Fprintf(env.Out, "Its objects are kept in %s: tug %s brings them back (tug down --purge deletes them).\n", c.DataDir, mode)
 			}
 			return nil
 		},

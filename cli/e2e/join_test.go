@@ -78,33 +78,64 @@ func TestJoin(t *testing.T) {
 		}
 	})
 
-	t.Run("token past its TTL", func(t *testing.T) {
-		r := j.tug(t, time.Minute, "token", "create", "--ttl", "2s", "--description", "join e2e: expires at once")
-		if r.code != 0 {
-			t.Fatalf("token create: exit %d\n%s%s", r.code, r.out, r.err)
-		}
-		expired := strings.TrimSpace(r.out)
-		id, _, _ := strings.Cut(expired, ".")
-		// The token cleaner deletes the token's Secret once it expires.
-		deadline := time.Now().Add(time.Minute)
-		for {
-			list := j.tug(t, time.Minute, "token", "list")
-			if list.code == 0 && !strings.Contains(list.out, id) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("token %s is still listed a minute after its 2s TTL:\n%s%s", id, list.out, list.err)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
-		dir := filepath.Join(j.base, "node-expired")
-		r = j.join(t, dir, endpoint, "--token", expired, "--discovery-token-ca-cert-hash", hash, "--wait", "30s")
+	// refusedJoin runs tug join with tok and wants it refused as a token
+	// the cluster does not accept, with nothing written.
+	refusedJoin := func(t *testing.T, name, tok string) {
+		t.Helper()
+		id, _, _ := strings.Cut(tok, ".")
+		dir := filepath.Join(j.base, name)
+		r := j.join(t, dir, endpoint, "--token", tok, "--discovery-token-ca-cert-hash", hash, "--wait", "30s")
 		want := "the cluster refused the bootstrap token " + id + ": it is unknown or has expired"
 		if r.code == 0 || !strings.Contains(r.err, want) {
-			t.Fatalf("join with an expired token: exit %d, want %q\nstdout: %s\nstderr: %s", r.code, want, r.out, r.err)
+			t.Fatalf("join: exit %d, want %q\nstdout: %s\nstderr: %s", r.code, want, r.out, r.err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "bootstrap-kubeconfig")); !os.IsNotExist(err) {
 			t.Errorf("a refused join wrote its bootstrap kubeconfig: %v", err)
+		}
+	}
+
+	t.Run("token past its TTL", func(t *testing.T) {
+		const ttl = 2 * time.Second
+		r := j.tug(t, time.Minute, "token", "create", "--ttl", ttl.String(), "--description", "join e2e: expires at once")
+		if r.code != 0 {
+			t.Fatalf("token create: exit %d\n%s%s", r.code, r.out, r.err)
+		}
+		// The token expires at most ttl after create returned (the
+		// apiserver's clock is this one): join as soon as that has
+		// passed, before the token cleaner deletes its Secret, so the
+		// refusal is the expiry's.
+		expires := time.Now().Add(ttl)
+		for time.Now().Before(expires) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		refusedJoin(t, "node-expired", strings.TrimSpace(r.out))
+	})
+
+	t.Run("unknown token", func(t *testing.T) {
+		b := make([]byte, 11)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		// [a-z0-9]: hex digits are, and a token made here is not the cluster's.
+		h := hex.EncodeToString(b)
+		refusedJoin(t, "node-unknown", h[:6]+"."+h[6:22])
+	})
+
+	t.Run("open data dir", func(t *testing.T) {
+		dir := filepath.Join(j.base, "node-open")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		r := j.join(t, dir, endpoint, "--token", token, "--discovery-token-ca-cert-hash", hash, "--wait", "30s")
+		want := "data dir " + dir + " has mode 0777: it is writable by group or others"
+		if r.code == 0 || !strings.Contains(r.err, want) {
+			t.Fatalf("join into a world-writable data dir: exit %d, want %q\nstdout: %s\nstderr: %s", r.code, want, r.out, r.err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("a refused join wrote %v", entries)
 		}
 	})
 
@@ -116,6 +147,10 @@ func TestJoin(t *testing.T) {
 	}
 	if !strings.Contains(r.out, "Node "+joinNodeNam+" joined the cluster at "+endpoint+" and is Ready") {
 		t.Errorf("tug join printed:\n%s", r.out)
+	}
+	// As kubeadm: the shared token does not stay on the node.
+	if _, err := os.Stat(filepath.Join(j.nodeDir, "bootstrap-kubeconfig")); !os.IsNotExist(err) {
+		t.Errorf("the bootstrap kubeconfig is still on the joined node: %v", err)
 	}
 	if out := j.ok(t, "get", "nodes", "-o", "wide"); !regexp.MustCompile(`(?m)^` + joinNodeNam + `\s+Ready\s+<none>\s+\S+\s+v1\.34\.0-tugboat\s+` + regexp.QuoteMeta(joinNodeIP.String()) + `\s`).MatchString(out) {
 		t.Errorf("get nodes -o wide:\n%s", out)

@@ -86,6 +86,19 @@ func TestInit(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.err, "a Tugboat cluster is already running here") {
 		t.Errorf("second tug init: exit %d, stderr %q", r.code, r.err)
 	}
+
+	// A restart on the same data dir prints the same, still valid token.
+	tokenRe := regexp.MustCompile(`(?m)^tug join \S+ --token (\S+) `)
+	first := tokenRe.FindStringSubmatch(out)
+	stop, err := runTug("down", "--data-dir", data)
+	if err != nil || !strings.Contains(string(stop), "Its objects are kept in "+data+": tug init brings them back") {
+		t.Fatalf("tug down: %v\n%s", err, stop)
+	}
+	out = ok(t, "init", "--data-dir", data, "--kubeconfig", kubeconfig, "--listen-address", addr, "--token-ttl", "3h")
+	again := tokenRe.FindStringSubmatch(out)
+	if first == nil || again == nil || again[1] != first[1] {
+		t.Errorf("the restarted tug init's token %v, want the first run's %v", again, first)
+	}
 }
 
 // checkKubeconfig: the context reaches server over TLS with the CA and

@@ -1,0 +1,98 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// checkDataDir refuses a data dir another user could write to or that
+// another user owns: it holds the cluster CA's key, the admin's and the
+// nodes' credentials and the join token. A missing dir is fine (it is
+// created 0700). Each start calls it before it writes anything.
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("data dir %s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("data dir %s has mode %04o: it is writable by group or others, and holds the cluster's keys and credentials; chmod 700 %s (or choose another --data-dir)", dir, perm, dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("data dir %s (mode %04o) is owned by uid %d, not by this user (uid %d): it holds the cluster's keys and credentials; use a dir of your own (--data-dir)", dir, fi.Mode().Perm(), st.Uid, os.Geteuid())
+	}
+	return nil
+}
+
+// writeAtomic writes data to path (perm) through a temporary file in the
+// same dir and a rename, so a process polling path sees either nothing
+// or all of it.
+func writeAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename: nothing left to remove
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// The modes a data dir runs in, recorded in its mode file.
+const (
+	ModeUp   = "up"
+	ModeInit = "init"
+	ModeJoin = "join"
+)
+
+// modeFile records which command runs from the data dir (Mode).
+func (c Config) modeFile() string { return filepath.Join(c.DataDir, "mode") }
+
+// writeMode records the data dir's mode (up, init or join).
+func (c Config) writeMode(mode string) error {
+	if err := writeAtomic(c.modeFile(), []byte(mode+"\n"), 0o600); err != nil {
+		return fmt.Errorf("mode file: %w", err)
+	}
+	return nil
+}
+
+// Mode says which command last ran from the data dir: up, init or join.
+// A data dir from before the mode file existed is up's when it has the
+// node's kubeconfig, else init's; no data dir at all: "".
+func (c Config) Mode() string {
+	b, err := os.ReadFile(c.modeFile())
+	if err == nil {
+		switch m := strings.TrimSpace(string(b)); m {
+		case ModeUp, ModeInit, ModeJoin:
+			return m
+		}
+	}
+	if _, err := os.Stat(c.DataDir); err != nil {
+		return ""
+	}
+	if _, err := os.Stat(c.conf(KubeletConf)); err == nil {
+		return ModeUp
+	}
+	return ModeInit
+}
