@@ -23,7 +23,8 @@ func TestServiceAccountTokens(t *testing.T) {
 	admin := newKubectlConfig(t, s.kubeconfig(s.admin))
 	admin.steps(t, []step{
 		{name: "create sa", stdin: builderSAYAML, args: []string{"create", "-f", "-"}, want: []string{"serviceaccount/builder created"}},
-		{name: "get sa", args: []string{"get", "sa", "-n", "team-sa"}, want: []string{"builder"}},
+		{name: "get sa", args: []string{"get", "sa", "-n", "team-sa"}, want: []string{"NAME      SECRETS   AGE", "builder   0 "}},
+		{name: "kube-dns account", args: []string{"get", "serviceaccount", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.metadata.name}"}, want: []string{"kube-dns"}},
 		{name: "bind view", stdin: builderViewYAML, args: []string{"create", "-f", "-"}, want: []string{"rolebinding.rbac.authorization.k8s.io/builder-view created"}},
 	})
 
