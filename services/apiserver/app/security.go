@@ -99,7 +99,9 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.TokenAuthFile, "token-auth-file", s.TokenAuthFile, "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringVar(&s.ServiceAccountKeyFile, "service-account-key-file", s.ServiceAccountKeyFile, "private key (PEM, 0600) signing and verifying service-account tokens")
 	fs.Func("api-audiences", "comma-separated audiences of the apiserver: service-account tokens must carry one of them, and TokenRequests without audiences get them (default "+authn.DefaultAPIAudience+")", func(v string) error {
-		s.APIAudiences = splitList(v)
+		if s.APIAudiences = splitList(v); len(s.APIAudiences) == 0 {
+			return fmt.Errorf("needs at least one audience, e.g. %s", authn.DefaultAPIAudience)
+		}
 		return nil
 	})
 	fs.BoolVar(&s.BootstrapTokenAuth, "enable-bootstrap-token-auth", s.BootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
@@ -121,7 +123,7 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 // insecureClashes are the flags --insecure refuses.
 var insecureClashes = []string{
 	"tls-cert-file", "tls-private-key-file", "cert-dir", "tls-sans", "client-ca-file", "token-auth-file",
-	"service-account-key-file", "enable-bootstrap-token-auth", "anonymous-auth", "authorization-mode",
+	"service-account-key-file", "api-audiences", "enable-bootstrap-token-auth", "anonymous-auth", "authorization-mode",
 	"kubelet-client-certificate", "kubelet-client-key", "kubelet-certificate-authority",
 }
 

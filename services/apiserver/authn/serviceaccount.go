@@ -103,9 +103,13 @@ func NewServiceAccounts(key crypto.Signer, issuer string) (*ServiceAccounts, err
 }
 
 // Bind makes tokens valid only for audiences (the apiserver's own,
-// --api-audiences) and only while their account, read from accounts by
-// namespace/name, exists with the token's UID.
+// --api-audiences; none means DefaultAPIAudience) and only while their
+// account, read from accounts by namespace/name, exists with the token's
+// UID.
 func (s *ServiceAccounts) Bind(audiences []string, accounts AccountSource) {
+	if len(audiences) == 0 {
+		audiences = []string{DefaultAPIAudience}
+	}
 	s.audiences, s.accounts = append([]string(nil), audiences...), accounts
 }
 

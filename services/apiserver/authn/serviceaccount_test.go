@@ -76,6 +76,23 @@ func TestBoundServiceAccountTokens(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no audiences bound means the default", func(t *testing.T) {
+		other, err := NewServiceAccounts(mustCA(t, "sa2").Key, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Bind(nil, src)
+		tok, _, err := other.IssueToken(TokenSpec{Namespace: "team-a", Name: "builder", UID: "uid-1", Audiences: []string{"https://elsewhere"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := other.AuthenticateToken(context.Background(), tok); err == nil || !strings.Contains(err.Error(), DefaultAPIAudience) {
+			t.Fatalf("token for another audience: %v", err)
+		}
+		if got := other.Audiences(); !slices.Equal(got, []string{DefaultAPIAudience}) {
+			t.Fatalf("Audiences() = %v", got)
+		}
+	})
 	t.Run("deleted account", func(t *testing.T) {
 		tok := issue(good)
 		delete(src, "team-a/builder")
