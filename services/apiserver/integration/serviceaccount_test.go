@@ -2,12 +2,17 @@ package integration
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 	"google.golang.org/grpc/codes"
 )
 
@@ -77,6 +82,39 @@ func TestServiceAccountTokens(t *testing.T) {
 			t.Errorf("expirationSeconds = %v, want 600", got)
 		}
 		wantStatus(t, s.doAs(t, creds{token: str(other, "status", "token")}, "GET", "/api/v1/namespaces/team-sa/pods", nil), http.StatusUnauthorized, "")
+	})
+	t.Run("expired is 401", func(t *testing.T) {
+		// A token the apiserver's key signed for the account, an hour past
+		// its expiry (a real one lasts at least 10 minutes).
+		data, err := os.ReadFile(filepath.Join(s.dataDir, "pki", "sa.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := pki.ParseKey(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa := s.must(t, http.StatusOK, "GET", "/api/v1/namespaces/team-sa/serviceaccounts/builder", nil)
+		past := time.Now().Add(-2 * time.Hour)
+		claims := jwt.MapClaims{
+			"iss": authn.DefaultServiceAccountIss, "sub": "system:serviceaccount:team-sa:builder", "aud": []string{authn.DefaultAPIAudience},
+			"iat": past.Unix(), "nbf": past.Unix(), "exp": past.Add(time.Hour).Unix(),
+			"kubernetes.io": map[string]any{"namespace": "team-sa", "serviceaccount": map[string]any{"name": "builder", "uid": str(sa, "metadata", "uid")}},
+		}
+		expired, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, s.doAs(t, creds{token: expired}, "GET", "/api/v1/namespaces/team-sa/pods", nil), http.StatusUnauthorized, "")
+		// The same claims unexpired are accepted: the refusal is the expiry.
+		claims["exp"] = time.Now().Add(time.Hour).Unix()
+		fresh, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.doAs(t, creds{token: fresh}, "GET", "/api/v1/namespaces/team-sa/pods", nil); r.code != http.StatusOK {
+			t.Fatalf("the same token unexpired: %d %s", r.code, r.body)
+		}
 	})
 	t.Run("gRPC", func(t *testing.T) {
 		c := corev1.NewServiceAccountServiceClient(s.as(t, s.admin).Conn())
