@@ -72,7 +72,7 @@ func createKinds(env *Env) []*cobra.Command {
 		},
 	}
 	cmData.addFlags(cm)
-	return []*cobra.Command{ns, secret, cm, newCreateJob(env)}
+	return []*cobra.Command{ns, secret, cm, newCreateJob(env), newCreateServiceAccount(env), newCreateToken(env)}
 }
 
 // dataFlags are --from-file and --from-literal.

@@ -32,6 +32,7 @@ var byKind = map[string]columns{
 	"Endpoints":                 {header: []string{"NAME", "ENDPOINTS", "AGE"}, row: endpointsRow},
 	"Secret":                    {header: []string{"NAME", "TYPE", "DATA", "AGE"}, row: secretRow},
 	"ConfigMap":                 {header: []string{"NAME", "DATA", "AGE"}, row: configMapRow},
+	"ServiceAccount":            {header: []string{"NAME", "SECRETS", "AGE"}, row: serviceAccountRow},
 	"Event":                     {header: []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, row: eventRow},
 	"Lease":                     {header: []string{"NAME", "HOLDER", "AGE"}, row: leaseRow},
 	"ReplicaSet":                {header: []string{"NAME", "DESIRED", "CURRENT", "READY", "AGE"}, wide: []string{"CONTAINERS", "IMAGES", "SELECTOR"}, row: replicaSetRow},

@@ -160,6 +160,11 @@ func configMapRow(obj proto.Message, now time.Time) ([]string, []string) {
 	return []string{c.GetMetadata().GetName(), fmt.Sprint(len(c.GetData()) + len(c.GetBinaryData())), Age(c.GetMetadata().GetCreationTimestamp(), now)}, nil
 }
 
+func serviceAccountRow(obj proto.Message, now time.Time) ([]string, []string) {
+	sa := obj.(*corev1.ServiceAccount)
+	return []string{sa.GetMetadata().GetName(), fmt.Sprint(len(sa.GetSecrets())), Age(sa.GetMetadata().GetCreationTimestamp(), now)}, nil
+}
+
 func eventRow(obj proto.Message, now time.Time) ([]string, []string) {
 	e := obj.(*corev1.Event)
 	last := e.GetLastTimestamp()

@@ -35,6 +35,8 @@ type Set struct {
 	clusterRoleBindings rbacv1.ClusterRoleBindingServiceClient
 
 	csrs certificatesv1.CertificateSigningRequestServiceClient
+
+	serviceAccounts corev1.ServiceAccountServiceClient
 }
 
 // New returns the clients of every kind over conn.
@@ -61,6 +63,8 @@ func New(conn grpc.ClientConnInterface) *Set {
 		clusterRoleBindings: rbacv1.NewClusterRoleBindingServiceClient(conn),
 
 		csrs: certificatesv1.NewCertificateSigningRequestServiceClient(conn),
+
+		serviceAccounts: corev1.NewServiceAccountServiceClient(conn),
 	}
 }
 
@@ -87,6 +91,9 @@ func (s *Set) Secrets() corev1.SecretServiceClient { return s.secrets }
 
 // ConfigMaps returns the client of core/v1 ConfigMaps.
 func (s *Set) ConfigMaps() corev1.ConfigMapServiceClient { return s.configMaps }
+
+// ServiceAccounts returns the client of core/v1 ServiceAccounts and their tokens.
+func (s *Set) ServiceAccounts() corev1.ServiceAccountServiceClient { return s.serviceAccounts }
 
 // Events returns the client of core/v1 Events.
 func (s *Set) Events() corev1.EventServiceClient { return s.events }

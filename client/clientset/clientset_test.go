@@ -44,7 +44,7 @@ func TestSetTalksToEveryKindOverOneConn(t *testing.T) {
 	}
 	for name, c := range map[string]any{
 		"Namespaces": cs.Namespaces(), "Nodes": cs.Nodes(), "Services": cs.Services(), "Endpoints": cs.Endpoints(),
-		"Secrets": cs.Secrets(), "ConfigMaps": cs.ConfigMaps(), "Events": cs.Events(), "ReplicaSets": cs.ReplicaSets(),
+		"Secrets": cs.Secrets(), "ConfigMaps": cs.ConfigMaps(), "ServiceAccounts": cs.ServiceAccounts(), "Events": cs.Events(), "ReplicaSets": cs.ReplicaSets(),
 		"Deployments": cs.Deployments(), "Jobs": cs.Jobs(), "CronJobs": cs.CronJobs(),
 	} {
 		if c == nil {

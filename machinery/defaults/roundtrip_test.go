@@ -65,6 +65,7 @@ func minimalObjects() []proto.Message {
 			Addresses: []*corev1.EndpointAddress{{Ip: "10.244.0.5"}}, Ports: []*corev1.EndpointPort{{Port: 80}}}}},
 		&corev1.Secret{Metadata: meta("creds"), StringData: map[string]string{"password": "x"}},
 		&corev1.ConfigMap{Metadata: meta("conf"), Data: map[string]string{"k": "v"}},
+		&corev1.ServiceAccount{Metadata: meta("builder"), AutomountServiceAccountToken: proto.Bool(false)},
 		&corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team-a"}},
 		&corev1.Node{Metadata: &metav1.ObjectMeta{Name: "node-1"}, Status: &corev1.NodeStatus{Capacity: map[string]string{"cpu": "2"}}},
 		&corev1.Event{Metadata: meta("web.1"), InvolvedObject: &corev1.ObjectReference{Kind: "Pod", Name: "web"}},

@@ -73,6 +73,8 @@ var kinds = []Kind{
 		New: func() proto.Message { return &corev1.Secret{} }, NewList: func() proto.Message { return &corev1.SecretList{} }},
 	{Version: "v1", Kind: "ConfigMap", Resource: "configmaps", ShortNames: []string{"cm"}, Namespaced: true,
 		New: func() proto.Message { return &corev1.ConfigMap{} }, NewList: func() proto.Message { return &corev1.ConfigMapList{} }},
+	{Version: "v1", Kind: "ServiceAccount", Resource: "serviceaccounts", ShortNames: []string{"sa"}, Namespaced: true,
+		New: func() proto.Message { return &corev1.ServiceAccount{} }, NewList: func() proto.Message { return &corev1.ServiceAccountList{} }},
 	{Version: "v1", Kind: "Event", Resource: "events", ShortNames: []string{"ev"}, Namespaced: true,
 		New: func() proto.Message { return &corev1.Event{} }, NewList: func() proto.Message { return &corev1.EventList{} }},
 	{Group: "coordination.k8s.io", Version: "v1", Kind: "Lease", Resource: "leases", Namespaced: true,

@@ -56,3 +56,34 @@ func TestConfigMap(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { assertErrors(t, Validate(tt.cm), tt.want...) })
 	}
 }
+
+func TestServiceAccount(t *testing.T) {
+	tests := []struct {
+		name string
+		sa   *corev1.ServiceAccount
+		want []fe
+	}{
+		{"valid", &corev1.ServiceAccount{Metadata: objectMeta("builder")}, nil},
+		{"bad name", &corev1.ServiceAccount{Metadata: objectMeta("Bad_Name")}, []fe{{"metadata.name", Invalid}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assertErrors(t, Validate(tt.sa), tt.want...) })
+	}
+}
+
+func TestTokenRequest(t *testing.T) {
+	secs := func(n int32) *int32 { return &n }
+	tests := []struct {
+		name string
+		tr   *corev1.TokenRequest
+		want []fe
+	}{
+		{"empty", &corev1.TokenRequest{}, nil},
+		{"valid", &corev1.TokenRequest{Spec: &corev1.TokenRequestSpec{Audiences: []string{"api"}, ExpirationSeconds: secs(600)}}, nil},
+		{"too short", &corev1.TokenRequest{Spec: &corev1.TokenRequestSpec{ExpirationSeconds: secs(599)}}, []fe{{"spec.expirationSeconds", Invalid}}},
+		{"empty audience", &corev1.TokenRequest{Spec: &corev1.TokenRequestSpec{Audiences: []string{"a", ""}}}, []fe{{"spec.audiences[1]", Required}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assertErrors(t, ValidateTokenRequest(tt.tr), tt.want...) })
+	}
+}

@@ -26,6 +26,8 @@ func Validate(obj proto.Message) List {
 		return validateSecret(o)
 	case *corev1.ConfigMap:
 		return validateConfigMap(o)
+	case *corev1.ServiceAccount:
+		return validateServiceAccount(o)
 	case *corev1.Namespace:
 		return validateNamespace(o)
 	case *corev1.Node:
@@ -81,6 +83,9 @@ func ValidateUpdate(newObj, oldObj proto.Message) List {
 		o := oldObj.(*corev1.ConfigMap)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
 		errs = append(errs, configMapUpdate(n, o)...)
+	case *corev1.ServiceAccount:
+		o := oldObj.(*corev1.ServiceAccount)
+		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)
 	case *corev1.Node:
 		o := oldObj.(*corev1.Node)
 		errs = append(errs, metaUpdate(n.GetMetadata(), o.GetMetadata())...)

@@ -71,7 +71,8 @@ func TestGarbageCollection(t *testing.T) {
 }
 
 // TestNamespaceDeletion deletes a namespace holding a deployment (with its
-// ReplicaSet and pods), a bare pod, a config map and a secret: it is
+// ReplicaSet and pods), a bare pod, a config map, a secret and a service
+// account: it is
 // Terminating, and once everything in it is gone it is gone too.
 func TestNamespaceDeletion(t *testing.T) {
 	c := startWorkloadCluster(t, 2, nil)
@@ -89,6 +90,9 @@ func TestNamespaceDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := cs.Secrets().Create(ctx, &corev1.Secret{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "s"}, StringData: map[string]string{"a": "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.ServiceAccounts().Create(ctx, &corev1.ServiceAccount{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "bot"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cs.Roles().Create(ctx, &rbacv1.Role{Metadata: &metav1.ObjectMeta{Namespace: "doomed", Name: "r"},
@@ -130,6 +134,10 @@ func TestNamespaceDeletion(t *testing.T) {
 		},
 		"secrets": func() (int, error) {
 			l, err := cs.Secrets().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
+			return len(l.GetItems()), err
+		},
+		"serviceaccounts": func() (int, error) {
+			l, err := cs.ServiceAccounts().List(ctx, &metav1.ListOptions{Namespace: "doomed"})
 			return len(l.GetItems()), err
 		},
 		"pods": func() (int, error) {

@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		},
 	})
 	defer kubelets.Close()
-	server.Register(gs, reg, kubelets)
+	server.Register(gs, reg, kubelets, sec.serviceAccounts)
 	grpcMetrics.InitializeMetrics(gs)
 
 	// The watch caches and the security caches (RBAC, pods for the node

@@ -43,8 +43,11 @@ type security struct {
 	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
 	kubeletTLS *tls.Config
 	authn      *authn.Authenticator
-	guard      *authz.Guard
-	audit      *audit.Logger
+	// serviceAccounts signs and verifies service-account tokens; nil
+	// without a key.
+	serviceAccounts *authn.ServiceAccounts
+	guard           *authz.Guard
+	audit           *audit.Logger
 	// run are the caches the authenticator and authorisers read.
 	run []func(ctx context.Context)
 	// synced waits for their first lists.
@@ -127,6 +130,7 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			return nil, err
 		}
 		a.Tokens = append(a.Tokens, sa)
+		sec.serviceAccounts = sa
 	}
 
 	if path := auditPath(cfg); path != "" {
@@ -145,7 +149,8 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 }
 
 // attach adds the parts that read the registry: the bootstrap tokens'
-// Secret cache and the authorisers with their mirrors.
+// Secret cache, the service accounts' cache and the authorisers with
+// their mirrors.
 func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometheus.Registerer, log *zap.Logger) {
 	s := &cfg.Security
 	a := sec.authn
@@ -154,6 +159,14 @@ func (sec *security) attach(cfg *Config, reg *registry.Registry, promReg prometh
 		sec.run, sec.resources = append(sec.run, secrets.Run), append(sec.resources, "secrets")
 		sec.synced = append(sec.synced, secrets.WaitSynced)
 		a.Tokens = append(a.Tokens, authn.NewBootstrapTokens(secrets))
+	}
+	if sec.serviceAccounts != nil {
+		// A service-account token is accepted only while its account
+		// exists with the token's UID, read from this cache.
+		accounts := cache.New(reg.Resource("serviceaccounts"), nil, nil, log.Named("service-accounts"))
+		sec.run, sec.resources = append(sec.run, accounts.Run), append(sec.resources, "serviceaccounts")
+		sec.synced = append(sec.synced, accounts.WaitSynced)
+		sec.serviceAccounts.Bind(s.APIAudiences, accounts)
 	}
 	// Anonymous may make only the public requests (authn.PublicHTTP,
 	// authn.PublicGRPC), whatever the authorisation mode.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 )
 
 // Authorisation modes.
@@ -41,6 +43,10 @@ type Security struct {
 	TokenAuthFile string
 	// ServiceAccountKeyFile signs and verifies service-account tokens.
 	ServiceAccountKeyFile string
+	// APIAudiences are the apiserver's audiences: a service-account token
+	// is accepted only when its audience includes one of them, and a
+	// TokenRequest without audiences gets them.
+	APIAudiences []string
 	// BootstrapTokenAuth accepts bootstrap tokens from kube-system Secrets.
 	BootstrapTokenAuth bool
 	// AnonymousAuth makes requests without credentials system:anonymous
@@ -75,6 +81,7 @@ func defaultSecurity() Security {
 		AuthorizationModes: []string{ModeNode, ModeRBAC},
 		BootstrapTokenAuth: true,
 		AnonymousAuth:      true,
+		APIAudiences:       []string{authn.DefaultAPIAudience},
 		AuditLogMaxSizeMB:  100, AuditLogMaxBackups: 10,
 	}
 }
@@ -91,6 +98,12 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.ClientCAFile, "client-ca-file", s.ClientCAFile, "CA bundle verifying client certificates (user = CN, groups = O)")
 	fs.StringVar(&s.TokenAuthFile, "token-auth-file", s.TokenAuthFile, "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringVar(&s.ServiceAccountKeyFile, "service-account-key-file", s.ServiceAccountKeyFile, "private key (PEM, 0600) signing and verifying service-account tokens")
+	fs.Func("api-audiences", "comma-separated audiences of the apiserver: service-account tokens must carry one of them, and TokenRequests without audiences get them (default "+authn.DefaultAPIAudience+")", func(v string) error {
+		if s.APIAudiences = splitList(v); len(s.APIAudiences) == 0 {
+			return fmt.Errorf("needs at least one audience, e.g. %s", authn.DefaultAPIAudience)
+		}
+		return nil
+	})
 	fs.BoolVar(&s.BootstrapTokenAuth, "enable-bootstrap-token-auth", s.BootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
 	fs.BoolVar(&s.AnonymousAuth, "anonymous-auth", s.AnonymousAuth, "requests without credentials may GET /healthz, /livez, /readyz, /version and the ConfigMap kube-public/cluster-info as system:anonymous (group system:unauthenticated); anything else without credentials is 401, and false makes those 401 too")
 	fs.Func("authorization-mode", "comma-separated authorisers in order: AlwaysAllow, or Node and/or RBAC (default Node,RBAC)", func(v string) error {
@@ -110,7 +123,7 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 // insecureClashes are the flags --insecure refuses.
 var insecureClashes = []string{
 	"tls-cert-file", "tls-private-key-file", "cert-dir", "tls-sans", "client-ca-file", "token-auth-file",
-	"service-account-key-file", "enable-bootstrap-token-auth", "anonymous-auth", "authorization-mode",
+	"service-account-key-file", "api-audiences", "enable-bootstrap-token-auth", "anonymous-auth", "authorization-mode",
 	"kubelet-client-certificate", "kubelet-client-key", "kubelet-certificate-authority",
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
 	"github.com/tugboat-sh/tugboat/machinery/clusterinfo"
@@ -148,8 +149,9 @@ func defaultMeta(name string) *metav1.ObjectMeta {
 	}
 }
 
-// EnsureDefaults creates the default cluster roles and bindings that are
-// missing; existing ones (perhaps edited by an administrator) are kept.
+// EnsureDefaults creates the default cluster roles and bindings, and the
+// ServiceAccount kube-system/kube-dns, that are missing; existing ones
+// (perhaps edited by an administrator) are kept.
 func EnsureDefaults(ctx context.Context, reg *registry.Registry) error {
 	create := func(resource string, obj proto.Message, name string) error {
 		_, err := reg.Resource(resource).Create(ctx, obj)
@@ -177,7 +179,10 @@ func EnsureDefaults(ctx context.Context, reg *registry.Registry) error {
 			return err
 		}
 	}
-	return nil
+	// The kube-dns service account the bindings name: its tokens are
+	// accepted only while it exists.
+	sa := &corev1.ServiceAccount{ApiVersion: "v1", Kind: "ServiceAccount", Metadata: &metav1.ObjectMeta{Name: KubeDNSName, Namespace: KubeDNSNamespace}}
+	return create("serviceaccounts", sa, KubeDNSNamespace+"/"+KubeDNSName)
 }
 
 // KubeDNSNamespace and KubeDNSName are the Service and Endpoints tug-dns

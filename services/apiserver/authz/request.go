@@ -23,7 +23,7 @@ var verbs = map[string][2]string{
 	"Create": {"create", ""}, "Get": {"get", ""}, "List": {"list", ""}, "Watch": {"watch", ""},
 	"Update": {"update", ""}, "UpdateStatus": {"update", "status"}, "UpdateApproval": {"update", "approval"}, "Delete": {"delete", ""},
 	"Bind": {"create", "binding"}, "Log": {"get", "log"}, "Exec": {"create", "exec"},
-	"GetScale": {"get", "scale"}, "UpdateScale": {"update", "scale"},
+	"GetScale": {"get", "scale"}, "UpdateScale": {"update", "scale"}, "CreateToken": {"create", "token"},
 }
 
 // methods maps "/tugboat.core.v1.PodService/Create" to its methodInfo, for every kind of the scheme.

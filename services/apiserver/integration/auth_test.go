@@ -10,7 +10,6 @@ import (
 
 	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
-	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 	"google.golang.org/grpc/codes"
 )
 
@@ -163,13 +162,15 @@ func TestSecureREST(t *testing.T) {
 	})
 
 	t.Run("service account and static tokens", func(t *testing.T) {
-		sa, err := authn.LoadServiceAccountKey(filepath.Join(s.dataDir, "pki", "sa.key"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := sa.Issue("team-a", "builder", time.Hour)
-		if err != nil {
-			t.Fatal(err)
+		s.must(t, http.StatusCreated, "POST", "/api/v1/namespaces/team-a/serviceaccounts", map[string]any{"metadata": map[string]any{"name": "builder"}})
+		tok := str(s.must(t, http.StatusOK, "POST", "/api/v1/namespaces/team-a/serviceaccounts/builder/token", map[string]any{}), "status", "token")
+		// The account reaches the authenticator through its watch: poll.
+		var last response
+		if !poll(10*time.Second, func() bool {
+			last = s.doAs(t, creds{token: tok}, "GET", "/api/v1/namespaces/team-a/pods", nil)
+			return last.code != http.StatusUnauthorized
+		}) {
+			t.Fatalf("service account token: %d %s", last.code, last.body)
 		}
 		wantStatus(t, s.doAs(t, creds{token: tok}, "GET", "/api/v1/namespaces/team-a/pods", nil), http.StatusForbidden,
 			`User "system:serviceaccount:team-a:builder" cannot list`)

@@ -79,6 +79,7 @@ var extraSubresources = map[string][]APIResource{
 	},
 	"certificatesigningrequests": {{Name: "certificatesigningrequests/approval", Kind: "CertificateSigningRequest", Verbs: []string{"update"}}},
 	"deployments":                {{Name: "deployments/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
+	"serviceaccounts":            {{Name: "serviceaccounts/token", Group: "authentication.k8s.io", Version: "v1", Kind: "TokenRequest", Verbs: []string{"create"}}},
 	"replicasets":                {{Name: "replicasets/scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}}},
 }
 

@@ -58,6 +58,8 @@ func TestDiscoveryCore(t *testing.T) {
 		{"nodes/status", "Node", false, []string{"update"}, nil},
 		{"namespaces", "Namespace", false, resourceVerbs, []string{"ns"}},
 		{"configmaps", "ConfigMap", true, resourceVerbs, []string{"cm"}},
+		{"serviceaccounts", "ServiceAccount", true, resourceVerbs, []string{"sa"}},
+		{"serviceaccounts/token", "TokenRequest", true, []string{"create"}, nil},
 	}
 	for _, tc := range tests {
 		r, ok := findResource(core, tc.name)

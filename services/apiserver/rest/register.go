@@ -29,6 +29,7 @@ var gateways = []gateway{
 	{"", "endpoints", corev1.RegisterEndpointsServiceHandler},
 	{"", "secrets", corev1.RegisterSecretServiceHandler},
 	{"", "configmaps", corev1.RegisterConfigMapServiceHandler},
+	{"", "serviceaccounts", corev1.RegisterServiceAccountServiceHandler},
 	{"", "events", corev1.RegisterEventServiceHandler},
 	{"coordination.k8s.io", "leases", coordinationv1.RegisterLeaseServiceHandler},
 	{"apps", "replicasets", appsv1.RegisterReplicaSetServiceHandler},

@@ -15,13 +15,13 @@ import (
 
 // Server-side printing: kubectl asks for lists and objects as a
 // meta.k8s.io/v1 Table (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`)
-// and prints its columns. Services and Endpoints are answered so, with
-// Kubernetes' columns (`NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE`,
-// `NAME ENDPOINTS AGE`); other kinds, and watches, get their objects, which
+// and prints its columns. Services, Endpoints and ServiceAccounts are
+// answered so, with Kubernetes' columns (`NAME TYPE CLUSTER-IP EXTERNAL-IP
+// PORT(S) AGE`, `NAME ENDPOINTS AGE`, `NAME SECRETS AGE`); other kinds, and watches, get their objects, which
 // kubectl prints as NAME and AGE.
 
-// tablePath matches a core Service or Endpoints list or object.
-var tablePath = regexp.MustCompile(`^/api/v1/(?:namespaces/[^/]+/)?(services|endpoints)(?:/[^/]+)?$`)
+// tablePath matches a core Service, Endpoints or ServiceAccount list or object.
+var tablePath = regexp.MustCompile(`^/api/v1/(?:namespaces/[^/]+/)?(services|endpoints|serviceaccounts)(?:/[^/]+)?$`)
 
 type column struct {
 	Name        string `json:"name"`
@@ -71,6 +71,16 @@ var printers = map[string]printer{
 		},
 		cells: endpointsCells,
 	},
+	"serviceaccounts": {
+		columns: []column{
+			{Name: "Name", Type: "string", Format: "name", Description: "Name of the ServiceAccount"},
+			{Name: "Secrets", Type: "integer", Description: "Number of its secrets"},
+			{Name: "Age", Type: "string", Description: "Time since creation"},
+		},
+		cells: func(o map[string]any, now time.Time) []any {
+			return []any{str(o, "metadata", "name"), int64(len(asList(o["secrets"]))), age(str(o, "metadata", "creationTimestamp"), now)}
+		},
+	},
 }
 
 // wantsTable says whether the Accept header asks for a Table first.
@@ -83,7 +93,7 @@ func wantsTable(r *http.Request) bool {
 	return false
 }
 
-// tableMiddleware answers Table requests for Services and Endpoints from
+// tableMiddleware answers Table requests for Services, Endpoints and ServiceAccounts from
 // the objects the gateway returns.
 func tableMiddleware(next http.Handler, log *zap.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

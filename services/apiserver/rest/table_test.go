@@ -29,6 +29,8 @@ func TestTableCells(t *testing.T) {
 		{"many endpoints", "endpoints", `{"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"a"},{"ip":"b"},{"ip":"c"},{"ip":"d"},{"ip":"e"}],"ports":[{"port":80}]}]}`,
 			[]any{"web", "a:80,b:80,c:80 + 2 more...", "<unknown>"}},
 		{"no endpoints", "endpoints", `{"metadata":{"name":"web"}}`, []any{"web", "<none>", "<unknown>"}},
+		{"service account", "serviceaccounts", `{"metadata":{"name":"builder","creationTimestamp":"` + created + `"}}`, []any{"builder", 0, "90m"}},
+		{"service account with secrets", "serviceaccounts", `{"metadata":{"name":"old"},"secrets":[{"name":"old-token"}]}`, []any{"old", 1, "<unknown>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

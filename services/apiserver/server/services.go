@@ -10,6 +10,7 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	rbacv1 "github.com/tugboat-sh/tugboat/gen/tugboat/rbac/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/authn"
 	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"google.golang.org/grpc"
@@ -18,9 +19,10 @@ import (
 // Register adds every kind's gRPC service to s, which must be built with
 // CodecOption: malformed requests are then answered as InvalidArgument
 // (interceptors.go). kubelets reaches the nodes' kubelets for pods/log and
-// pods/exec. Adding a kind means one line here (and its entry in
+// pods/exec; tokens signs serviceaccounts/token (nil: refused as
+// unavailable). Adding a kind means one line here (and its entry in
 // machinery/scheme).
-func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet.Pool) {
+func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet.Pool, tokens *authn.ServiceAccounts) {
 	s = decodeErrors{s}
 	corev1.RegisterNamespaceServiceServer(s, newHandler[*corev1.Namespace, *corev1.NamespaceList, corev1.NamespaceWatchEvent](reg.Resource("namespaces")))
 	corev1.RegisterNodeServiceServer(s, newHandler[*corev1.Node, *corev1.NodeList, corev1.NodeWatchEvent](reg.Resource("nodes")))
@@ -33,6 +35,10 @@ func Register(s grpc.ServiceRegistrar, reg *registry.Registry, kubelets *kubelet
 	corev1.RegisterEndpointsServiceServer(s, newHandler[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](reg.Resource("endpoints")))
 	corev1.RegisterSecretServiceServer(s, newHandler[*corev1.Secret, *corev1.SecretList, corev1.SecretWatchEvent](reg.Resource("secrets")))
 	corev1.RegisterConfigMapServiceServer(s, newHandler[*corev1.ConfigMap, *corev1.ConfigMapList, corev1.ConfigMapWatchEvent](reg.Resource("configmaps")))
+	corev1.RegisterServiceAccountServiceServer(s, &serviceAccountService{
+		handler: newHandler[*corev1.ServiceAccount, *corev1.ServiceAccountList, corev1.ServiceAccountWatchEvent](reg.Resource("serviceaccounts")),
+		tokens:  tokens,
+	})
 	corev1.RegisterEventServiceServer(s, newHandler[*corev1.Event, *corev1.EventList, corev1.EventWatchEvent](reg.Resource("events")))
 	coordinationv1.RegisterLeaseServiceServer(s, newHandler[*coordinationv1.Lease, *coordinationv1.LeaseList, coordinationv1.LeaseWatchEvent](reg.Resource("leases")))
 	appsv1.RegisterReplicaSetServiceServer(s, newReplicaSetScaler(newHandler[*appsv1.ReplicaSet, *appsv1.ReplicaSetList, appsv1.ReplicaSetWatchEvent](reg.Resource("replicasets"))))

@@ -101,6 +101,7 @@ func contents(cs *clientset.Set, caches Caches, deleted func(*metav1.ObjectMeta)
 		kind("endpoints", cs.Endpoints()),
 		kind("configmaps", cs.ConfigMaps()),
 		kind("secrets", cs.Secrets()),
+		kind("serviceaccounts", cs.ServiceAccounts()),
 		kind("leases", cs.Leases()),
 		kind("rolebindings", cs.RoleBindings()),
 		kind("roles", cs.Roles()),

@@ -446,11 +446,64 @@ func (x *EventWatchEvent) GetObject() *Event {
 	return nil
 }
 
+// ServiceAccountWatchEvent is one change to a service account: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+type ServiceAccountWatchEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Object        *ServiceAccount        `protobuf:"bytes,2,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceAccountWatchEvent) Reset() {
+	*x = ServiceAccountWatchEvent{}
+	mi := &file_tugboat_core_v1_services_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceAccountWatchEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceAccountWatchEvent) ProtoMessage() {}
+
+func (x *ServiceAccountWatchEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_tugboat_core_v1_services_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceAccountWatchEvent.ProtoReflect.Descriptor instead.
+func (*ServiceAccountWatchEvent) Descriptor() ([]byte, []int) {
+	return file_tugboat_core_v1_services_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ServiceAccountWatchEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ServiceAccountWatchEvent) GetObject() *ServiceAccount {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
 var File_tugboat_core_v1_services_proto protoreflect.FileDescriptor
 
 const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\n" +
-	"\x1etugboat/core/v1/services.proto\x12\x0ftugboat.core.v1\x1a\x1atugboat/meta/v1/meta.proto\x1a\x19tugboat/core/v1/pod.proto\x1a\x1atugboat/core/v1/node.proto\x1a\x1ftugboat/core/v1/namespace.proto\x1a\x1dtugboat/core/v1/service.proto\x1a\x1ctugboat/core/v1/config.proto\x1a\x1btugboat/core/v1/event.proto\x1a\x1ctugboat/core/v1/stream.proto\"]\n" +
+	"\x1etugboat/core/v1/services.proto\x12\x0ftugboat.core.v1\x1a\x1atugboat/meta/v1/meta.proto\x1a\x19tugboat/core/v1/pod.proto\x1a\x1atugboat/core/v1/node.proto\x1a\x1ftugboat/core/v1/namespace.proto\x1a\x1dtugboat/core/v1/service.proto\x1a\x1ctugboat/core/v1/config.proto\x1a$tugboat/core/v1/serviceaccount.proto\x1a\x1btugboat/core/v1/event.proto\x1a\x1ctugboat/core/v1/stream.proto\"]\n" +
 	"\x13NamespaceWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x122\n" +
 	"\x06object\x18\x02 \x01(\v2\x1a.tugboat.core.v1.NamespaceR\x06object\"S\n" +
@@ -474,7 +527,10 @@ const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\x06object\x18\x02 \x01(\v2\x1a.tugboat.core.v1.ConfigMapR\x06object\"U\n" +
 	"\x0fEventWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12.\n" +
-	"\x06object\x18\x02 \x01(\v2\x16.tugboat.core.v1.EventR\x06object2\xf9\x03\n" +
+	"\x06object\x18\x02 \x01(\v2\x16.tugboat.core.v1.EventR\x06object\"g\n" +
+	"\x18ServiceAccountWatchEvent\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x127\n" +
+	"\x06object\x18\x02 \x01(\v2\x1f.tugboat.core.v1.ServiceAccountR\x06object2\xf9\x03\n" +
 	"\x10NamespaceService\x12@\n" +
 	"\x06Create\x12\x1a.tugboat.core.v1.Namespace\x1a\x1a.tugboat.core.v1.Namespace\x12>\n" +
 	"\x03Get\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x1a.tugboat.core.v1.Namespace\x12D\n" +
@@ -538,7 +594,15 @@ const file_tugboat_core_v1_services_proto_rawDesc = "" +
 	"\x04List\x12\x1c.tugboat.meta.v1.ListOptions\x1a\x1a.tugboat.core.v1.EventList\x12I\n" +
 	"\x05Watch\x12\x1c.tugboat.meta.v1.ListOptions\x1a .tugboat.core.v1.EventWatchEvent0\x01\x128\n" +
 	"\x06Update\x12\x16.tugboat.core.v1.Event\x1a\x16.tugboat.core.v1.Event\x12@\n" +
-	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x16.tugboat.core.v1.EventB\xbc\x01\n" +
+	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x16.tugboat.core.v1.Event2\xab\x04\n" +
+	"\x15ServiceAccountService\x12J\n" +
+	"\x06Create\x12\x1f.tugboat.core.v1.ServiceAccount\x1a\x1f.tugboat.core.v1.ServiceAccount\x12C\n" +
+	"\x03Get\x12\x1b.tugboat.meta.v1.GetOptions\x1a\x1f.tugboat.core.v1.ServiceAccount\x12I\n" +
+	"\x04List\x12\x1c.tugboat.meta.v1.ListOptions\x1a#.tugboat.core.v1.ServiceAccountList\x12R\n" +
+	"\x05Watch\x12\x1c.tugboat.meta.v1.ListOptions\x1a).tugboat.core.v1.ServiceAccountWatchEvent0\x01\x12J\n" +
+	"\x06Update\x12\x1f.tugboat.core.v1.ServiceAccount\x1a\x1f.tugboat.core.v1.ServiceAccount\x12I\n" +
+	"\x06Delete\x12\x1e.tugboat.meta.v1.DeleteOptions\x1a\x1f.tugboat.core.v1.ServiceAccount\x12K\n" +
+	"\vCreateToken\x12\x1d.tugboat.core.v1.TokenRequest\x1a\x1d.tugboat.core.v1.TokenRequestB\xbc\x01\n" +
 	"\x13com.tugboat.core.v1B\rServicesProtoP\x01Z8github.com/tugboat-sh/tugboat/gen/tugboat/core/v1;corev1\xa2\x02\x03TCX\xaa\x02\x0fTugboat.Core.V1\xca\x02\x0fTugboat\\Core\\V1\xe2\x02\x1bTugboat\\Core\\V1\\GPBMetadata\xea\x02\x11Tugboat::Core::V1b\x06proto3"
 
 var (
@@ -553,166 +617,185 @@ func file_tugboat_core_v1_services_proto_rawDescGZIP() []byte {
 	return file_tugboat_core_v1_services_proto_rawDescData
 }
 
-var file_tugboat_core_v1_services_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tugboat_core_v1_services_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_tugboat_core_v1_services_proto_goTypes = []any{
-	(*NamespaceWatchEvent)(nil), // 0: tugboat.core.v1.NamespaceWatchEvent
-	(*NodeWatchEvent)(nil),      // 1: tugboat.core.v1.NodeWatchEvent
-	(*PodWatchEvent)(nil),       // 2: tugboat.core.v1.PodWatchEvent
-	(*ServiceWatchEvent)(nil),   // 3: tugboat.core.v1.ServiceWatchEvent
-	(*EndpointsWatchEvent)(nil), // 4: tugboat.core.v1.EndpointsWatchEvent
-	(*SecretWatchEvent)(nil),    // 5: tugboat.core.v1.SecretWatchEvent
-	(*ConfigMapWatchEvent)(nil), // 6: tugboat.core.v1.ConfigMapWatchEvent
-	(*EventWatchEvent)(nil),     // 7: tugboat.core.v1.EventWatchEvent
-	(*Namespace)(nil),           // 8: tugboat.core.v1.Namespace
-	(*Node)(nil),                // 9: tugboat.core.v1.Node
-	(*Pod)(nil),                 // 10: tugboat.core.v1.Pod
-	(*Service)(nil),             // 11: tugboat.core.v1.Service
-	(*Endpoints)(nil),           // 12: tugboat.core.v1.Endpoints
-	(*Secret)(nil),              // 13: tugboat.core.v1.Secret
-	(*ConfigMap)(nil),           // 14: tugboat.core.v1.ConfigMap
-	(*Event)(nil),               // 15: tugboat.core.v1.Event
-	(*v1.GetOptions)(nil),       // 16: tugboat.meta.v1.GetOptions
-	(*v1.ListOptions)(nil),      // 17: tugboat.meta.v1.ListOptions
-	(*v1.DeleteOptions)(nil),    // 18: tugboat.meta.v1.DeleteOptions
-	(*Binding)(nil),             // 19: tugboat.core.v1.Binding
-	(*PodLogOptions)(nil),       // 20: tugboat.core.v1.PodLogOptions
-	(*PodExecRequest)(nil),      // 21: tugboat.core.v1.PodExecRequest
-	(*NamespaceList)(nil),       // 22: tugboat.core.v1.NamespaceList
-	(*NodeList)(nil),            // 23: tugboat.core.v1.NodeList
-	(*PodList)(nil),             // 24: tugboat.core.v1.PodList
-	(*v1.Status)(nil),           // 25: tugboat.meta.v1.Status
-	(*PodLogChunk)(nil),         // 26: tugboat.core.v1.PodLogChunk
-	(*PodExecResponse)(nil),     // 27: tugboat.core.v1.PodExecResponse
-	(*ServiceList)(nil),         // 28: tugboat.core.v1.ServiceList
-	(*EndpointsList)(nil),       // 29: tugboat.core.v1.EndpointsList
-	(*SecretList)(nil),          // 30: tugboat.core.v1.SecretList
-	(*ConfigMapList)(nil),       // 31: tugboat.core.v1.ConfigMapList
-	(*EventList)(nil),           // 32: tugboat.core.v1.EventList
+	(*NamespaceWatchEvent)(nil),      // 0: tugboat.core.v1.NamespaceWatchEvent
+	(*NodeWatchEvent)(nil),           // 1: tugboat.core.v1.NodeWatchEvent
+	(*PodWatchEvent)(nil),            // 2: tugboat.core.v1.PodWatchEvent
+	(*ServiceWatchEvent)(nil),        // 3: tugboat.core.v1.ServiceWatchEvent
+	(*EndpointsWatchEvent)(nil),      // 4: tugboat.core.v1.EndpointsWatchEvent
+	(*SecretWatchEvent)(nil),         // 5: tugboat.core.v1.SecretWatchEvent
+	(*ConfigMapWatchEvent)(nil),      // 6: tugboat.core.v1.ConfigMapWatchEvent
+	(*EventWatchEvent)(nil),          // 7: tugboat.core.v1.EventWatchEvent
+	(*ServiceAccountWatchEvent)(nil), // 8: tugboat.core.v1.ServiceAccountWatchEvent
+	(*Namespace)(nil),                // 9: tugboat.core.v1.Namespace
+	(*Node)(nil),                     // 10: tugboat.core.v1.Node
+	(*Pod)(nil),                      // 11: tugboat.core.v1.Pod
+	(*Service)(nil),                  // 12: tugboat.core.v1.Service
+	(*Endpoints)(nil),                // 13: tugboat.core.v1.Endpoints
+	(*Secret)(nil),                   // 14: tugboat.core.v1.Secret
+	(*ConfigMap)(nil),                // 15: tugboat.core.v1.ConfigMap
+	(*Event)(nil),                    // 16: tugboat.core.v1.Event
+	(*ServiceAccount)(nil),           // 17: tugboat.core.v1.ServiceAccount
+	(*v1.GetOptions)(nil),            // 18: tugboat.meta.v1.GetOptions
+	(*v1.ListOptions)(nil),           // 19: tugboat.meta.v1.ListOptions
+	(*v1.DeleteOptions)(nil),         // 20: tugboat.meta.v1.DeleteOptions
+	(*Binding)(nil),                  // 21: tugboat.core.v1.Binding
+	(*PodLogOptions)(nil),            // 22: tugboat.core.v1.PodLogOptions
+	(*PodExecRequest)(nil),           // 23: tugboat.core.v1.PodExecRequest
+	(*TokenRequest)(nil),             // 24: tugboat.core.v1.TokenRequest
+	(*NamespaceList)(nil),            // 25: tugboat.core.v1.NamespaceList
+	(*NodeList)(nil),                 // 26: tugboat.core.v1.NodeList
+	(*PodList)(nil),                  // 27: tugboat.core.v1.PodList
+	(*v1.Status)(nil),                // 28: tugboat.meta.v1.Status
+	(*PodLogChunk)(nil),              // 29: tugboat.core.v1.PodLogChunk
+	(*PodExecResponse)(nil),          // 30: tugboat.core.v1.PodExecResponse
+	(*ServiceList)(nil),              // 31: tugboat.core.v1.ServiceList
+	(*EndpointsList)(nil),            // 32: tugboat.core.v1.EndpointsList
+	(*SecretList)(nil),               // 33: tugboat.core.v1.SecretList
+	(*ConfigMapList)(nil),            // 34: tugboat.core.v1.ConfigMapList
+	(*EventList)(nil),                // 35: tugboat.core.v1.EventList
+	(*ServiceAccountList)(nil),       // 36: tugboat.core.v1.ServiceAccountList
 }
 var file_tugboat_core_v1_services_proto_depIdxs = []int32{
-	8,  // 0: tugboat.core.v1.NamespaceWatchEvent.object:type_name -> tugboat.core.v1.Namespace
-	9,  // 1: tugboat.core.v1.NodeWatchEvent.object:type_name -> tugboat.core.v1.Node
-	10, // 2: tugboat.core.v1.PodWatchEvent.object:type_name -> tugboat.core.v1.Pod
-	11, // 3: tugboat.core.v1.ServiceWatchEvent.object:type_name -> tugboat.core.v1.Service
-	12, // 4: tugboat.core.v1.EndpointsWatchEvent.object:type_name -> tugboat.core.v1.Endpoints
-	13, // 5: tugboat.core.v1.SecretWatchEvent.object:type_name -> tugboat.core.v1.Secret
-	14, // 6: tugboat.core.v1.ConfigMapWatchEvent.object:type_name -> tugboat.core.v1.ConfigMap
-	15, // 7: tugboat.core.v1.EventWatchEvent.object:type_name -> tugboat.core.v1.Event
-	8,  // 8: tugboat.core.v1.NamespaceService.Create:input_type -> tugboat.core.v1.Namespace
-	16, // 9: tugboat.core.v1.NamespaceService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 10: tugboat.core.v1.NamespaceService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 11: tugboat.core.v1.NamespaceService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	8,  // 12: tugboat.core.v1.NamespaceService.Update:input_type -> tugboat.core.v1.Namespace
-	8,  // 13: tugboat.core.v1.NamespaceService.UpdateStatus:input_type -> tugboat.core.v1.Namespace
-	18, // 14: tugboat.core.v1.NamespaceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	9,  // 15: tugboat.core.v1.NodeService.Create:input_type -> tugboat.core.v1.Node
-	16, // 16: tugboat.core.v1.NodeService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 17: tugboat.core.v1.NodeService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 18: tugboat.core.v1.NodeService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	9,  // 19: tugboat.core.v1.NodeService.Update:input_type -> tugboat.core.v1.Node
-	9,  // 20: tugboat.core.v1.NodeService.UpdateStatus:input_type -> tugboat.core.v1.Node
-	18, // 21: tugboat.core.v1.NodeService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	10, // 22: tugboat.core.v1.PodService.Create:input_type -> tugboat.core.v1.Pod
-	16, // 23: tugboat.core.v1.PodService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 24: tugboat.core.v1.PodService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 25: tugboat.core.v1.PodService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	10, // 26: tugboat.core.v1.PodService.Update:input_type -> tugboat.core.v1.Pod
-	10, // 27: tugboat.core.v1.PodService.UpdateStatus:input_type -> tugboat.core.v1.Pod
-	18, // 28: tugboat.core.v1.PodService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	19, // 29: tugboat.core.v1.PodService.Bind:input_type -> tugboat.core.v1.Binding
-	20, // 30: tugboat.core.v1.PodService.Log:input_type -> tugboat.core.v1.PodLogOptions
-	21, // 31: tugboat.core.v1.PodService.Exec:input_type -> tugboat.core.v1.PodExecRequest
-	11, // 32: tugboat.core.v1.ServiceService.Create:input_type -> tugboat.core.v1.Service
-	16, // 33: tugboat.core.v1.ServiceService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 34: tugboat.core.v1.ServiceService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 35: tugboat.core.v1.ServiceService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	11, // 36: tugboat.core.v1.ServiceService.Update:input_type -> tugboat.core.v1.Service
-	11, // 37: tugboat.core.v1.ServiceService.UpdateStatus:input_type -> tugboat.core.v1.Service
-	18, // 38: tugboat.core.v1.ServiceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	12, // 39: tugboat.core.v1.EndpointsService.Create:input_type -> tugboat.core.v1.Endpoints
-	16, // 40: tugboat.core.v1.EndpointsService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 41: tugboat.core.v1.EndpointsService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 42: tugboat.core.v1.EndpointsService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	12, // 43: tugboat.core.v1.EndpointsService.Update:input_type -> tugboat.core.v1.Endpoints
-	18, // 44: tugboat.core.v1.EndpointsService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	13, // 45: tugboat.core.v1.SecretService.Create:input_type -> tugboat.core.v1.Secret
-	16, // 46: tugboat.core.v1.SecretService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 47: tugboat.core.v1.SecretService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 48: tugboat.core.v1.SecretService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	13, // 49: tugboat.core.v1.SecretService.Update:input_type -> tugboat.core.v1.Secret
-	18, // 50: tugboat.core.v1.SecretService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	14, // 51: tugboat.core.v1.ConfigMapService.Create:input_type -> tugboat.core.v1.ConfigMap
-	16, // 52: tugboat.core.v1.ConfigMapService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 53: tugboat.core.v1.ConfigMapService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 54: tugboat.core.v1.ConfigMapService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	14, // 55: tugboat.core.v1.ConfigMapService.Update:input_type -> tugboat.core.v1.ConfigMap
-	18, // 56: tugboat.core.v1.ConfigMapService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	15, // 57: tugboat.core.v1.EventService.Create:input_type -> tugboat.core.v1.Event
-	16, // 58: tugboat.core.v1.EventService.Get:input_type -> tugboat.meta.v1.GetOptions
-	17, // 59: tugboat.core.v1.EventService.List:input_type -> tugboat.meta.v1.ListOptions
-	17, // 60: tugboat.core.v1.EventService.Watch:input_type -> tugboat.meta.v1.ListOptions
-	15, // 61: tugboat.core.v1.EventService.Update:input_type -> tugboat.core.v1.Event
-	18, // 62: tugboat.core.v1.EventService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
-	8,  // 63: tugboat.core.v1.NamespaceService.Create:output_type -> tugboat.core.v1.Namespace
-	8,  // 64: tugboat.core.v1.NamespaceService.Get:output_type -> tugboat.core.v1.Namespace
-	22, // 65: tugboat.core.v1.NamespaceService.List:output_type -> tugboat.core.v1.NamespaceList
-	0,  // 66: tugboat.core.v1.NamespaceService.Watch:output_type -> tugboat.core.v1.NamespaceWatchEvent
-	8,  // 67: tugboat.core.v1.NamespaceService.Update:output_type -> tugboat.core.v1.Namespace
-	8,  // 68: tugboat.core.v1.NamespaceService.UpdateStatus:output_type -> tugboat.core.v1.Namespace
-	8,  // 69: tugboat.core.v1.NamespaceService.Delete:output_type -> tugboat.core.v1.Namespace
-	9,  // 70: tugboat.core.v1.NodeService.Create:output_type -> tugboat.core.v1.Node
-	9,  // 71: tugboat.core.v1.NodeService.Get:output_type -> tugboat.core.v1.Node
-	23, // 72: tugboat.core.v1.NodeService.List:output_type -> tugboat.core.v1.NodeList
-	1,  // 73: tugboat.core.v1.NodeService.Watch:output_type -> tugboat.core.v1.NodeWatchEvent
-	9,  // 74: tugboat.core.v1.NodeService.Update:output_type -> tugboat.core.v1.Node
-	9,  // 75: tugboat.core.v1.NodeService.UpdateStatus:output_type -> tugboat.core.v1.Node
-	9,  // 76: tugboat.core.v1.NodeService.Delete:output_type -> tugboat.core.v1.Node
-	10, // 77: tugboat.core.v1.PodService.Create:output_type -> tugboat.core.v1.Pod
-	10, // 78: tugboat.core.v1.PodService.Get:output_type -> tugboat.core.v1.Pod
-	24, // 79: tugboat.core.v1.PodService.List:output_type -> tugboat.core.v1.PodList
-	2,  // 80: tugboat.core.v1.PodService.Watch:output_type -> tugboat.core.v1.PodWatchEvent
-	10, // 81: tugboat.core.v1.PodService.Update:output_type -> tugboat.core.v1.Pod
-	10, // 82: tugboat.core.v1.PodService.UpdateStatus:output_type -> tugboat.core.v1.Pod
-	10, // 83: tugboat.core.v1.PodService.Delete:output_type -> tugboat.core.v1.Pod
-	25, // 84: tugboat.core.v1.PodService.Bind:output_type -> tugboat.meta.v1.Status
-	26, // 85: tugboat.core.v1.PodService.Log:output_type -> tugboat.core.v1.PodLogChunk
-	27, // 86: tugboat.core.v1.PodService.Exec:output_type -> tugboat.core.v1.PodExecResponse
-	11, // 87: tugboat.core.v1.ServiceService.Create:output_type -> tugboat.core.v1.Service
-	11, // 88: tugboat.core.v1.ServiceService.Get:output_type -> tugboat.core.v1.Service
-	28, // 89: tugboat.core.v1.ServiceService.List:output_type -> tugboat.core.v1.ServiceList
-	3,  // 90: tugboat.core.v1.ServiceService.Watch:output_type -> tugboat.core.v1.ServiceWatchEvent
-	11, // 91: tugboat.core.v1.ServiceService.Update:output_type -> tugboat.core.v1.Service
-	11, // 92: tugboat.core.v1.ServiceService.UpdateStatus:output_type -> tugboat.core.v1.Service
-	11, // 93: tugboat.core.v1.ServiceService.Delete:output_type -> tugboat.core.v1.Service
-	12, // 94: tugboat.core.v1.EndpointsService.Create:output_type -> tugboat.core.v1.Endpoints
-	12, // 95: tugboat.core.v1.EndpointsService.Get:output_type -> tugboat.core.v1.Endpoints
-	29, // 96: tugboat.core.v1.EndpointsService.List:output_type -> tugboat.core.v1.EndpointsList
-	4,  // 97: tugboat.core.v1.EndpointsService.Watch:output_type -> tugboat.core.v1.EndpointsWatchEvent
-	12, // 98: tugboat.core.v1.EndpointsService.Update:output_type -> tugboat.core.v1.Endpoints
-	12, // 99: tugboat.core.v1.EndpointsService.Delete:output_type -> tugboat.core.v1.Endpoints
-	13, // 100: tugboat.core.v1.SecretService.Create:output_type -> tugboat.core.v1.Secret
-	13, // 101: tugboat.core.v1.SecretService.Get:output_type -> tugboat.core.v1.Secret
-	30, // 102: tugboat.core.v1.SecretService.List:output_type -> tugboat.core.v1.SecretList
-	5,  // 103: tugboat.core.v1.SecretService.Watch:output_type -> tugboat.core.v1.SecretWatchEvent
-	13, // 104: tugboat.core.v1.SecretService.Update:output_type -> tugboat.core.v1.Secret
-	13, // 105: tugboat.core.v1.SecretService.Delete:output_type -> tugboat.core.v1.Secret
-	14, // 106: tugboat.core.v1.ConfigMapService.Create:output_type -> tugboat.core.v1.ConfigMap
-	14, // 107: tugboat.core.v1.ConfigMapService.Get:output_type -> tugboat.core.v1.ConfigMap
-	31, // 108: tugboat.core.v1.ConfigMapService.List:output_type -> tugboat.core.v1.ConfigMapList
-	6,  // 109: tugboat.core.v1.ConfigMapService.Watch:output_type -> tugboat.core.v1.ConfigMapWatchEvent
-	14, // 110: tugboat.core.v1.ConfigMapService.Update:output_type -> tugboat.core.v1.ConfigMap
-	14, // 111: tugboat.core.v1.ConfigMapService.Delete:output_type -> tugboat.core.v1.ConfigMap
-	15, // 112: tugboat.core.v1.EventService.Create:output_type -> tugboat.core.v1.Event
-	15, // 113: tugboat.core.v1.EventService.Get:output_type -> tugboat.core.v1.Event
-	32, // 114: tugboat.core.v1.EventService.List:output_type -> tugboat.core.v1.EventList
-	7,  // 115: tugboat.core.v1.EventService.Watch:output_type -> tugboat.core.v1.EventWatchEvent
-	15, // 116: tugboat.core.v1.EventService.Update:output_type -> tugboat.core.v1.Event
-	15, // 117: tugboat.core.v1.EventService.Delete:output_type -> tugboat.core.v1.Event
-	63, // [63:118] is the sub-list for method output_type
-	8,  // [8:63] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	9,  // 0: tugboat.core.v1.NamespaceWatchEvent.object:type_name -> tugboat.core.v1.Namespace
+	10, // 1: tugboat.core.v1.NodeWatchEvent.object:type_name -> tugboat.core.v1.Node
+	11, // 2: tugboat.core.v1.PodWatchEvent.object:type_name -> tugboat.core.v1.Pod
+	12, // 3: tugboat.core.v1.ServiceWatchEvent.object:type_name -> tugboat.core.v1.Service
+	13, // 4: tugboat.core.v1.EndpointsWatchEvent.object:type_name -> tugboat.core.v1.Endpoints
+	14, // 5: tugboat.core.v1.SecretWatchEvent.object:type_name -> tugboat.core.v1.Secret
+	15, // 6: tugboat.core.v1.ConfigMapWatchEvent.object:type_name -> tugboat.core.v1.ConfigMap
+	16, // 7: tugboat.core.v1.EventWatchEvent.object:type_name -> tugboat.core.v1.Event
+	17, // 8: tugboat.core.v1.ServiceAccountWatchEvent.object:type_name -> tugboat.core.v1.ServiceAccount
+	9,  // 9: tugboat.core.v1.NamespaceService.Create:input_type -> tugboat.core.v1.Namespace
+	18, // 10: tugboat.core.v1.NamespaceService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 11: tugboat.core.v1.NamespaceService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 12: tugboat.core.v1.NamespaceService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	9,  // 13: tugboat.core.v1.NamespaceService.Update:input_type -> tugboat.core.v1.Namespace
+	9,  // 14: tugboat.core.v1.NamespaceService.UpdateStatus:input_type -> tugboat.core.v1.Namespace
+	20, // 15: tugboat.core.v1.NamespaceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	10, // 16: tugboat.core.v1.NodeService.Create:input_type -> tugboat.core.v1.Node
+	18, // 17: tugboat.core.v1.NodeService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 18: tugboat.core.v1.NodeService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 19: tugboat.core.v1.NodeService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	10, // 20: tugboat.core.v1.NodeService.Update:input_type -> tugboat.core.v1.Node
+	10, // 21: tugboat.core.v1.NodeService.UpdateStatus:input_type -> tugboat.core.v1.Node
+	20, // 22: tugboat.core.v1.NodeService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	11, // 23: tugboat.core.v1.PodService.Create:input_type -> tugboat.core.v1.Pod
+	18, // 24: tugboat.core.v1.PodService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 25: tugboat.core.v1.PodService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 26: tugboat.core.v1.PodService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	11, // 27: tugboat.core.v1.PodService.Update:input_type -> tugboat.core.v1.Pod
+	11, // 28: tugboat.core.v1.PodService.UpdateStatus:input_type -> tugboat.core.v1.Pod
+	20, // 29: tugboat.core.v1.PodService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	21, // 30: tugboat.core.v1.PodService.Bind:input_type -> tugboat.core.v1.Binding
+	22, // 31: tugboat.core.v1.PodService.Log:input_type -> tugboat.core.v1.PodLogOptions
+	23, // 32: tugboat.core.v1.PodService.Exec:input_type -> tugboat.core.v1.PodExecRequest
+	12, // 33: tugboat.core.v1.ServiceService.Create:input_type -> tugboat.core.v1.Service
+	18, // 34: tugboat.core.v1.ServiceService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 35: tugboat.core.v1.ServiceService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 36: tugboat.core.v1.ServiceService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	12, // 37: tugboat.core.v1.ServiceService.Update:input_type -> tugboat.core.v1.Service
+	12, // 38: tugboat.core.v1.ServiceService.UpdateStatus:input_type -> tugboat.core.v1.Service
+	20, // 39: tugboat.core.v1.ServiceService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	13, // 40: tugboat.core.v1.EndpointsService.Create:input_type -> tugboat.core.v1.Endpoints
+	18, // 41: tugboat.core.v1.EndpointsService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 42: tugboat.core.v1.EndpointsService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 43: tugboat.core.v1.EndpointsService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	13, // 44: tugboat.core.v1.EndpointsService.Update:input_type -> tugboat.core.v1.Endpoints
+	20, // 45: tugboat.core.v1.EndpointsService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	14, // 46: tugboat.core.v1.SecretService.Create:input_type -> tugboat.core.v1.Secret
+	18, // 47: tugboat.core.v1.SecretService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 48: tugboat.core.v1.SecretService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 49: tugboat.core.v1.SecretService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	14, // 50: tugboat.core.v1.SecretService.Update:input_type -> tugboat.core.v1.Secret
+	20, // 51: tugboat.core.v1.SecretService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	15, // 52: tugboat.core.v1.ConfigMapService.Create:input_type -> tugboat.core.v1.ConfigMap
+	18, // 53: tugboat.core.v1.ConfigMapService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 54: tugboat.core.v1.ConfigMapService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 55: tugboat.core.v1.ConfigMapService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	15, // 56: tugboat.core.v1.ConfigMapService.Update:input_type -> tugboat.core.v1.ConfigMap
+	20, // 57: tugboat.core.v1.ConfigMapService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	16, // 58: tugboat.core.v1.EventService.Create:input_type -> tugboat.core.v1.Event
+	18, // 59: tugboat.core.v1.EventService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 60: tugboat.core.v1.EventService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 61: tugboat.core.v1.EventService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	16, // 62: tugboat.core.v1.EventService.Update:input_type -> tugboat.core.v1.Event
+	20, // 63: tugboat.core.v1.EventService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	17, // 64: tugboat.core.v1.ServiceAccountService.Create:input_type -> tugboat.core.v1.ServiceAccount
+	18, // 65: tugboat.core.v1.ServiceAccountService.Get:input_type -> tugboat.meta.v1.GetOptions
+	19, // 66: tugboat.core.v1.ServiceAccountService.List:input_type -> tugboat.meta.v1.ListOptions
+	19, // 67: tugboat.core.v1.ServiceAccountService.Watch:input_type -> tugboat.meta.v1.ListOptions
+	17, // 68: tugboat.core.v1.ServiceAccountService.Update:input_type -> tugboat.core.v1.ServiceAccount
+	20, // 69: tugboat.core.v1.ServiceAccountService.Delete:input_type -> tugboat.meta.v1.DeleteOptions
+	24, // 70: tugboat.core.v1.ServiceAccountService.CreateToken:input_type -> tugboat.core.v1.TokenRequest
+	9,  // 71: tugboat.core.v1.NamespaceService.Create:output_type -> tugboat.core.v1.Namespace
+	9,  // 72: tugboat.core.v1.NamespaceService.Get:output_type -> tugboat.core.v1.Namespace
+	25, // 73: tugboat.core.v1.NamespaceService.List:output_type -> tugboat.core.v1.NamespaceList
+	0,  // 74: tugboat.core.v1.NamespaceService.Watch:output_type -> tugboat.core.v1.NamespaceWatchEvent
+	9,  // 75: tugboat.core.v1.NamespaceService.Update:output_type -> tugboat.core.v1.Namespace
+	9,  // 76: tugboat.core.v1.NamespaceService.UpdateStatus:output_type -> tugboat.core.v1.Namespace
+	9,  // 77: tugboat.core.v1.NamespaceService.Delete:output_type -> tugboat.core.v1.Namespace
+	10, // 78: tugboat.core.v1.NodeService.Create:output_type -> tugboat.core.v1.Node
+	10, // 79: tugboat.core.v1.NodeService.Get:output_type -> tugboat.core.v1.Node
+	26, // 80: tugboat.core.v1.NodeService.List:output_type -> tugboat.core.v1.NodeList
+	1,  // 81: tugboat.core.v1.NodeService.Watch:output_type -> tugboat.core.v1.NodeWatchEvent
+	10, // 82: tugboat.core.v1.NodeService.Update:output_type -> tugboat.core.v1.Node
+	10, // 83: tugboat.core.v1.NodeService.UpdateStatus:output_type -> tugboat.core.v1.Node
+	10, // 84: tugboat.core.v1.NodeService.Delete:output_type -> tugboat.core.v1.Node
+	11, // 85: tugboat.core.v1.PodService.Create:output_type -> tugboat.core.v1.Pod
+	11, // 86: tugboat.core.v1.PodService.Get:output_type -> tugboat.core.v1.Pod
+	27, // 87: tugboat.core.v1.PodService.List:output_type -> tugboat.core.v1.PodList
+	2,  // 88: tugboat.core.v1.PodService.Watch:output_type -> tugboat.core.v1.PodWatchEvent
+	11, // 89: tugboat.core.v1.PodService.Update:output_type -> tugboat.core.v1.Pod
+	11, // 90: tugboat.core.v1.PodService.UpdateStatus:output_type -> tugboat.core.v1.Pod
+	11, // 91: tugboat.core.v1.PodService.Delete:output_type -> tugboat.core.v1.Pod
+	28, // 92: tugboat.core.v1.PodService.Bind:output_type -> tugboat.meta.v1.Status
+	29, // 93: tugboat.core.v1.PodService.Log:output_type -> tugboat.core.v1.PodLogChunk
+	30, // 94: tugboat.core.v1.PodService.Exec:output_type -> tugboat.core.v1.PodExecResponse
+	12, // 95: tugboat.core.v1.ServiceService.Create:output_type -> tugboat.core.v1.Service
+	12, // 96: tugboat.core.v1.ServiceService.Get:output_type -> tugboat.core.v1.Service
+	31, // 97: tugboat.core.v1.ServiceService.List:output_type -> tugboat.core.v1.ServiceList
+	3,  // 98: tugboat.core.v1.ServiceService.Watch:output_type -> tugboat.core.v1.ServiceWatchEvent
+	12, // 99: tugboat.core.v1.ServiceService.Update:output_type -> tugboat.core.v1.Service
+	12, // 100: tugboat.core.v1.ServiceService.UpdateStatus:output_type -> tugboat.core.v1.Service
+	12, // 101: tugboat.core.v1.ServiceService.Delete:output_type -> tugboat.core.v1.Service
+	13, // 102: tugboat.core.v1.EndpointsService.Create:output_type -> tugboat.core.v1.Endpoints
+	13, // 103: tugboat.core.v1.EndpointsService.Get:output_type -> tugboat.core.v1.Endpoints
+	32, // 104: tugboat.core.v1.EndpointsService.List:output_type -> tugboat.core.v1.EndpointsList
+	4,  // 105: tugboat.core.v1.EndpointsService.Watch:output_type -> tugboat.core.v1.EndpointsWatchEvent
+	13, // 106: tugboat.core.v1.EndpointsService.Update:output_type -> tugboat.core.v1.Endpoints
+	13, // 107: tugboat.core.v1.EndpointsService.Delete:output_type -> tugboat.core.v1.Endpoints
+	14, // 108: tugboat.core.v1.SecretService.Create:output_type -> tugboat.core.v1.Secret
+	14, // 109: tugboat.core.v1.SecretService.Get:output_type -> tugboat.core.v1.Secret
+	33, // 110: tugboat.core.v1.SecretService.List:output_type -> tugboat.core.v1.SecretList
+	5,  // 111: tugboat.core.v1.SecretService.Watch:output_type -> tugboat.core.v1.SecretWatchEvent
+	14, // 112: tugboat.core.v1.SecretService.Update:output_type -> tugboat.core.v1.Secret
+	14, // 113: tugboat.core.v1.SecretService.Delete:output_type -> tugboat.core.v1.Secret
+	15, // 114: tugboat.core.v1.ConfigMapService.Create:output_type -> tugboat.core.v1.ConfigMap
+	15, // 115: tugboat.core.v1.ConfigMapService.Get:output_type -> tugboat.core.v1.ConfigMap
+	34, // 116: tugboat.core.v1.ConfigMapService.List:output_type -> tugboat.core.v1.ConfigMapList
+	6,  // 117: tugboat.core.v1.ConfigMapService.Watch:output_type -> tugboat.core.v1.ConfigMapWatchEvent
+	15, // 118: tugboat.core.v1.ConfigMapService.Update:output_type -> tugboat.core.v1.ConfigMap
+	15, // 119: tugboat.core.v1.ConfigMapService.Delete:output_type -> tugboat.core.v1.ConfigMap
+	16, // 120: tugboat.core.v1.EventService.Create:output_type -> tugboat.core.v1.Event
+	16, // 121: tugboat.core.v1.EventService.Get:output_type -> tugboat.core.v1.Event
+	35, // 122: tugboat.core.v1.EventService.List:output_type -> tugboat.core.v1.EventList
+	7,  // 123: tugboat.core.v1.EventService.Watch:output_type -> tugboat.core.v1.EventWatchEvent
+	16, // 124: tugboat.core.v1.EventService.Update:output_type -> tugboat.core.v1.Event
+	16, // 125: tugboat.core.v1.EventService.Delete:output_type -> tugboat.core.v1.Event
+	17, // 126: tugboat.core.v1.ServiceAccountService.Create:output_type -> tugboat.core.v1.ServiceAccount
+	17, // 127: tugboat.core.v1.ServiceAccountService.Get:output_type -> tugboat.core.v1.ServiceAccount
+	36, // 128: tugboat.core.v1.ServiceAccountService.List:output_type -> tugboat.core.v1.ServiceAccountList
+	8,  // 129: tugboat.core.v1.ServiceAccountService.Watch:output_type -> tugboat.core.v1.ServiceAccountWatchEvent
+	17, // 130: tugboat.core.v1.ServiceAccountService.Update:output_type -> tugboat.core.v1.ServiceAccount
+	17, // 131: tugboat.core.v1.ServiceAccountService.Delete:output_type -> tugboat.core.v1.ServiceAccount
+	24, // 132: tugboat.core.v1.ServiceAccountService.CreateToken:output_type -> tugboat.core.v1.TokenRequest
+	71, // [71:133] is the sub-list for method output_type
+	9,  // [9:71] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_tugboat_core_v1_services_proto_init() }
@@ -725,6 +808,7 @@ func file_tugboat_core_v1_services_proto_init() {
 	file_tugboat_core_v1_namespace_proto_init()
 	file_tugboat_core_v1_service_proto_init()
 	file_tugboat_core_v1_config_proto_init()
+	file_tugboat_core_v1_serviceaccount_proto_init()
 	file_tugboat_core_v1_event_proto_init()
 	file_tugboat_core_v1_stream_proto_init()
 	type x struct{}
@@ -733,9 +817,9 @@ func file_tugboat_core_v1_services_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tugboat_core_v1_services_proto_rawDesc), len(file_tugboat_core_v1_services_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
-			NumServices:   8,
+			NumServices:   9,
 		},
 		GoTypes:           file_tugboat_core_v1_services_proto_goTypes,
 		DependencyIndexes: file_tugboat_core_v1_services_proto_depIdxs,

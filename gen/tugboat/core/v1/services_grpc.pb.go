@@ -2777,3 +2777,355 @@ var EventService_ServiceDesc = grpc.ServiceDesc{
 	},
 	Metadata: "tugboat/core/v1/services.proto",
 }
+
+const (
+	ServiceAccountService_Create_FullMethodName      = "/tugboat.core.v1.ServiceAccountService/Create"
+	ServiceAccountService_Get_FullMethodName         = "/tugboat.core.v1.ServiceAccountService/Get"
+	ServiceAccountService_List_FullMethodName        = "/tugboat.core.v1.ServiceAccountService/List"
+	ServiceAccountService_Watch_FullMethodName       = "/tugboat.core.v1.ServiceAccountService/Watch"
+	ServiceAccountService_Update_FullMethodName      = "/tugboat.core.v1.ServiceAccountService/Update"
+	ServiceAccountService_Delete_FullMethodName      = "/tugboat.core.v1.ServiceAccountService/Delete"
+	ServiceAccountService_CreateToken_FullMethodName = "/tugboat.core.v1.ServiceAccountService/CreateToken"
+)
+
+// ServiceAccountServiceClient is the client API for ServiceAccountService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// ServiceAccountService is the API of service accounts and their tokens.
+type ServiceAccountServiceClient interface {
+	// Create stores a new service account.
+	Create(ctx context.Context, in *ServiceAccount, opts ...grpc.CallOption) (*ServiceAccount, error)
+	// Get reads one service account.
+	Get(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*ServiceAccount, error)
+	// List reads a consistent page of service accounts.
+	List(ctx context.Context, in *v1.ListOptions, opts ...grpc.CallOption) (*ServiceAccountList, error)
+	// Watch streams changes to service accounts from a resource version.
+	Watch(ctx context.Context, in *v1.ListOptions, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ServiceAccountWatchEvent], error)
+	// Update replaces a service account.
+	Update(ctx context.Context, in *ServiceAccount, opts ...grpc.CallOption) (*ServiceAccount, error)
+	// Delete removes a service account; its tokens stop working.
+	Delete(ctx context.Context, in *v1.DeleteOptions, opts ...grpc.CallOption) (*ServiceAccount, error)
+	// CreateToken signs a token for the service account named by the
+	// request's metadata (serviceaccounts/token).
+	CreateToken(ctx context.Context, in *TokenRequest, opts ...grpc.CallOption) (*TokenRequest, error)
+}
+
+type serviceAccountServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewServiceAccountServiceClient(cc grpc.ClientConnInterface) ServiceAccountServiceClient {
+	return &serviceAccountServiceClient{cc}
+}
+
+func (c *serviceAccountServiceClient) Create(ctx context.Context, in *ServiceAccount, opts ...grpc.CallOption) (*ServiceAccount, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServiceAccount)
+	err := c.cc.Invoke(ctx, ServiceAccountService_Create_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *serviceAccountServiceClient) Get(ctx context.Context, in *v1.GetOptions, opts ...grpc.CallOption) (*ServiceAccount, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServiceAccount)
+	err := c.cc.Invoke(ctx, ServiceAccountService_Get_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *serviceAccountServiceClient) List(ctx context.Context, in *v1.ListOptions, opts ...grpc.CallOption) (*ServiceAccountList, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServiceAccountList)
+	err := c.cc.Invoke(ctx, ServiceAccountService_List_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *serviceAccountServiceClient) Watch(ctx context.Context, in *v1.ListOptions, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ServiceAccountWatchEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ServiceAccountService_ServiceDesc.Streams[0], ServiceAccountService_Watch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[v1.ListOptions, ServiceAccountWatchEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ServiceAccountService_WatchClient = grpc.ServerStreamingClient[ServiceAccountWatchEvent]
+
+func (c *serviceAccountServiceClient) Update(ctx context.Context, in *ServiceAccount, opts ...grpc.CallOption) (*ServiceAccount, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServiceAccount)
+	err := c.cc.Invoke(ctx, ServiceAccountService_Update_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *serviceAccountServiceClient) Delete(ctx context.Context, in *v1.DeleteOptions, opts ...grpc.CallOption) (*ServiceAccount, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServiceAccount)
+	err := c.cc.Invoke(ctx, ServiceAccountService_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *serviceAccountServiceClient) CreateToken(ctx context.Context, in *TokenRequest, opts ...grpc.CallOption) (*TokenRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TokenRequest)
+	err := c.cc.Invoke(ctx, ServiceAccountService_CreateToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ServiceAccountServiceServer is the server API for ServiceAccountService service.
+// All implementations should embed UnimplementedServiceAccountServiceServer
+// for forward compatibility.
+//
+// ServiceAccountService is the API of service accounts and their tokens.
+type ServiceAccountServiceServer interface {
+	// Create stores a new service account.
+	Create(context.Context, *ServiceAccount) (*ServiceAccount, error)
+	// Get reads one service account.
+	Get(context.Context, *v1.GetOptions) (*ServiceAccount, error)
+	// List reads a consistent page of service accounts.
+	List(context.Context, *v1.ListOptions) (*ServiceAccountList, error)
+	// Watch streams changes to service accounts from a resource version.
+	Watch(*v1.ListOptions, grpc.ServerStreamingServer[ServiceAccountWatchEvent]) error
+	// Update replaces a service account.
+	Update(context.Context, *ServiceAccount) (*ServiceAccount, error)
+	// Delete removes a service account; its tokens stop working.
+	Delete(context.Context, *v1.DeleteOptions) (*ServiceAccount, error)
+	// CreateToken signs a token for the service account named by the
+	// request's metadata (serviceaccounts/token).
+	CreateToken(context.Context, *TokenRequest) (*TokenRequest, error)
+}
+
+// UnimplementedServiceAccountServiceServer should be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedServiceAccountServiceServer struct{}
+
+func (UnimplementedServiceAccountServiceServer) Create(context.Context, *ServiceAccount) (*ServiceAccount, error) {
+	return nil, status.Error(codes.Unimplemented, "method Create not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) Get(context.Context, *v1.GetOptions) (*ServiceAccount, error) {
+	return nil, status.Error(codes.Unimplemented, "method Get not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) List(context.Context, *v1.ListOptions) (*ServiceAccountList, error) {
+	return nil, status.Error(codes.Unimplemented, "method List not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) Watch(*v1.ListOptions, grpc.ServerStreamingServer[ServiceAccountWatchEvent]) error {
+	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) Update(context.Context, *ServiceAccount) (*ServiceAccount, error) {
+	return nil, status.Error(codes.Unimplemented, "method Update not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) Delete(context.Context, *v1.DeleteOptions) (*ServiceAccount, error) {
+	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) CreateToken(context.Context, *TokenRequest) (*TokenRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateToken not implemented")
+}
+func (UnimplementedServiceAccountServiceServer) testEmbeddedByValue() {}
+
+// UnsafeServiceAccountServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ServiceAccountServiceServer will
+// result in compilation errors.
+type UnsafeServiceAccountServiceServer interface {
+	mustEmbedUnimplementedServiceAccountServiceServer()
+}
+
+func RegisterServiceAccountServiceServer(s grpc.ServiceRegistrar, srv ServiceAccountServiceServer) {
+	// If the following call panics, it indicates UnimplementedServiceAccountServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&ServiceAccountService_ServiceDesc, srv)
+}
+
+func _ServiceAccountService_Create_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServiceAccount)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).Create(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_Create_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).Create(ctx, req.(*ServiceAccount))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ServiceAccountService_Get_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetOptions)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).Get(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_Get_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).Get(ctx, req.(*v1.GetOptions))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ServiceAccountService_List_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListOptions)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).List(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_List_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).List(ctx, req.(*v1.ListOptions))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ServiceAccountService_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(v1.ListOptions)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ServiceAccountServiceServer).Watch(m, &grpc.GenericServerStream[v1.ListOptions, ServiceAccountWatchEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ServiceAccountService_WatchServer = grpc.ServerStreamingServer[ServiceAccountWatchEvent]
+
+func _ServiceAccountService_Update_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServiceAccount)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).Update(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_Update_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).Update(ctx, req.(*ServiceAccount))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ServiceAccountService_Delete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.DeleteOptions)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).Delete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_Delete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).Delete(ctx, req.(*v1.DeleteOptions))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ServiceAccountService_CreateToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceAccountServiceServer).CreateToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceAccountService_CreateToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceAccountServiceServer).CreateToken(ctx, req.(*TokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// ServiceAccountService_ServiceDesc is the grpc.ServiceDesc for ServiceAccountService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var ServiceAccountService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "tugboat.core.v1.ServiceAccountService",
+	HandlerType: (*ServiceAccountServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Create",
+			Handler:    _ServiceAccountService_Create_Handler,
+		},
+		{
+			MethodName: "Get",
+			Handler:    _ServiceAccountService_Get_Handler,
+		},
+		{
+			MethodName: "List",
+			Handler:    _ServiceAccountService_List_Handler,
+		},
+		{
+			MethodName: "Update",
+			Handler:    _ServiceAccountService_Update_Handler,
+		},
+		{
+			MethodName: "Delete",
+			Handler:    _ServiceAccountService_Delete_Handler,
+		},
+		{
+			MethodName: "CreateToken",
+			Handler:    _ServiceAccountService_CreateToken_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Watch",
+			Handler:       _ServiceAccountService_Watch_Handler,
+			ServerStreams: true,
+		},
+	},
+	Metadata: "tugboat/core/v1/services.proto",
+}
