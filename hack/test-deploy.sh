@@ -7,7 +7,9 @@
 #     make docker, the external-etcd profile (etcd + apiserver, a namespace
 #     lands in that etcd), then
 #     docker-compose up -d: the init services' certificates and
-#     kubeconfigs, then every container healthy;
+#     kubeconfigs, then every container healthy; each container mounts
+#     only its own credentials (the pki volume only the apiserver, the
+#     controller-manager only its kubeconfig and the CA pair);
 #  3. with the admin kubeconfig copied out of the credentials volume, tug
 #     get nodes through https://127.0.0.1:6443 shows the node Ready, seed 004's
 #     deployment-09 (with the project's sise image) runs and answers;
@@ -144,11 +146,11 @@ all_healthy() {
     fi
   done
 }
-# admin_kubeconfig: copy the admin's kubeconfig out of the credentials
-# volume (through the init-kubeconfig container, which mounts it) to
-# $KUBECONFIG, and check it is TLS with a client certificate.
+# admin_kubeconfig: copy the admin's kubeconfig out of its volume
+# (through the init-kubeconfig container, which mounts every credentials
+# volume) to $KUBECONFIG, and check it is TLS with a client certificate.
 admin_kubeconfig() {
-  docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/admin.conf "$KUBECONFIG" >/dev/null
+  docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/admin/kubeconfig "$KUBECONFIG" >/dev/null
   grep -q 'server: https://127.0.0.1:6443' "$KUBECONFIG" || fail "admin.conf does not reach https://127.0.0.1:6443"
   grep -q 'client-certificate-data:' "$KUBECONFIG" || fail "admin.conf has no client certificate"
 }
@@ -183,9 +185,37 @@ admin_kubeconfig
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert <(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO) \
   https://127.0.0.1:6443/api/v1/namespaces) || true
 [ "$code" = 401 ] || fail "a request without credentials got $code, not 401"
-say "TLS: tug uses the admin kubeconfig from the credentials volume; no credentials get 401"
+say "TLS: tug uses the admin kubeconfig from its volume; no credentials get 401"
+
+# Each container has only its own credentials: the volumes it mounts
+# (name:destination, the compose project's prefix dropped), and what the
+# controller-manager's holds.
+mounts() {
+  docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}:{{.Destination}} {{end}}{{end}}' "$(compose ps -q "$1")" |
+    tr ' ' '\n' | sed "s/^${COMPOSE_PROJECT_NAME}_//" | grep . | LC_ALL=C sort | tr '\n' ' '
+}
+declare -A want_mounts=(
+  [apiserver]="apiserver:/var/lib/tugboat pki:/etc/tugboat/pki "
+  [scheduler]="scheduler-credentials:/etc/tugboat/scheduler "
+  [controller-manager]="controller-manager-credentials:/etc/tugboat/controller-manager "
+  [kubelet]="kubelet-credentials:/etc/tugboat/kubelet kubelet-run:/run/containerd kubelet:/var/lib/tugboat/kubelet "
+  [proxy]="proxy-credentials:/etc/tugboat/proxy "
+  [dns]="dns-credentials:/etc/tugboat/dns "
+  [prometheus]="prometheus:/var/lib/tugboat "
+)
+for svc in "${!want_mounts[@]}"; do
+  got=$(mounts "$svc")
+  [ "$got" = "${want_mounts[$svc]}" ] || fail "$svc mounts the volumes '$got', want '${want_mounts[$svc]}'"
+done
+say "each container mounts only its own credentials volume (the pki volume only the apiserver)"
 # Restarting the init services keeps the certificates (idempotent).
 ca_before=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
+# The controller-manager's volume: its kubeconfig and the CA pair it signs with, nothing else.
+cm_files=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/controller-manager - | tar -t | LC_ALL=C sort | tr '\n' ' ')
+[ "$cm_files" = "controller-manager/ controller-manager/ca.crt controller-manager/ca.key controller-manager/kubeconfig " ] ||
+  fail "the controller-manager's volume holds $cm_files"
+cm_ca=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/controller-manager/ca.crt - | tar -xO | sha256sum)
+[ "$cm_ca" = "$ca_before" ] || fail "the controller-manager's ca.crt is not the cluster CA"
 compose run --rm --no-deps init-certs >/dev/null 2>&1 || fail "init-certs run again failed"
 compose run --rm --no-deps init-kubeconfig >/dev/null 2>&1 || fail "init-kubeconfig run again failed"
 ca_after=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
