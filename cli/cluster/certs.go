@@ -38,8 +38,10 @@ type CertsOptions struct {
 // serving pair (apiserver.crt, .key) with the apiserver's SANs (its own
 // default names, this host's name and addresses, the advertise address,
 // the extra SANs), the client pair it presents to kubelets
-// (apiserver-kubelet-client.crt, .key) and the service-account key
-// (sa.key). The apiserver, started later with the same --cert-dir, loads
+// (apiserver-kubelet-client.crt, .key), the embedded etcd's CA and serving
+// pair (etcd/ca.crt, .key, etcd/server.crt, .key) with the apiserver's
+// etcd client pair (apiserver-etcd-client.crt, .key), and the
+// service-account key (sa.key). The apiserver, started later with the same --cert-dir, loads
 // the same files. Keys are 0600, the directory 0700.
 func Certs(o CertsOptions) (*pki.CA, error) {
 	if o.CertDir == "" {
@@ -75,6 +77,9 @@ func Certs(o CertsOptions) (*pki.CA, error) {
 	}
 	if _, err := dir.LoadOrCreateClient(ca, apiserver.KubeletClientName, apiserver.KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 		return nil, fmt.Errorf("apiserver-kubelet-client certificate: %w", err)
+	}
+	if _, err := dir.LoadOrCreateEtcd(); err != nil {
+		return nil, fmt.Errorf("etcd certificates: %w", err)
 	}
 	if err := ensureSAKey(filepath.Join(o.CertDir, SAKeyName)); err != nil {
 		return nil, err

@@ -14,7 +14,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults: embedded etcd", nil, ""},
 		{"an empty --etcd-servers means embedded", []string{"--etcd-servers="}, ""},
-		{"external etcd", []string{"--etcd-servers", "http://127.0.0.1:2379, https://10.0.0.2:2379"}, ""},
+		{"external etcd", []string{"--etcd-servers", "http://127.0.0.1:2379, http://10.0.0.2:2379"}, ""},
+		{"https etcd without client TLS", []string{"--etcd-servers", "https://127.0.0.1:2379"}, "set --etcd-cafile, --etcd-certfile and --etcd-keyfile"},
+		{"https etcd with only a CA", []string{"--etcd-servers", "https://127.0.0.1:2379", "--etcd-cafile", "ca.crt"}, "set --etcd-cafile, --etcd-certfile and --etcd-keyfile"},
+		{"https etcd with client TLS", []string{"--etcd-servers", "https://127.0.0.1:2379", "--etcd-cafile", "ca.crt", "--etcd-certfile", "c.crt", "--etcd-keyfile", "c.key"}, ""},
+		{"etcd certificate without its key", []string{"--etcd-servers", "https://127.0.0.1:2379", "--etcd-cafile", "ca.crt", "--etcd-certfile", "c.crt"}, "--etcd-certfile and --etcd-keyfile go together"},
+		{"etcd client TLS with embedded etcd", []string{"--etcd-cafile", "ca.crt"}, "are for external etcd: set --etcd-servers"},
 		{"endpoint without a scheme", []string{"--etcd-servers", "127.0.0.1:2379"}, `--etcd-servers: "127.0.0.1:2379" is not an etcd endpoint URL`},
 		{"endpoint with another scheme", []string{"--etcd-servers", "http://127.0.0.1:2379,unix:///run/etcd.sock"}, `"unix:///run/etcd.sock" is not an etcd endpoint URL`},
 		{"endpoint without a host", []string{"--etcd-servers", "http://"}, `"http://" is not an etcd endpoint URL`},

@@ -42,9 +42,12 @@ type security struct {
 	tls *tls.Config
 	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
 	kubeletTLS *tls.Config
-	authn      *authn.Authenticator
-	guard      *authz.Guard
-	audit      *audit.Logger
+	// etcdTLS are the embedded etcd's certificates; nil is plaintext
+	// (--insecure, or external etcd).
+	etcdTLS *pki.EtcdFiles
+	authn   *authn.Authenticator
+	guard   *authz.Guard
+	audit   *audit.Logger
 	// run are the caches the authenticator and authorisers read.
 	run []func(ctx context.Context)
 	// synced waits for their first lists.
@@ -96,6 +99,19 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			return nil, fmt.Errorf("load --tls-cert-file and --tls-private-key-file: %w", err)
 		}
 		sec.tls = serverTLS(cert)
+	}
+
+	if !s.Insecure && len(cfg.EtcdServers) == 0 {
+		dir := s.CertDir
+		if dir == "" {
+			// --tls-cert-file: the etcd files still live under the data dir.
+			dir = filepath.Join(cfg.DataDir, "pki")
+		}
+		files, err := pki.Dir(dir).LoadOrCreateEtcd()
+		if err != nil {
+			return nil, fmt.Errorf("embedded etcd certificates: %w", err)
+		}
+		sec.etcdTLS = &files
 	}
 
 	if !s.Insecure {
