@@ -1,15 +1,11 @@
 package cluster
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
@@ -81,50 +77,8 @@ func Certs(o CertsOptions) (*pki.CA, error) {
 	if _, err := dir.LoadOrCreateEtcd(); err != nil {
 		return nil, fmt.Errorf("etcd certificates: %w", err)
 	}
-	if err := ensureSAKey(filepath.Join(o.CertDir, SAKeyName)); err != nil {
-		return nil, err
+	if _, err := dir.LoadOrCreateKey(strings.TrimSuffix(SAKeyName, ".key")); err != nil {
+		return nil, fmt.Errorf("service-account key: %w", err)
 	}
 	return ca, nil
-}
-
-// ensureSAKey creates the service-account signing key (ECDSA P-256, PEM,
-// 0600) unless the file exists; an existing one must be private and parse.
-func ensureSAKey(path string) error {
-	if _, err := os.Stat(path); err == nil {
-		if err := pki.CheckKeyFile(path); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("service-account key: %w", err)
-		}
-		if _, err := pki.ParseKey(b); err != nil {
-			return fmt.Errorf("service-account key %s: %w", path, err)
-		}
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("service-account key: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("service-account key: %w", err)
-	}
-	pem, err := pki.EncodeKey(key)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, pki.KeyMode)
-	if err != nil {
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	if _, err := f.Write(pem); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	return nil
 }

@@ -150,7 +150,9 @@ func (d Dir) loadOrCreateCA(commonName string) (*CA, error) {
 		return nil, err
 	}
 	if ok {
-		return d.loadCA()
+		// A key without its certificate is a CA another process is
+		// creating right now (or crashed creating: waitCA says so).
+		return d.waitCA()
 	}
 	ca, err := NewCA(commonName)
 	if err != nil {
