@@ -4,8 +4,9 @@
 #  1. helm lint and helm template of charts/tugboat, and test/deploy's chart
 #     and dashboard checks;
 #  2. a dockerd of its own (hack/dockerd.sh: host and none networks only),
-#     make docker, the external-etcd profile (etcd + apiserver, a namespace
-#     lands in that etcd), then
+#     make docker, the external-etcd profile (etcd on TLS + apiserver, a
+#     namespace lands in that etcd; plaintext, no client certificate and a
+#     certificate of the cluster CA are refused), then
 #     docker-compose up -d: the init services' certificates and
 #     kubeconfigs, then every container healthy; each container mounts
 #     only its own credentials (the pki volume only the apiserver, the
@@ -157,21 +158,41 @@ admin_kubeconfig() {
 node_ready() { bin/tug get nodes --no-headers | grep -q ' Ready '; }
 pods_running() { [ "$(bin/tug get pods -l app=sise --no-headers | grep -c ' Running ')" -eq 2 ]; }
 
-say "profile external-etcd: the apiserver on Debian's etcd"
+say "profile external-etcd: the apiserver on Debian's etcd over TLS"
 (
-  export COMPOSE_PROJECT_NAME=tugboatdeployetcd TUGBOAT_ETCD_SERVERS=http://127.0.0.1:2379
-  trap 'compose --profile external-etcd down -v -t 5 >/dev/null 2>&1' EXIT
-  compose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
-  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q apiserver)")" = healthy ]; }
+  export COMPOSE_PROJECT_NAME=tugboatdeployetcd
+  # deploy/external-etcd.env: https://127.0.0.1:2379 with the etcd CA and
+  # the apiserver's etcd client pair, as the README says to run it.
+  ecompose() { compose --env-file deploy/external-etcd.env "$@"; }
+  trap 'ecompose --profile external-etcd down -v -t 5 >/dev/null 2>&1' EXIT
+  ecompose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
+  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(ecompose ps -q apiserver)")" = healthy ]; }
   wait_for "the apiserver on the external etcd healthy" 90 healthy
   admin_kubeconfig
-  logs=$(compose logs apiserver)
+  logs=$(ecompose logs apiserver)
   grep -q '"embeddedEtcd":false' <<<"$logs" || fail "the apiserver did not use the external etcd"
   bin/tug create namespace on-etcd >/dev/null
+  # The etcd CA and the apiserver's etcd client pair, out of the pki volume.
+  e=$work/etcd-client; mkdir -m 0700 "$e"
+  api=$(ecompose ps -q apiserver)
+  for f in etcd/ca.crt apiserver-etcd-client.crt apiserver-etcd-client.key; do
+    docker cp "$api:/etc/tugboat/pki/$f" - | tar -xO >"$e/$(basename $f)"
+  done
   key=$(printf /registry/namespaces/on-etcd | base64)
-  curl -sf --max-time 5 http://127.0.0.1:2379/v3/kv/range -d "{\"key\":\"$key\",\"keys_only\":true}" |
-    grep -q '"count":"1"' || fail "the namespace is not in the external etcd"
-  say "a namespace created through the apiserver is in the external etcd"
+  range() { curl -sf --max-time 5 "$@" -d "{\"key\":\"$key\",\"keys_only\":true}"; }
+  range --cacert "$e/ca.crt" --cert "$e/apiserver-etcd-client.crt" --key "$e/apiserver-etcd-client.key" \
+    https://127.0.0.1:2379/v3/kv/range | grep -q '"count":"1"' || fail "the namespace is not in the external etcd (read over TLS with the apiserver's etcd client certificate)"
+  say "a namespace created through the apiserver is in the external etcd, read over TLS"
+  # Refused: plaintext, no client certificate, a certificate of the cluster
+  # CA (the admin's) rather than the etcd CA.
+  ! range http://127.0.0.1:2379/v3/kv/range >/dev/null 2>&1 || fail "etcd answered plaintext HTTP"
+  ! range --cacert "$e/ca.crt" https://127.0.0.1:2379/v3/kv/range >/dev/null 2>&1 || fail "etcd answered a client without a certificate"
+  sed -n 's/^ *client-certificate-data: *//p' "$KUBECONFIG" | base64 -d >"$e/admin.crt"
+  sed -n 's/^ *client-key-data: *//p' "$KUBECONFIG" | base64 -d >"$e/admin.key"
+  [ -s "$e/admin.crt" ] && [ -s "$e/admin.key" ] || fail "no client certificate in the admin kubeconfig"
+  ! range --cacert "$e/ca.crt" --cert "$e/admin.crt" --key "$e/admin.key" https://127.0.0.1:2379/v3/kv/range >/dev/null 2>&1 ||
+    fail "etcd accepted the admin's certificate of the cluster CA"
+  say "etcd refuses plaintext, clients without a certificate and the cluster CA's certificates"
 )
 
 services=$(compose config --services | grep -cvx etcd)
@@ -195,7 +216,7 @@ mounts() {
     tr ' ' '\n' | sed "s/^${COMPOSE_PROJECT_NAME}_//" | grep . | LC_ALL=C sort | tr '\n' ' '
 }
 declare -A want_mounts=(
-  [apiserver]="apiserver:/var/lib/tugboat pki:/etc/tugboat/pki "
+  [apiserver]="apiserver:/var/lib/tugboat etcd-pki:/etc/tugboat/pki/etcd pki:/etc/tugboat/pki "
   [scheduler]="scheduler-credentials:/etc/tugboat/scheduler "
   [controller-manager]="controller-manager-credentials:/etc/tugboat/controller-manager "
   [kubelet]="kubelet-credentials:/etc/tugboat/kubelet kubelet-run:/run/containerd kubelet:/var/lib/tugboat/kubelet "
