@@ -11,7 +11,7 @@
 #     kubeconfigs, then every container healthy; each container mounts
 #     only its own credentials (the pki volume only the apiserver, the
 #     controller-manager only its kubeconfig and the CA pair);
-#  3. with the admin kubeconfig copied out of the credentials volume, tug
+#  3. with the admin kubeconfig copied out of its volume (admin-credentials), tug
 #     get nodes through https://127.0.0.1:6443 shows the node Ready, seed 004's
 #     deployment-09 (with the project's sise image) runs and answers;
 #  4. Prometheus (the compose service: Debian's binary) has every target
@@ -63,7 +63,7 @@ docker_cgroup_existed=0; [ -d /sys/fs/cgroup/memory/docker ] && docker_cgroup_ex
 work=$(mktemp -d /var/tmp/tugboat-deploy.XXXXXX)
 export DOCKER_HOST=unix://$work/docker/docker.sock
 export COMPOSE_PROJECT_NAME=tugboatdeploy
-# The admin's kubeconfig, copied out of the credentials volume once the
+# The admin's kubeconfig, copied out of its volume (admin-credentials) once the
 # init services have written it (admin_kubeconfig).
 export KUBECONFIG=$work/admin.conf
 # tug-dns forwards other names to a resolver the live test runs on loopback.
