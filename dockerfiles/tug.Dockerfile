@@ -15,9 +15,10 @@ LABEL org.opencontainers.image.title="tug" \
 # passwd and group (root, nonroot 65532), /tmp and tug-healthcheck, the probe
 # the compose health checks run (a scratch image has no curl).
 COPY base/ /
-# The credentials docker-compose's init-certs and init-kubeconfig write
-# (tug init phase certs, tug init phase kubeconfig), owned by the non-root
-# user (a new named volume mounted there takes this ownership).
+# The mount points of the credentials docker-compose's init-certs and
+# init-kubeconfig write (tug init phase certs into pki/, tug init phase
+# kubeconfig --split into <component>/), 0700 and owned by the non-root
+# user (a new named volume mounted there takes this ownership and mode).
 COPY --chown=65532:65532 data/ /etc/tugboat/
 COPY tug /usr/local/bin/
 USER 65532:65532

@@ -68,6 +68,10 @@ for name in "$@"; do
   base "$ctx"
   case $name in
     tug)
+      # The mount points of the compose credentials volumes (the pki
+      # volume, one per component), 0700 and the non-root user's: a new
+      # named volume mounted there takes them.
+      mkdir -m 0700 "$ctx"/data/{pki,pki/etcd,admin,scheduler,controller-manager,proxy,dns,kubelet}
       need bin/tug; cp bin/tug "$ctx/" ;;
     kubelet)
       need bin/tug-kubelet bin/images/pause.tar

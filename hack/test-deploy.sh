@@ -4,11 +4,14 @@
 #  1. helm lint and helm template of charts/tugboat, and test/deploy's chart
 #     and dashboard checks;
 #  2. a dockerd of its own (hack/dockerd.sh: host and none networks only),
-#     make docker, the external-etcd profile (etcd + apiserver, a namespace
-#     lands in that etcd), then
+#     make docker, the external-etcd profile (etcd on TLS + apiserver, a
+#     namespace lands in that etcd; plaintext, no client certificate and a
+#     certificate of the cluster CA are refused), then
 #     docker-compose up -d: the init services' certificates and
-#     kubeconfigs, then every container healthy;
-#  3. with the admin kubeconfig copied out of the credentials volume, tug
+#     kubeconfigs, then every container healthy; each container mounts
+#     only its own credentials (the pki volume only the apiserver, the
+#     controller-manager only its kubeconfig and the CA pair);
+#  3. with the admin kubeconfig copied out of its volume (admin-credentials), tug
 #     get nodes through https://127.0.0.1:6443 shows the node Ready, seed 004's
 #     deployment-09 (with the project's sise image) runs and answers;
 #  4. Prometheus (the compose service: Debian's binary) has every target
@@ -60,7 +63,7 @@ docker_cgroup_existed=0; [ -d /sys/fs/cgroup/memory/docker ] && docker_cgroup_ex
 work=$(mktemp -d /var/tmp/tugboat-deploy.XXXXXX)
 export DOCKER_HOST=unix://$work/docker/docker.sock
 export COMPOSE_PROJECT_NAME=tugboatdeploy
-# The admin's kubeconfig, copied out of the credentials volume once the
+# The admin's kubeconfig, copied out of its volume (admin-credentials) once the
 # init services have written it (admin_kubeconfig).
 export KUBECONFIG=$work/admin.conf
 # tug-dns forwards other names to a resolver the live test runs on loopback.
@@ -144,32 +147,47 @@ all_healthy() {
     fi
   done
 }
-# admin_kubeconfig: copy the admin's kubeconfig out of the credentials
-# volume (through the init-kubeconfig container, which mounts it) to
-# $KUBECONFIG, and check it is TLS with a client certificate.
+# admin_kubeconfig: copy the admin's kubeconfig out of its volume
+# (through the init-kubeconfig container, which mounts every credentials
+# volume) to $KUBECONFIG, and check it is TLS with a client certificate.
 admin_kubeconfig() {
-  docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/admin.conf "$KUBECONFIG" >/dev/null
+  docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/admin/kubeconfig "$KUBECONFIG" >/dev/null
   grep -q 'server: https://127.0.0.1:6443' "$KUBECONFIG" || fail "admin.conf does not reach https://127.0.0.1:6443"
   grep -q 'client-certificate-data:' "$KUBECONFIG" || fail "admin.conf has no client certificate"
 }
 node_ready() { bin/tug get nodes --no-headers | grep -q ' Ready '; }
 pods_running() { [ "$(bin/tug get pods -l app=sise --no-headers | grep -c ' Running ')" -eq 2 ]; }
 
-say "profile external-etcd: the apiserver on Debian's etcd"
+say "profile external-etcd: the apiserver on Debian's etcd over TLS"
 (
-  export COMPOSE_PROJECT_NAME=tugboatdeployetcd TUGBOAT_ETCD_SERVERS=http://127.0.0.1:2379
-  trap 'compose --profile external-etcd down -v -t 5 >/dev/null 2>&1' EXIT
-  compose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
-  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q apiserver)")" = healthy ]; }
+  export COMPOSE_PROJECT_NAME=tugboatdeployetcd
+  # deploy/external-etcd.env: https://127.0.0.1:2379 with the etcd CA and
+  # the apiserver's etcd client pair, as the README says to run it.
+  ecompose() { compose --env-file deploy/external-etcd.env "$@"; }
+  trap 'ecompose --profile external-etcd down -v -t 5 >/dev/null 2>&1' EXIT
+  ecompose --profile external-etcd up -d etcd apiserver 2>&1 | grep -v '^Creating\|^Starting' || true
+  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$(ecompose ps -q apiserver)")" = healthy ]; }
   wait_for "the apiserver on the external etcd healthy" 90 healthy
   admin_kubeconfig
-  logs=$(compose logs apiserver)
+  logs=$(ecompose logs apiserver)
   grep -q '"embeddedEtcd":false' <<<"$logs" || fail "the apiserver did not use the external etcd"
   bin/tug create namespace on-etcd >/dev/null
-  key=$(printf /registry/namespaces/on-etcd | base64)
-  curl -sf --max-time 5 http://127.0.0.1:2379/v3/kv/range -d "{\"key\":\"$key\",\"keys_only\":true}" |
-    grep -q '"count":"1"' || fail "the namespace is not in the external etcd"
-  say "a namespace created through the apiserver is in the external etcd"
+  # The etcd CA and the apiserver's etcd client pair, out of the pki volume.
+  e=$work/etcd-client; mkdir -m 0700 "$e"
+  api=$(ecompose ps -q apiserver)
+  for f in etcd/ca.crt apiserver-etcd-client.crt apiserver-etcd-client.key; do
+    docker cp "$api:/etc/tugboat/pki/$f" - | tar -xO >"$e/$(basename $f)"
+  done
+  sed -n 's/^ *client-certificate-data: *//p' "$KUBECONFIG" | base64 -d >"$e/admin.crt"
+  sed -n 's/^ *client-key-data: *//p' "$KUBECONFIG" | base64 -d >"$e/admin.key"
+  # Over etcd's gRPC, as the apiserver reads it (etcd's HTTP gateway cannot
+  # be used: with --client-cert-auth it dials etcd with the serving
+  # certificate, which has no client-auth usage).
+  TUGBOAT_ETCD_TLS_DIR=$e TUGBOAT_ETCD_KEY=/registry/namespaces/on-etcd \
+    go test -count=1 -tags deploy -run 'ExternalEtcdTLS' -v ./test/deploy/ | grep -E '^(---|===|ok|FAIL|PASS)|etcdtls_test' ||
+    fail "the external etcd over TLS"
+  say "a namespace created through the apiserver is in the external etcd, read over TLS with the apiserver's etcd client certificate"
+  say "etcd refuses plaintext, clients without a certificate and the cluster CA's certificates"
 )
 
 services=$(compose config --services | grep -cvx etcd)
@@ -183,9 +201,37 @@ admin_kubeconfig
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert <(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO) \
   https://127.0.0.1:6443/api/v1/namespaces) || true
 [ "$code" = 401 ] || fail "a request without credentials got $code, not 401"
-say "TLS: tug uses the admin kubeconfig from the credentials volume; no credentials get 401"
+say "TLS: tug uses the admin kubeconfig from its volume; no credentials get 401"
+
+# Each container has only its own credentials: the volumes it mounts
+# (name:destination, the compose project's prefix dropped), and what the
+# controller-manager's holds.
+mounts() {
+  docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}:{{.Destination}} {{end}}{{end}}' "$(compose ps -q "$1")" |
+    tr ' ' '\n' | sed "s/^${COMPOSE_PROJECT_NAME}_//" | grep . | LC_ALL=C sort | tr '\n' ' '
+}
+declare -A want_mounts=(
+  [apiserver]="apiserver:/var/lib/tugboat etcd-pki:/etc/tugboat/pki/etcd pki:/etc/tugboat/pki "
+  [scheduler]="scheduler-credentials:/etc/tugboat/scheduler "
+  [controller-manager]="controller-manager-credentials:/etc/tugboat/controller-manager "
+  [kubelet]="kubelet-credentials:/etc/tugboat/kubelet kubelet-run:/run/containerd kubelet:/var/lib/tugboat/kubelet "
+  [proxy]="proxy-credentials:/etc/tugboat/proxy "
+  [dns]="dns-credentials:/etc/tugboat/dns "
+  [prometheus]="prometheus:/var/lib/tugboat "
+)
+for svc in "${!want_mounts[@]}"; do
+  got=$(mounts "$svc")
+  [ "$got" = "${want_mounts[$svc]}" ] || fail "$svc mounts the volumes '$got', want '${want_mounts[$svc]}'"
+done
+say "each container mounts only its own credentials volume (the pki volume only the apiserver)"
 # Restarting the init services keeps the certificates (idempotent).
 ca_before=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)
+# The controller-manager's volume: its kubeconfig and the CA pair it signs with, nothing else.
+cm_files=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/controller-manager - | tar -t | LC_ALL=C sort | tr '\n' ' ')
+[ "$cm_files" = "controller-manager/ controller-manager/ca.crt controller-manager/ca.key controller-manager/kubeconfig " ] ||
+  fail "the controller-manager's volume holds $cm_files"
+cm_ca=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/controller-manager/ca.crt - | tar -xO | sha256sum)
+[ "$cm_ca" = "$ca_before" ] || fail "the controller-manager's ca.crt is not the cluster CA"
 compose run --rm --no-deps init-certs >/dev/null 2>&1 || fail "init-certs run again failed"
 compose run --rm --no-deps init-kubeconfig >/dev/null 2>&1 || fail "init-kubeconfig run again failed"
 ca_after=$(docker cp "$(compose ps -q init-kubeconfig)":/etc/tugboat/pki/ca.crt - | tar -xO | sha256sum)

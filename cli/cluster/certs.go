@@ -1,15 +1,11 @@
 package cluster
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/tugboat-sh/tugboat/component/pki"
 	apiserver "github.com/tugboat-sh/tugboat/services/apiserver/app"
@@ -38,8 +34,10 @@ type CertsOptions struct {
 // serving pair (apiserver.crt, .key) with the apiserver's SANs (its own
 // default names, this host's name and addresses, the advertise address,
 // the extra SANs), the client pair it presents to kubelets
-// (apiserver-kubelet-client.crt, .key) and the service-account key
-// (sa.key). The apiserver, started later with the same --cert-dir, loads
+// (apiserver-kubelet-client.crt, .key), the embedded etcd's CA and serving
+// pair (etcd/ca.crt, .key, etcd/server.crt, .key) with the apiserver's
+// etcd client pair (apiserver-etcd-client.crt, .key), and the
+// service-account key (sa.key). The apiserver, started later with the same --cert-dir, loads
 // the same files. Keys are 0600, the directory 0700.
 func Certs(o CertsOptions) (*pki.CA, error) {
 	if o.CertDir == "" {
@@ -76,50 +74,11 @@ func Certs(o CertsOptions) (*pki.CA, error) {
 	if _, err := dir.LoadOrCreateClient(ca, apiserver.KubeletClientName, apiserver.KubeletClientUser, []string{pki.GroupMasters}); err != nil {
 		return nil, fmt.Errorf("apiserver-kubelet-client certificate: %w", err)
 	}
-	if err := ensureSAKey(filepath.Join(o.CertDir, SAKeyName)); err != nil {
-		return nil, err
+	if _, err := dir.LoadOrCreateEtcd(); err != nil {
+		return nil, fmt.Errorf("etcd certificates: %w", err)
+	}
+	if _, err := dir.LoadOrCreateKey(strings.TrimSuffix(SAKeyName, ".key")); err != nil {
+		return nil, fmt.Errorf("service-account key: %w", err)
 	}
 	return ca, nil
-}
-
-// ensureSAKey creates the service-account signing key (ECDSA P-256, PEM,
-// 0600) unless the file exists; an existing one must be private and parse.
-func ensureSAKey(path string) error {
-	if _, err := os.Stat(path); err == nil {
-		if err := pki.CheckKeyFile(path); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("service-account key: %w", err)
-		}
-		if _, err := pki.ParseKey(b); err != nil {
-			return fmt.Errorf("service-account key %s: %w", path, err)
-		}
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("service-account key: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("service-account key: %w", err)
-	}
-	pem, err := pki.EncodeKey(key)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, pki.KeyMode)
-	if err != nil {
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	if _, err := f.Write(pem); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write service-account key: %w", err)
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/x509"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,6 +29,8 @@ func TestCerts(t *testing.T) {
 		want := map[string]os.FileMode{
 			"ca.crt": 0o644, "ca.key": 0o600, "apiserver.crt": 0o644, "apiserver.key": 0o600,
 			"apiserver-kubelet-client.crt": 0o644, "apiserver-kubelet-client.key": 0o600, "sa.key": 0o600,
+			"etcd/ca.crt": 0o644, "etcd/ca.key": 0o600, "etcd/server.crt": 0o644, "etcd/server.key": 0o600,
+			"apiserver-etcd-client.crt": 0o644, "apiserver-etcd-client.key": 0o600,
 		}
 		for name, mode := range want {
 			fi, err := os.Stat(filepath.Join(dir, name))
@@ -156,16 +159,16 @@ func TestCertsAreTheAPIServers(t *testing.T) {
 	}
 	read := func() map[string]string {
 		out := map[string]string{}
-		entries, err := os.ReadDir(certDir)
+		err := filepath.WalkDir(certDir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			out[path] = string(b)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		for _, e := range entries {
-			b, err := os.ReadFile(filepath.Join(certDir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[e.Name()] = string(b)
 		}
 		return out
 	}

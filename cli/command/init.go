@@ -93,7 +93,8 @@ apiserver started with the same --cert-dir uses them.`,
 	f.StringSliceVar(&co.ExtraSANs, "apiserver-cert-extra-sans", nil, "more DNS names or IPs of the apiserver's certificate")
 	_ = certs.MarkFlagRequired("cert-dir")
 
-	var certDir, server, out, node string
+	var ko cluster.KubeconfigOptions
+	var node string
 	kubeconfig := &cobra.Command{
 		Use:   "kubeconfig",
 		Short: "Write each component's kubeconfig, with its own client certificate, into --out",
@@ -103,10 +104,18 @@ system:masters), scheduler.conf (system:kube-scheduler),
 controller-manager.conf (system:kube-controller-manager), proxy.conf
 (system:kube-proxy), dns.conf (system:kube-dns) and, with --node-name,
 kubelet.conf (system:node:<name>, system:nodes). A file that already has
-a valid certificate of this CA for the same user and server is kept.`,
+a valid certificate of this CA for the same user and server, and that
+neither group nor others may read, is kept; any other is reissued.
+
+With --split each goes into a directory of its component's own, to be
+mounted into that component alone: <out>/admin/kubeconfig,
+<out>/scheduler/kubeconfig, <out>/controller-manager/kubeconfig,
+<out>/proxy/kubeconfig, <out>/dns/kubeconfig, <out>/kubelet/kubeconfig
+(directories 0700). --signing-ca also copies the CA's ca.crt and ca.key
+(0600) into <out>/controller-manager/, which signs approved node CSRs.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			paths, err := cluster.Kubeconfigs(certDir, server, out, cluster.Identities(node))
+			paths, err := cluster.WriteKubeconfigs(ko, cluster.Identities(node))
 			if err != nil {
 				return err
 			}
@@ -117,10 +126,12 @@ a valid certificate of this CA for the same user and server is kept.`,
 		},
 	}
 	f = kubeconfig.Flags()
-	f.StringVar(&certDir, "cert-dir", "", "directory of the cluster CA (tug init phase certs)")
-	f.StringVar(&server, "server", "", "the apiserver's URL, https://HOST:PORT")
-	f.StringVar(&out, "out", "", "directory the kubeconfig files are written to")
+	f.StringVar(&ko.CertDir, "cert-dir", "", "directory of the cluster CA (tug init phase certs)")
+	f.StringVar(&ko.Server, "server", "", "the apiserver's URL, https://HOST:PORT")
+	f.StringVar(&ko.OutDir, "out", "", "directory the kubeconfig files are written to")
 	f.StringVar(&node, "node-name", "", "also write kubelet.conf for this node")
+	f.BoolVar(&ko.Split, "split", false, "write each kubeconfig as <out>/<component>/kubeconfig, one directory per component")
+	f.BoolVar(&ko.SigningCA, "signing-ca", false, "with --split, also copy ca.crt and ca.key into <out>/controller-manager/ (its CSR signer)")
 	for _, name := range []string{"cert-dir", "server", "out"} {
 		_ = kubeconfig.MarkFlagRequired(name)
 	}

@@ -131,7 +131,17 @@ func (d Dir) exists(name string) (bool, error) {
 }
 
 // LoadOrCreateCA loads ca.crt and ca.key, creating them when neither exists.
-func (d Dir) LoadOrCreateCA() (*CA, error) {
+func (d Dir) LoadOrCreateCA() (*CA, error) { return d.loadOrCreateCA("") }
+
+// caWait bounds how long a process that lost the race to create a CA waits
+// for the winner's certificate to appear next to its key.
+const caWait = 10 * time.Second
+
+// loadOrCreateCA loads the CA of d, or creates one named commonName. Two
+// processes creating it at once cannot both win: the key is placed with a
+// hard link, which fails when the file exists, and the loser loads the
+// winner's pair instead of overwriting it.
+func (d Dir) loadOrCreateCA(commonName string) (*CA, error) {
 	if err := d.ensure(); err != nil {
 		return nil, err
 	}
@@ -140,23 +150,59 @@ func (d Dir) LoadOrCreateCA() (*CA, error) {
 		return nil, err
 	}
 	if ok {
-		kp, err := d.Load(CAName)
-		if err != nil {
-			return nil, err
-		}
-		if !kp.Cert.IsCA {
-			return nil, fmt.Errorf("%s is not a CA certificate", d.CertPath(CAName))
-		}
-		return (*CA)(kp), nil
+		// A key without its certificate is a CA another process is
+		// creating right now (or crashed creating: waitCA says so).
+		return d.waitCA()
 	}
-	ca, err := NewCA("")
+	ca, err := NewCA(commonName)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Write(CAName, (*KeyPair)(ca)); err != nil {
+	keyPEM, err := EncodeKey(ca.Key)
+	if err != nil {
+		return nil, err
+	}
+	won, err := createExclusive(d.KeyPath(CAName), keyPEM, KeyMode)
+	if err != nil {
+		return nil, err
+	}
+	if !won {
+		return d.waitCA()
+	}
+	if err := writeFile(d.CertPath(CAName), ca.CertPEM(), CertMode); err != nil {
 		return nil, err
 	}
 	return ca, nil
+}
+
+func (d Dir) loadCA() (*CA, error) {
+	kp, err := d.Load(CAName)
+	if err != nil {
+		return nil, err
+	}
+	if !kp.Cert.IsCA {
+		return nil, fmt.Errorf("%s is not a CA certificate", d.CertPath(CAName))
+	}
+	return (*CA)(kp), nil
+}
+
+// waitCA loads the CA another process is creating: its key is there, its
+// certificate follows.
+func (d Dir) waitCA() (*CA, error) {
+	deadline := time.Now().Add(caWait)
+	for {
+		_, err := os.Stat(d.CertPath(CAName))
+		if err == nil {
+			return d.loadCA()
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("CA certificate: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s exists without %s after %v: remove the key or restore the certificate", d.KeyPath(CAName), d.CertPath(CAName), caWait)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // LoadOrCreateServing loads name's serving pair, issuing a new one when it
@@ -195,11 +241,11 @@ func (d Dir) loadOrIssue(ca *CA, name string, usage x509.ExtKeyUsage, fits func(
 		return nil, err
 	}
 	if ok {
-		kp, err := d.Load(name)
+		kp, err := d.loadLeaf(name)
 		if err != nil {
 			return nil, err
 		}
-		if ca.Verify(kp.Cert, usage) == nil && fits(kp.Cert) && time.Until(kp.Cert.NotAfter) > renewBefore {
+		if kp != nil && ca.Verify(kp.Cert, usage) == nil && fits(kp.Cert) && time.Until(kp.Cert.NotAfter) > renewBefore {
 			return kp, nil
 		}
 	}
@@ -211,6 +257,48 @@ func (d Dir) loadOrIssue(ca *CA, name string, usage x509.ExtKeyUsage, fits func(
 		return nil, err
 	}
 	return kp, nil
+}
+
+// loadLeaf loads name's pair for loadOrIssue: nil (re-issue) when a file
+// is missing, does not parse or the key is not the certificate's; an
+// error when the key's permissions are too wide or a file cannot be read,
+// which re-issuing would hide.
+func (d Dir) loadLeaf(name string) (*KeyPair, error) {
+	keyPath := d.KeyPath(name)
+	if _, err := os.Stat(keyPath); err == nil {
+		if err := CheckKeyFile(keyPath); err != nil {
+			return nil, err
+		}
+	}
+	certPEM, err := readIfExists(d.CertPath(name))
+	if err != nil || certPEM == nil {
+		return nil, err
+	}
+	keyPEM, err := readIfExists(keyPath)
+	if err != nil || keyPEM == nil {
+		return nil, err
+	}
+	cert, err := ParseCert(certPEM)
+	if err != nil {
+		return nil, nil
+	}
+	key, err := ParseKey(keyPEM)
+	if err != nil || !publicKeysEqual(cert, key) {
+		return nil, nil
+	}
+	return &KeyPair{Cert: cert, Key: key}, nil
+}
+
+// readIfExists reads path, nil when it does not exist.
+func readIfExists(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // writeFile writes data to path with mode through a temporary file in the

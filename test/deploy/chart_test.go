@@ -137,6 +137,10 @@ func TestChartRefusesSettingsThatCannotWork(t *testing.T) {
 		{"no apiserver", []string{"apiserver.replicas=0"}, "apiserver.replicas must be at least 1"},
 		{"two components on one port", []string{"scheduler.metricsPort=10248"}, "are both port 10248"},
 		{"DNS replicas all publishing", []string{"dns.replicas=2"}, "dns.replicas is 2 with dns.publish"},
+		{"a bootstrap token that is not one", []string{"pki.bootstrapToken=Not-A-Token_0123456789"}, "pki.bootstrapToken must be 16 to 64 lower-case letters and digits"},
+		{"a short bootstrap token", []string{"pki.bootstrapToken=abc123"}, "pki.bootstrapToken must be 16 to 64"},
+		{"a CA shorter than its leaves", []string{"pki.caValidityDays=100"}, "pki.caValidityDays (100) is shorter than pki.validityDays (365)"},
+		{"renewal window as long as the validity", []string{"pki.renewBeforeDays=365"}, "pki.renewBeforeDays (365) must be less than pki.validityDays (365)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var args []string

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	apietcd "github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -81,8 +83,16 @@ func TestPodSecret(t *testing.T) {
 		t.Error("wrote into the secret volume")
 	}
 
-	// Straight from etcd: ciphertext, no trace of the key.
-	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{cluster.EtcdURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	// Straight from etcd: ciphertext, no trace of the key. The secure
+	// apiserver's embedded etcd serves TLS (whatever the scheme of its
+	// --etcd-client-url) to clients of its own CA: the cert dir's
+	// apiserver-etcd-client pair.
+	etcdTLS, err := apietcd.ClientTLS(pki.Dir(cluster.CertDir).EtcdPaths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcdURL := "https://" + strings.TrimPrefix(cluster.EtcdURL, "http://")
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop(), TLS: etcdTLS})
 	if err != nil {
 		t.Fatal(err)
 	}

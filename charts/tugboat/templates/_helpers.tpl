@@ -70,6 +70,17 @@ prometheus.io/path: /metrics
 {{- if lt (int .Values.apiserver.replicas) 1 -}}
 {{- fail "apiserver.replicas must be at least 1" -}}
 {{- end -}}
+{{- with .Values.pki.bootstrapToken -}}
+{{- if not (regexMatch "^[a-z0-9]{16,64}$" .) -}}
+{{- fail "pki.bootstrapToken must be 16 to 64 lower-case letters and digits (it goes into the apiserver's token file): generate one with tr -dc a-z0-9 </dev/urandom | head -c 32" -}}
+{{- end -}}
+{{- end -}}
+{{- if lt (int .Values.pki.caValidityDays) (int .Values.pki.validityDays) -}}
+{{- fail (printf "pki.caValidityDays (%v) is shorter than pki.validityDays (%v): no certificate can outlive the CA that signs it" .Values.pki.caValidityDays .Values.pki.validityDays) -}}
+{{- end -}}
+{{- if ge (int .Values.pki.renewBeforeDays) (int .Values.pki.validityDays) -}}
+{{- fail (printf "pki.renewBeforeDays (%v) must be less than pki.validityDays (%v): every upgrade would issue every certificate again" .Values.pki.renewBeforeDays .Values.pki.validityDays) -}}
+{{- end -}}
 {{- $ports := dict -}}
 {{- range $name, $port := dict "apiserver.port" .Values.apiserver.port "scheduler.metricsPort" .Values.scheduler.metricsPort "controllerManager.metricsPort" .Values.controllerManager.metricsPort "kubelet.port" .Values.kubelet.port "kubelet.metricsPort" .Values.kubelet.metricsPort "proxy.metricsPort" .Values.proxy.metricsPort -}}
 {{- $key := toString $port -}}

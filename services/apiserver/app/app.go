@@ -56,6 +56,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	db, err := etcd.Open(ctx, etcd.Options{
 		Servers: cfg.EtcdServers, DataDir: cfg.DataDir,
 		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
+		EmbeddedTLS: sec.etcdTLS, CAFile: cfg.EtcdCAFile, CertFile: cfg.EtcdCertFile, KeyFile: cfg.EtcdKeyFile,
 	}, log)
 	if err != nil {
 		return err

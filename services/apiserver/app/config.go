@@ -22,7 +22,14 @@ type Config struct {
 	DataDir string
 	// EtcdServers are external etcd endpoints; empty means embedded etcd.
 	EtcdServers []string
-	// EtcdClientURL and EtcdPeerURL place the embedded etcd; empty picks free loopback ports.
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile are the client TLS of
+	// external etcd (Kubernetes' --etcd-cafile, --etcd-certfile,
+	// --etcd-keyfile); https endpoints need them.
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// EtcdClientURL and EtcdPeerURL place the embedded etcd; empty picks
+	// free loopback ports. Their scheme follows security: https (with
+	// client-certificate authentication against <cert-dir>/etcd/ca.crt)
+	// unless Security.Insecure.
 	EtcdClientURL, EtcdPeerURL string
 	// MetricsAddress serves /metrics, /healthz and /readyz; empty serves them only on ListenAddress.
 	MetricsAddress string
@@ -96,6 +103,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.StringVar(&c.EtcdCAFile, "etcd-cafile", c.EtcdCAFile, "CA bundle verifying the external etcd's serving certificates (needed by https --etcd-servers)")
+	fs.StringVar(&c.EtcdCertFile, "etcd-certfile", c.EtcdCertFile, "client certificate presented to the external etcd (needed by https --etcd-servers)")
+	fs.StringVar(&c.EtcdKeyFile, "etcd-keyfile", c.EtcdKeyFile, "private key of --etcd-certfile (mode 0600)")
 	fs.StringVar(&c.EtcdClientURL, "etcd-client-url", c.EtcdClientURL, "where the embedded etcd serves clients (default: a free loopback port)")
 	fs.StringVar(&c.EtcdPeerURL, "etcd-peer-url", c.EtcdPeerURL, "the embedded etcd's peer URL (default: a free loopback port)")
 	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "address serving /metrics, /healthz and /readyz (also served on --listen-address)")
@@ -117,6 +127,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--etcd-servers: %q is not an etcd endpoint URL: want http://host:port or https://host:port, comma-separated", e)
 		}
+	}
+	if err := c.validateEtcdTLS(); err != nil {
+		return err
 	}
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required for the embedded etcd")
@@ -157,6 +170,25 @@ func (c *Config) Validate() error {
 	}
 	if c.ObjectCountInterval <= 0 {
 		c.ObjectCountInterval = 30 * time.Second
+	}
+	return nil
+}
+
+// validateEtcdTLS checks the external etcd's client TLS flags: they go
+// with --etcd-servers, the certificate with its key, and https endpoints
+// need all three.
+func (c *Config) validateEtcdTLS() error {
+	given := c.EtcdCAFile != "" || c.EtcdCertFile != "" || c.EtcdKeyFile != ""
+	if given && len(c.EtcdServers) == 0 {
+		return fmt.Errorf("--etcd-cafile, --etcd-certfile and --etcd-keyfile are for external etcd: set --etcd-servers (the embedded etcd's certificates are under --cert-dir)")
+	}
+	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
+		return fmt.Errorf("--etcd-certfile and --etcd-keyfile go together")
+	}
+	for _, e := range c.EtcdServers {
+		if strings.HasPrefix(e, "https://") && (c.EtcdCAFile == "" || c.EtcdCertFile == "") {
+			return fmt.Errorf("--etcd-servers: %s is https: set --etcd-cafile, --etcd-certfile and --etcd-keyfile", e)
+		}
 	}
 	return nil
 }

@@ -26,8 +26,9 @@ import (
 	"google.golang.org/grpc"
 )
 
-// saKeyName is the service-account signing key under --cert-dir.
-const saKeyName = "sa.key"
+// saKeyName is the base name of the service-account signing key under
+// --cert-dir (sa.key).
+const saKeyName = "sa"
 
 // KubeletClientName is the base name of the apiserver's client certificate
 // for kubelets under --cert-dir (kubeadm's name); its user is
@@ -42,7 +43,10 @@ type security struct {
 	tls *tls.Config
 	// kubeletTLS dials kubelets; nil is plaintext (--insecure).
 	kubeletTLS *tls.Config
-	authn      *authn.Authenticator
+	// etcdTLS are the embedded etcd's certificates; nil is plaintext
+	// (--insecure, or external etcd).
+	etcdTLS *pki.EtcdFiles
+	authn   *authn.Authenticator
 	// serviceAccounts signs and verifies service-account tokens; nil
 	// without a key.
 	serviceAccounts *authn.ServiceAccounts
@@ -85,9 +89,10 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			s.ClientCAFile = dir.CertPath(pki.CAName)
 		}
 		if s.ServiceAccountKeyFile == "" {
-			if s.ServiceAccountKeyFile, err = ensureSAKey(s.CertDir); err != nil {
-				return nil, err
+			if _, err := dir.LoadOrCreateKey(saKeyName); err != nil {
+				return nil, fmt.Errorf("service account key: %w", err)
 			}
+			s.ServiceAccountKeyFile = dir.KeyPath(saKeyName)
 		}
 		sec.tls = serverTLS(kp.TLSCertificate())
 	} else if s.TLSCertFile != "" {
@@ -99,6 +104,19 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 			return nil, fmt.Errorf("load --tls-cert-file and --tls-private-key-file: %w", err)
 		}
 		sec.tls = serverTLS(cert)
+	}
+
+	if !s.Insecure && len(cfg.EtcdServers) == 0 {
+		dir := s.CertDir
+		if dir == "" {
+			// --tls-cert-file: the etcd files still live under the data dir.
+			dir = filepath.Join(cfg.DataDir, "pki")
+		}
+		files, err := pki.Dir(dir).LoadOrCreateEtcd()
+		if err != nil {
+			return nil, fmt.Errorf("embedded etcd certificates: %w", err)
+		}
+		sec.etcdTLS = &files
 	}
 
 	if !s.Insecure {
@@ -280,58 +298,6 @@ func checkDataDir(dir string) error {
 		return fmt.Errorf("data directory %s has mode %#o: it must not be writable by group or others (chmod 700)", dir, st.Mode().Perm())
 	}
 	return nil
-}
-
-// ensureSAKey loads or creates the service-account key under dir: an
-// existing key must be 0600 or stricter, a new one is written to a
-// temporary file (0600) and renamed, so a crash never leaves half a key.
-func ensureSAKey(dir string) (string, error) {
-	path := filepath.Join(dir, saKeyName)
-	if _, err := os.Stat(path); err == nil {
-		if err := pki.CheckKeyFile(path); err != nil {
-			return "", err
-		}
-		return path, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("service account key: %w", err)
-	}
-	ca, err := pki.NewCA("service-accounts")
-	if err != nil {
-		return "", err
-	}
-	pem, err := pki.EncodeKey(ca.Key)
-	if err != nil {
-		return "", err
-	}
-	if err := writeKey(path, pem); err != nil {
-		return "", fmt.Errorf("write service account key: %w", err)
-	}
-	return path, nil
-}
-
-// writeKey writes a private key through a 0600 temporary file in the same
-// directory and a rename.
-func writeKey(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	err = f.Chmod(pki.KeyMode)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // serverTLS asks for client certificates (verified by the authenticator,

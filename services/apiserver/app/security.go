@@ -55,7 +55,8 @@ type Security struct {
 	// what they may do (the cluster-info ConfigMap in kube-public, the
 	// public health and version paths).
 	AnonymousAuth bool
-	// AuthorizationModes, in order: AlwaysAllow, or Node and/or RBAC.
+	// AuthorizationModes, in order: Node and/or RBAC; AlwaysAllow only
+	// with Insecure (which sets it), an empty list never.
 	AuthorizationModes []string
 	// AuditLogPath: empty means <data-dir>/audit.log, "-" stdout, "none" off.
 	AuditLogPath                                          string
@@ -106,7 +107,7 @@ func (s *Security) addFlags(fs *flag.FlagSet) {
 	})
 	fs.BoolVar(&s.BootstrapTokenAuth, "enable-bootstrap-token-auth", s.BootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
 	fs.BoolVar(&s.AnonymousAuth, "anonymous-auth", s.AnonymousAuth, "requests without credentials may GET /healthz, /livez, /readyz, /version and the ConfigMap kube-public/cluster-info as system:anonymous (group system:unauthenticated); anything else without credentials is 401, and false makes those 401 too")
-	fs.Func("authorization-mode", "comma-separated authorisers in order: AlwaysAllow, or Node and/or RBAC (default Node,RBAC)", func(v string) error {
+	fs.Func("authorization-mode", "comma-separated authorisers in order: Node and/or RBAC (default Node,RBAC); empty and AlwaysAllow are refused (authorisation is off only with --insecure)", func(v string) error {
 		s.AuthorizationModes = splitList(v)
 		return nil
 	})
@@ -244,6 +245,9 @@ func (s *Security) validate() error {
 	if s.ClientCAFile != "" && !s.TLS() {
 		return fmt.Errorf("--client-ca-file needs TLS: set --tls-cert-file and --tls-private-key-file, or --cert-dir")
 	}
+	if len(s.AuthorizationModes) == 0 {
+		return fmt.Errorf("--authorization-mode is empty: want Node,RBAC (the default), Node or RBAC; authorisation is off only with --insecure")
+	}
 	seen := map[string]bool{}
 	for _, m := range s.AuthorizationModes {
 		switch m {
@@ -256,8 +260,8 @@ func (s *Security) validate() error {
 		}
 		seen[m] = true
 	}
-	if seen[ModeAlwaysAllow] && len(s.AuthorizationModes) > 1 {
-		return fmt.Errorf("--authorization-mode: AlwaysAllow cannot be combined with %v", s.AuthorizationModes)
+	if seen[ModeAlwaysAllow] {
+		return fmt.Errorf("--authorization-mode=%s: AlwaysAllow makes anyone authenticated cluster-admin; it is allowed only with --insecure (want Node,RBAC, Node or RBAC)", strings.Join(s.AuthorizationModes, ","))
 	}
 	if !s.alwaysAllow() && !s.authenticates() {
 		return fmt.Errorf("--authorization-mode=%s needs authentication: set --client-ca-file (or --cert-dir), --token-auth-file, --service-account-key-file or --enable-bootstrap-token-auth", strings.Join(s.AuthorizationModes, ","))

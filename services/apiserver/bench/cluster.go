@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	corev1 "github.com/tugboat-sh/tugboat/gen/tugboat/core/v1"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/services/apiserver/app"
+	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -70,6 +72,9 @@ func startCluster(ctx context.Context, o options, mode secMode, logw io.Writer) 
 			return nil, err
 		}
 		cfg.EtcdClientURL = "http://" + port
+		if c.mode.secure() {
+			cfg.EtcdClientURL = "https://" + port
+		}
 		c.etcdURL = cfg.EtcdClientURL
 	} else {
 		c.etcdURL = o.etcdServers[0]
@@ -134,7 +139,14 @@ func startCluster(ctx context.Context, o options, mode secMode, logw io.Writer) 
 	}
 	c.conn = conn
 	c.cs = clientset.New(conn)
+	var etcdTLS *tls.Config
+	if c.mode.secure() && len(o.etcdServers) == 0 {
+		if etcdTLS, err = etcd.ClientTLS(pki.Dir(cfg.Security.CertDir).EtcdPaths()); err != nil {
+			return nil, errors.Join(err, c.stop())
+		}
+	}
 	c.etcd, err = clientv3.New(clientv3.Config{
+		TLS:                etcdTLS,
 		Endpoints:          []string{c.etcdURL},
 		DialTimeout:        10 * time.Second,
 		Logger:             zap.NewNop(),

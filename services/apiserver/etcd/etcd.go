@@ -5,12 +5,15 @@ package etcd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
@@ -31,6 +34,14 @@ type Options struct {
 	PeerURL string
 	// UnsafeNoFsync disables fsync in the embedded etcd (tests only).
 	UnsafeNoFsync bool
+	// EmbeddedTLS, when set, makes the embedded etcd serve its client and
+	// peer listeners over TLS with client-certificate authentication
+	// against its own CA; nil (--insecure) serves them in plaintext.
+	EmbeddedTLS *pki.EtcdFiles
+	// CAFile, CertFile and KeyFile are the client TLS of an external etcd
+	// (--etcd-cafile, --etcd-certfile, --etcd-keyfile); an https endpoint
+	// needs them.
+	CAFile, CertFile, KeyFile string
 }
 
 // Handle is a running etcd connection.
@@ -55,11 +66,16 @@ func (h *Handle) Close() {
 // Open connects to external etcd or starts the embedded one.
 func Open(ctx context.Context, o Options, log *zap.Logger) (*Handle, error) {
 	if len(o.Servers) > 0 {
+		tlsCfg, err := externalTLS(o, log)
+		if err != nil {
+			return nil, err
+		}
 		c, err := clientv3.New(clientv3.Config{
 			Endpoints:   o.Servers,
 			DialTimeout: 10 * time.Second,
 			Logger:      log.Named("etcd-client"),
 			Context:     ctx,
+			TLS:         tlsCfg,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("connect to etcd %v: %w", o.Servers, err)
@@ -73,6 +89,39 @@ func Open(ctx context.Context, o Options, log *zap.Logger) (*Handle, error) {
 		return &Handle{Client: c, ClientURL: o.Servers[0]}, nil
 	}
 	return startEmbedded(ctx, o, log)
+}
+
+// externalTLS is the client TLS of an external etcd: https endpoints need
+// the CA and a client certificate; plaintext ones are allowed with a
+// warning, as anyone who reaches them reads and writes the whole cluster.
+func externalTLS(o Options, log *zap.Logger) (*tls.Config, error) {
+	https := false
+	for _, s := range o.Servers {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-servers: %q: %w", s, err)
+		}
+		if u.Scheme == "https" {
+			https = true
+		} else {
+			log.Warn("etcd endpoint is plaintext http: anyone who reaches it reads and writes the whole cluster; use https with --etcd-cafile, --etcd-certfile and --etcd-keyfile", zap.String("endpoint", s))
+		}
+	}
+	if !https {
+		return nil, nil
+	}
+	if o.CAFile == "" || o.CertFile == "" || o.KeyFile == "" {
+		return nil, fmt.Errorf("https etcd endpoints need --etcd-cafile, --etcd-certfile and --etcd-keyfile")
+	}
+	if err := pki.CheckKeyFile(o.KeyFile); err != nil {
+		return nil, fmt.Errorf("--etcd-keyfile: %w", err)
+	}
+	info := transport.TLSInfo{CertFile: o.CertFile, KeyFile: o.KeyFile, TrustedCAFile: o.CAFile}
+	c, err := info.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("etcd client TLS (--etcd-cafile, --etcd-certfile, --etcd-keyfile): %w", err)
+	}
+	return c, nil
 }
 
 func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, error) {
@@ -94,6 +143,18 @@ func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, er
 	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
 	cfg.ListenPeerUrls = []url.URL{*peerURL}
 	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
+	if t := o.EmbeddedTLS; t != nil {
+		// Only clients with a certificate of the etcd CA get in; the
+		// peer listener of this single member is TLS with client
+		// certificates too, so it is no back door either.
+		info := transport.TLSInfo{CertFile: t.ServerCertFile, KeyFile: t.ServerKeyFile, TrustedCAFile: t.CAFile, ClientCertAuth: true}
+		cfg.ClientTLSInfo, cfg.PeerTLSInfo = info, info
+		clientURL.Scheme, peerURL.Scheme = "https", "https"
+		cfg.ListenClientUrls = []url.URL{*clientURL}
+		cfg.AdvertiseClientUrls = []url.URL{*clientURL}
+		cfg.ListenPeerUrls = []url.URL{*peerURL}
+		cfg.AdvertisePeerUrls = []url.URL{*peerURL}
+	}
 	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
 	cfg.UnsafeNoFsync = o.UnsafeNoFsync
 	cfg.Logger = "zap"
@@ -119,8 +180,8 @@ func startEmbedded(ctx context.Context, o Options, log *zap.Logger) (*Handle, er
 		e.Close()
 		return nil, ctx.Err()
 	}
-	log.Info("embedded etcd ready", zap.String("dir", cfg.Dir), zap.String("clientURL", clientURL.String()))
-	return &Handle{Client: v3client.New(e.Server), ClientURL: clientURL.String(), embedded: e, closing: closing}, nil
+	log.Info("embedded etcd ready", zap.String("dir", cfg.Dir), zap.String("clientURL", clientURL.String()), zap.Bool("tls", o.EmbeddedTLS != nil))
+	return &Handle{Client: inProcess(v3client.New(e.Server)), ClientURL: clientURL.String(), embedded: e, closing: closing}, nil
 }
 
 // quietWhenClosing passes the embedded etcd's log entries on, except while
@@ -140,4 +201,16 @@ func (q quietWhenClosing) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapc
 
 func (q quietWhenClosing) With(fields []zapcore.Field) zapcore.Core {
 	return quietWhenClosing{q.Core.With(fields), q.closing}
+}
+
+// ClientTLS is the client TLS of the embedded etcd for files' client pair
+// (the apiserver-etcd-client certificate), for tools and tests that read
+// etcd directly.
+func ClientTLS(files pki.EtcdFiles) (*tls.Config, error) {
+	info := transport.TLSInfo{CertFile: files.ClientCertFile, KeyFile: files.ClientKeyFile, TrustedCAFile: files.CAFile}
+	c, err := info.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("etcd client TLS: %w", err)
+	}
+	return c, nil
 }

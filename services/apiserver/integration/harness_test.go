@@ -14,6 +14,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/config"
 	"github.com/tugboat-sh/tugboat/component/pki"
 	"github.com/tugboat-sh/tugboat/services/apiserver/app"
+	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -84,6 +85,7 @@ type server struct {
 
 	etcdOnce   sync.Once
 	etcdClient *clientv3.Client
+	etcdTLS    *pki.EtcdFiles // the embedded etcd's certificates; nil is plaintext
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -136,8 +138,17 @@ func start(t *testing.T, o options) *server {
 		cfg.EtcdServers = o.etcdServers
 		s.etcdURL = o.etcdServers[0]
 	} else {
-		cfg.EtcdClientURL = "http://" + freeAddr(t)
-		cfg.EtcdPeerURL = "http://" + freeAddr(t)
+		// The embedded etcd serves TLS with client certificates unless
+		// --insecure; etcd() reads it with the apiserver's client pair.
+		scheme := "https://"
+		if o.insecure {
+			scheme = "http://"
+		} else {
+			files := pki.Dir(filepath.Join(o.dataDir, "pki")).EtcdPaths()
+			s.etcdTLS = &files
+		}
+		cfg.EtcdClientURL = scheme + freeAddr(t)
+		cfg.EtcdPeerURL = scheme + freeAddr(t)
 		s.etcdURL = cfg.EtcdClientURL
 	}
 	ready := make(chan net.Addr, 1)
@@ -228,10 +239,18 @@ func (s *server) stop() {
 func (s *server) etcd(t *testing.T) *clientv3.Client {
 	t.Helper()
 	s.etcdOnce.Do(func() {
+		var tlsCfg *tls.Config
+		if s.etcdTLS != nil {
+			var err error
+			if tlsCfg, err = etcd.ClientTLS(*s.etcdTLS); err != nil {
+				t.Fatalf("etcd client TLS: %v", err)
+			}
+		}
 		c, err := clientv3.New(clientv3.Config{
 			Endpoints:   []string{s.etcdURL},
 			DialTimeout: 10 * time.Second,
 			Logger:      zap.NewNop(),
+			TLS:         tlsCfg,
 		})
 		if err != nil {
 			t.Fatalf("etcd client for %s: %v", s.etcdURL, err)

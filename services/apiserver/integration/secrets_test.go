@@ -141,8 +141,8 @@ func runToError(t *testing.T, dir string) error {
 	cfg.DataDir = dir
 	cfg.UnsafeNoFsync = true
 	cfg.CompactionInterval = 0
-	cfg.EtcdClientURL = "http://" + freeAddr(t)
-	cfg.EtcdPeerURL = "http://" + freeAddr(t)
+	cfg.EtcdClientURL = "https://" + freeAddr(t)
+	cfg.EtcdPeerURL = "https://" + freeAddr(t)
 	served := make(chan struct{}, 1)
 	cfg.OnReady = func(net.Addr) { served <- struct{}{} }
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
