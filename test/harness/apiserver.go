@@ -101,13 +101,13 @@ func StartAPIServer(t testing.TB, opts ...APIServerOptions) *APIServer {
 		t.Fatalf("apiserver did not report its address within %v", StartTimeout)
 	}
 	s.URL = "https://" + s.Addr
-	// The apiserver created the CA before it listened.
-	ca, err := pki.Dir(s.CertDir).LoadOrCreateCA()
+	// The apiserver created the CA in its cert dir before it listened.
+	ca, err := pki.Dir(s.CertDir).Load(pki.CAName)
 	if err != nil {
-		t.Fatalf("load the apiserver's CA: %v", err)
+		t.Fatalf("load the apiserver's CA from its cert dir %s: %v", s.CertDir, err)
 	}
-	s.CA = ca
-	if s.admin, err = ca.IssueClient(AdminUser, []string{pki.GroupMasters}, time.Hour); err != nil {
+	s.CA = (*pki.CA)(ca)
+	if s.admin, err = s.CA.IssueClient(AdminUser, []string{pki.GroupMasters}, certValidity); err != nil {
 		t.Fatal(err)
 	}
 	waitHTTPReady(t, s.HTTPClient(), s.URL+"/readyz")
