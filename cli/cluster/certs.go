@@ -71,7 +71,7 @@ func Certs(o CertsOptions) (*pki.CA, error) {
 	if _, err := dir.LoadOrCreateServing(ca, pki.APIServerName, apiserverCommonName, names); err != nil {
 		return nil, fmt.Errorf("apiserver serving certificate: %w", err)
 	}
-	if _, err := dir.LoadOrCreateClient(ca, apiserver.KubeletClientName, apiserver.KubeletClientUser, []string{pki.GroupMasters}); err != nil {
+	if _, err := dir.LoadOrCreateClient(ca, apiserver.KubeletClientName, apiserver.KubeletClientUser, nil); err != nil {
 		return nil, fmt.Errorf("apiserver-kubelet-client certificate: %w", err)
 	}
 	if _, err := dir.LoadOrCreateEtcd(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/tugboat-sh/tugboat/services/apiserver/authz"
 	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	"github.com/tugboat-sh/tugboat/services/apiserver/kubelet"
+	"github.com/tugboat-sh/tugboat/services/apiserver/noderestriction"
 	"github.com/tugboat-sh/tugboat/services/apiserver/registry"
 	"github.com/tugboat-sh/tugboat/services/apiserver/rest"
 	"github.com/tugboat-sh/tugboat/services/apiserver/server"
@@ -74,6 +75,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		BookmarkInterval: cfg.BookmarkInterval,
 		Logger:           log.Named("registry"),
 		Allocators:       map[string]registry.Allocator{"services": svcAlloc},
+		Admission:        map[string]registry.Admit{"nodes": noderestriction.Admit},
 	})
 	if err := bootstrap(ctx, reg); err != nil {
 		return err

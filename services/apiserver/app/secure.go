@@ -32,7 +32,9 @@ const saKeyName = "sa"
 
 // KubeletClientName is the base name of the apiserver's client certificate
 // for kubelets under --cert-dir (kubeadm's name); its user is
-// KubeletClientUser in system:masters.
+// KubeletClientUser in no group: kubelets admit that user by name, and the
+// certificate is no cluster-admin credential at the apiserver (a cert dir's
+// older certificate in system:masters is re-issued).
 const (
 	KubeletClientName = "apiserver-kubelet-client"
 	KubeletClientUser = "kube-apiserver-kubelet-client"
@@ -79,7 +81,7 @@ func setupSecurity(cfg *Config, promReg prometheus.Registerer) (*security, error
 		if err != nil {
 			return nil, err
 		}
-		if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, []string{pki.GroupMasters}); err != nil {
+		if _, err := dir.LoadOrCreateClient(ca, KubeletClientName, KubeletClientUser, nil); err != nil {
 			return nil, err
 		}
 		if s.KubeletClientCertFile == "" {

@@ -26,6 +26,7 @@ func (l *Logger) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if !ok || !mutating[a.Verb] {
 			return resp, err
 		}
+		a.Verb = gatewayVerb(a.Verb, slot)
 		if a.Name == "" {
 			if m, ok := resp.(interface{ GetMetadata() *metav1.ObjectMeta }); ok {
 				a.Name = m.GetMetadata().GetName()
@@ -45,10 +46,21 @@ func (l *Logger) StreamServerInterceptor() grpc.StreamServerInterceptor {
 		err := handler(srv, rs)
 		a, ok := authz.Describe(authn.WithUser(ctx, slot.User), info.FullMethod, rs.first)
 		if ok && mutating[a.Verb] {
+			a.Verb = gatewayVerb(a.Verb, slot)
 			l.Log(event(info.FullMethod, a, slot, err, start))
 		}
 		return err
 	}
+}
+
+// gatewayVerb is the verb the client used: a REST PATCH is a read and an
+// update underneath, and its update is logged as the patch it is (the
+// read is not logged, being no change).
+func gatewayVerb(verb string, slot *authn.Slot) string {
+	if slot.Verb == "patch" && verb == "update" {
+		return "patch"
+	}
+	return verb
 }
 
 // recordingStream keeps the stream's first request.

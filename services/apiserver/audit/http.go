@@ -19,11 +19,15 @@ func (l *Logger) HTTPRefused(r *http.Request, err error) {
 	if !ok {
 		return
 	}
+	ref := objectRef(r.URL.Path)
+	if verb == "delete" && ref != nil && ref.Name == "" {
+		verb = "deletecollection"
+	}
 	now := time.Now().UTC()
 	l.Log(&Event{
 		RequestURI: r.URL.RequestURI(), Verb: verb,
 		User:                     UserInfo{Username: authn.AnonymousUser, Groups: []string{authn.GroupUnauthenticated}},
-		ObjectRef:                objectRef(r.URL.Path),
+		ObjectRef:                ref,
 		ResponseStatus:           ResponseStatus{Code: http.StatusUnauthorized, Message: "Unauthorized: " + err.Error()},
 		RequestReceivedTimestamp: now, StageTimestamp: now,
 	})

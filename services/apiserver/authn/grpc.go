@@ -99,6 +99,9 @@ func gatewayUser(ctx context.Context, md metadata.MD) (context.Context, error) {
 	ctx = WithUser(ctx, u)
 	if v := md.Get(mdVerb); len(v) == 1 {
 		ctx = WithVerb(ctx, v[0])
+		if s, ok := ctx.Value(slotKey{}).(*Slot); ok {
+			s.Verb = v[0]
+		}
 	}
 	return ctx, nil
 }

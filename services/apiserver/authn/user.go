@@ -57,6 +57,8 @@ type Slot struct {
 	User *User
 	// Refused is why authentication refused the call, if it did.
 	Refused error
+	// Verb is the verb the REST gateway recorded (patch), "" otherwise.
+	Verb string
 }
 
 type slotKey struct{}

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
+	"github.com/tugboat-sh/tugboat/services/apiserver/etcd"
 	"google.golang.org/grpc/codes"
 )
 
@@ -20,7 +22,12 @@ const etcdBinary = "/usr/bin/etcd"
 // startExternalEtcd runs etcd as a child process on loopback ports in a
 // temporary dir, waits until /health says it is healthy and kills it by
 // PID on t.Cleanup. It returns its client URL.
-func startExternalEtcd(t *testing.T) string {
+func startExternalEtcd(t *testing.T) string { return startExternalEtcdTLS(t, nil) }
+
+// startExternalEtcdTLS is startExternalEtcd; with files, etcd serves https
+// with client certificates of files' CA (its serving pair files' server
+// pair) and the health check presents files' client pair.
+func startExternalEtcdTLS(t *testing.T, files *pki.EtcdFiles) string {
 	t.Helper()
 	if _, err := os.Stat(etcdBinary); err != nil {
 		if os.Getenv("CI") != "" {
@@ -29,7 +36,20 @@ func startExternalEtcd(t *testing.T) string {
 		t.Skipf("%s not installed (run hack/deps.sh as root to install etcd-server): %v", etcdBinary, err)
 	}
 	dir := t.TempDir()
-	clientURL, peerURL := "http://"+freeAddr(t), "http://"+freeAddr(t)
+	scheme := "http://"
+	var tlsArgs []string
+	client := &http.Client{Timeout: 2 * time.Second}
+	if files != nil {
+		scheme = "https://"
+		tlsArgs = []string{"--cert-file", files.ServerCertFile, "--key-file", files.ServerKeyFile, "--trusted-ca-file", files.CAFile, "--client-cert-auth",
+			"--peer-cert-file", files.ServerCertFile, "--peer-key-file", files.ServerKeyFile, "--peer-trusted-ca-file", files.CAFile, "--peer-client-cert-auth"}
+		tlsCfg, err := etcd.ClientTLS(*files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: tlsCfg}
+	}
+	clientURL, peerURL := scheme+freeAddr(t), scheme+freeAddr(t)
 	var out bytes.Buffer
 	cmd := exec.Command(etcdBinary,
 		"--name", "external",
@@ -41,6 +61,7 @@ func startExternalEtcd(t *testing.T) string {
 		"--unsafe-no-fsync",
 		"--log-level", "warn",
 	)
+	cmd.Args = append(cmd.Args, tlsArgs...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", etcdBinary, err)
@@ -59,7 +80,6 @@ func startExternalEtcd(t *testing.T) string {
 		}
 	})
 
-	client := &http.Client{Timeout: 2 * time.Second}
 	var last string
 	healthy := poll(30*time.Second, func() bool {
 		select {
@@ -131,4 +151,21 @@ func TestExternalEtcd(t *testing.T) {
 	}
 	_, err = s.cs.Deployments().Get(ctx(t), &metav1.GetOptions{Namespace: "default", Name: "ext"})
 	wantCode(t, err, codes.NotFound, "get after delete")
+}
+
+// TestExternalEtcdTLS runs the apiserver against an external etcd that
+// serves https with client-certificate authentication, through
+// --etcd-cafile, --etcd-certfile and --etcd-keyfile.
+func TestExternalEtcdTLS(t *testing.T) {
+	t.Parallel()
+	files, err := pki.Dir(filepath.Join(t.TempDir(), "etcd-pki")).LoadOrCreateEtcd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startExternalEtcdTLS(t, &files)
+	s := start(t, options{etcdServers: []string{url}, etcdTLS: &files})
+	if n := s.etcdState(t).keys; n < 2 {
+		t.Fatalf("external etcd holds %d keys under /registry/, want the system namespaces", n)
+	}
+	s.must(t, http.StatusOK, "GET", "/api/v1/namespaces/kube-system", nil)
 }

@@ -30,6 +30,9 @@ type options struct {
 	dataDir string
 	// etcdServers are external etcd endpoints; empty means embedded etcd.
 	etcdServers []string
+	// etcdTLS is the external etcd's CA and the client pair given as
+	// --etcd-cafile, --etcd-certfile, --etcd-keyfile; nil is plaintext.
+	etcdTLS *pki.EtcdFiles
 	// bookmarkInterval is Config.BookmarkInterval; 0 keeps the default.
 	bookmarkInterval time.Duration
 	// objectCountInterval is Config.ObjectCountInterval; 0 keeps the default.
@@ -137,6 +140,10 @@ func start(t *testing.T, o options) *server {
 	if len(o.etcdServers) > 0 {
 		cfg.EtcdServers = o.etcdServers
 		s.etcdURL = o.etcdServers[0]
+		if o.etcdTLS != nil {
+			cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile = o.etcdTLS.CAFile, o.etcdTLS.ClientCertFile, o.etcdTLS.ClientKeyFile
+			s.etcdTLS = o.etcdTLS
+		}
 	} else {
 		// The embedded etcd serves TLS with client certificates unless
 		// --insecure; etcd() reads it with the apiserver's client pair.

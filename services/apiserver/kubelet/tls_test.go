@@ -68,9 +68,9 @@ func TestPoolTLS(t *testing.T) {
 		}
 		return writePair(t, dir, name, kp, 0o600)
 	}
-	apiCert, apiKey := issue(clusterCA, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters")
+	apiCert, apiKey := issue(clusterCA, "apiserver-kubelet-client", "kube-apiserver-kubelet-client")
 	aliceCert, aliceKey := issue(clusterCA, "alice", "alice")
-	foreignCert, foreignKey := issue(otherCA, "foreign", "kube-apiserver-kubelet-client", "system:masters")
+	foreignCert, foreignKey := issue(otherCA, "foreign", "kube-apiserver-kubelet-client")
 	writeCA := func(name string, ca *pki.CA) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, ca.CertPEM(), 0o644); err != nil {
@@ -142,7 +142,7 @@ func TestClientTLSRefusesBadFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, err := ca.IssueClient("kube-apiserver-kubelet-client", []string{"system:masters"}, time.Hour)
+	kp, err := ca.IssueClient("kube-apiserver-kubelet-client", nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,11 @@ func (r *Resource) CreateStored(ctx context.Context, obj proto.Message) (Stored,
 	if r.hooks.prepareForCreate != nil {
 		r.hooks.prepareForCreate(obj)
 	}
+	if r.admit != nil {
+		if err := r.admit(ctx, nil, obj); err != nil {
+			return Stored{}, err
+		}
+	}
 	generated := meta.Name == ""
 	var base proto.Message // obj before allocation, for another attempt
 	if r.alloc != nil {

@@ -47,7 +47,14 @@ type Options struct {
 	// Allocators, by resource ("services"), reserve what objects hold
 	// outside their own key; nil allocates nothing.
 	Allocators map[string]Allocator
+	// Admission, by resource ("nodes"), checks a create (cur nil) or an
+	// update with the request's context, after defaulting and before
+	// validation; its error is returned as is.
+	Admission map[string]Admit
 }
+
+// Admit is an admission check of a write: cur is nil on create.
+type Admit func(ctx context.Context, cur, next proto.Message) error
 
 // New builds the registry of every kind in the scheme.
 func New(store *storage.Store, metrics *Metrics, opts Options) *Registry {
@@ -62,7 +69,7 @@ func New(store *storage.Store, metrics *Metrics, opts Options) *Registry {
 	}
 	r := &Registry{store: store, resources: map[string]*Resource{}, metrics: metrics, opts: opts}
 	for _, k := range scheme.All() {
-		r.resources[k.Resource] = &Resource{Kind: k, reg: r, hooks: hooksFor(k.Kind), alloc: opts.Allocators[k.Resource]}
+		r.resources[k.Resource] = &Resource{Kind: k, reg: r, hooks: hooksFor(k.Kind), alloc: opts.Allocators[k.Resource], admit: opts.Admission[k.Resource]}
 		metrics.watches.WithLabelValues(k.Resource)
 	}
 	r.newCaches()
@@ -95,6 +102,7 @@ type Resource struct {
 	reg   *Registry
 	hooks hooks
 	alloc Allocator
+	admit Admit
 }
 
 // key is the etcd key of an object.

@@ -34,6 +34,11 @@ func (r *Resource) Update(ctx context.Context, obj proto.Message) (proto.Message
 		if r.hooks.prepareForUpdate != nil {
 			r.hooks.prepareForUpdate(next, cur)
 		}
+		if r.admit != nil {
+			if err := r.admit(ctx, cur, next); err != nil {
+				return nil, err
+			}
+		}
 		if hasField(next, "spec") && !proto.Equal(part(next, "spec"), part(cur, "spec")) {
 			objectMeta(next).Generation = objectMeta(cur).Generation + 1
 		}

@@ -5,7 +5,10 @@
 // subject alternative names, usages client auth and digital signature
 // (key encipherment allowed), requested by a bootstrap token (group
 // system:bootstrappers: a node joining) or by that node itself (a
-// renewal). Anything else is left for a person (tug certificate approve).
+// renewal). A bootstrap token's request for a node whose Node exists is not
+// approved: the token would otherwise take over a registered node's
+// identity, so the Node must be deleted before the node joins again.
+// Anything else is left for a person (tug certificate approve).
 package csrapproving
 
 import (
@@ -19,6 +22,7 @@ import (
 	"github.com/tugboat-sh/tugboat/client/informer"
 	"github.com/tugboat-sh/tugboat/component/pki"
 	certificatesv1 "github.com/tugboat-sh/tugboat/gen/tugboat/certificates/v1"
+	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
 	"github.com/tugboat-sh/tugboat/services/controller-manager/controller"
 	"go.uber.org/zap"
@@ -62,7 +66,18 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if !ok || Decided(r) || r.GetSpec().GetSignerName() != KubeletClientSigner {
 		return nil
 	}
-	reason, ok := Approvable(r)
+	var getErr error
+	reason, ok := Approvable(r, func(node string) bool {
+		exists, err := c.nodeExists(ctx, node)
+		if err != nil {
+			getErr = err
+			return true
+		}
+		return exists
+	})
+	if getErr != nil {
+		return fmt.Errorf("certificate signing request %s: %w", name, getErr)
+	}
 	if !ok {
 		c.log.Info("certificate signing request left for manual approval", zap.String("csr", name), zap.String("reason", reason))
 		return nil
@@ -84,6 +99,20 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	return nil
 }
 
+// nodeExists asks the apiserver whether the Node exists: bootstrap
+// requests are rare (one per join), so one read each is cheaper than a
+// cache of every Node.
+func (c *Controller) nodeExists(ctx context.Context, node string) (bool, error) {
+	_, err := c.cs.Nodes().Get(ctx, &metav1.GetOptions{Name: node})
+	switch status.Code(err) {
+	case codes.OK:
+		return true, nil
+	case codes.NotFound:
+		return false, nil
+	}
+	return false, fmt.Errorf("look up node %s: %w", node, err)
+}
+
 // Decided reports whether the request is already approved or denied.
 func Decided(r *certificatesv1.CertificateSigningRequest) bool {
 	for _, c := range r.GetStatus().GetConditions() {
@@ -98,8 +127,9 @@ func Decided(r *certificatesv1.CertificateSigningRequest) bool {
 var allowedUsages = []string{"digital signature", "key encipherment", "client auth"}
 
 // Approvable reports whether the request is a node client certificate its
-// requester may have, and says why (or why not).
-func Approvable(r *certificatesv1.CertificateSigningRequest) (string, bool) {
+// requester may have, and says why (or why not); nodeExists says whether a
+// Node of that name is registered.
+func Approvable(r *certificatesv1.CertificateSigningRequest, nodeExists func(node string) bool) (string, bool) {
 	spec := r.GetSpec()
 	req, err := pki.ParseCSR(spec.GetRequest())
 	if err != nil {
@@ -110,6 +140,10 @@ func Approvable(r *certificatesv1.CertificateSigningRequest) (string, bool) {
 	}
 	switch {
 	case slices.Contains(spec.GetGroups(), bootstraptoken.Group):
+		node := strings.TrimPrefix(req.Subject.CommonName, pki.NodeUserPrefix)
+		if nodeExists(node) {
+			return fmt.Sprintf("node %q already exists: a bootstrap token may not take over a registered node's identity; the Node must be deleted before it can join again", node), false
+		}
 		return "requested by bootstrap token user " + spec.GetUsername(), true
 	case spec.GetUsername() == req.Subject.CommonName && slices.Contains(spec.GetGroups(), pki.GroupNodes):
 		return "renewal requested by node " + strings.TrimPrefix(spec.GetUsername(), pki.NodeUserPrefix), true

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,25 +39,32 @@ func TestApprovable(t *testing.T) {
 		groups   []string
 		ok       bool
 		contains string
+		existing bool // a Node n1 exists
 	}{
-		{"bootstrap token joins", good, client, "system:bootstrap:abcdef", bootstrap, true, "bootstrap token"},
-		{"key encipherment allowed", good, append(client, "key encipherment"), "system:bootstrap:abcdef", bootstrap, true, ""},
-		{"node renews itself", good, client, "system:node:n1", []string{"system:nodes", "system:authenticated"}, true, "renewal requested by node n1"},
-		{"node asks for another node", good, client, "system:node:n2", []string{"system:nodes", "system:authenticated"}, false, `user "system:node:n2" may not request a certificate for "system:node:n1"`},
-		{"ordinary user", good, client, "alice", []string{"system:authenticated"}, false, "may not request"},
-		{"server auth", good, []string{"digital signature", "client auth", "server auth"}, "system:bootstrap:abcdef", bootstrap, false, `usage "server auth" is not one of`},
-		{"no client auth", good, []string{"digital signature"}, "system:bootstrap:abcdef", bootstrap, false, "do not include client auth"},
-		{"other subject", request(t, "admin", []string{"system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization [system:masters]"},
-		{"extra organization", request(t, "system:node:n1", []string{"system:nodes", "system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization"},
-		{"bare prefix", request(t, "system:node:", nodes), client, "system:bootstrap:abcdef", bootstrap, false, "does not start with"},
-		{"SANs", request(t, "system:node:n1", nodes, "evil.example"), client, "system:bootstrap:abcdef", bootstrap, false, "no subject alternative names"},
-		{"garbage", []byte("x"), client, "system:bootstrap:abcdef", bootstrap, false, "certificate request"},
+		{"bootstrap token joins", good, client, "system:bootstrap:abcdef", bootstrap, true, "bootstrap token", false},
+		{"key encipherment allowed", good, append(client, "key encipherment"), "system:bootstrap:abcdef", bootstrap, true, "", false},
+		{"node renews itself", good, client, "system:node:n1", []string{"system:nodes", "system:authenticated"}, true, "renewal requested by node n1", false},
+		{"node renews itself while its Node exists", good, client, "system:node:n1", []string{"system:nodes", "system:authenticated"}, true, "renewal requested by node n1", true},
+		{"bootstrap token for an existing node", good, client, "system:bootstrap:abcdef", bootstrap, false, `node "n1" already exists: a bootstrap token may not take over a registered node's identity; the Node must be deleted before it can join again`, true},
+		{"node asks for another node", good, client, "system:node:n2", []string{"system:nodes", "system:authenticated"}, false, `user "system:node:n2" may not request a certificate for "system:node:n1"`, false},
+		{"ordinary user", good, client, "alice", []string{"system:authenticated"}, false, "may not request", false},
+		{"server auth", good, []string{"digital signature", "client auth", "server auth"}, "system:bootstrap:abcdef", bootstrap, false, `usage "server auth" is not one of`, false},
+		{"no client auth", good, []string{"digital signature"}, "system:bootstrap:abcdef", bootstrap, false, "do not include client auth", false},
+		{"other subject", request(t, "admin", []string{"system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization [system:masters]", false},
+		{"extra organization", request(t, "system:node:n1", []string{"system:nodes", "system:masters"}), client, "system:bootstrap:abcdef", bootstrap, false, "subject organization", false},
+		{"bare prefix", request(t, "system:node:", nodes), client, "system:bootstrap:abcdef", bootstrap, false, "does not start with", false},
+		{"SANs", request(t, "system:node:n1", nodes, "evil.example"), client, "system:bootstrap:abcdef", bootstrap, false, "no subject alternative names", false},
+		{"garbage", []byte("x"), client, "system:bootstrap:abcdef", bootstrap, false, "certificate request", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &certificatesv1.CertificateSigningRequest{Spec: &certificatesv1.CertificateSigningRequestSpec{
 				Request: tt.req, SignerName: KubeletClientSigner, Usages: tt.usages, Username: tt.user, Groups: tt.groups}}
-			reason, ok := Approvable(r)
+			var asked string
+			reason, ok := Approvable(r, func(node string) bool { asked = node; return tt.existing && node == "n1" })
+			if tt.existing && slices.Contains(tt.groups, "system:bootstrappers") && asked != "n1" {
+				t.Fatalf("Approvable asked about node %q, want n1", asked)
+			}
 			if ok != tt.ok || !strings.Contains(reason, tt.contains) {
 				t.Fatalf("Approvable = %q, %v; want %v and %q", reason, ok, tt.ok, tt.contains)
 			}
