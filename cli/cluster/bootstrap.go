@@ -98,7 +98,7 @@ func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 		err = discovery.Publish(ctx, cs, kc.Server, kc.CAData)
 		reused := false
 		if err == nil && hasPrev {
-			reused, err = tokenUsable(ctx, cs, prev)
+			reused, err = tokenUsable(ctx, cs, prev, c.TokenTTL)
 			if reused {
 				tok = prev
 			}
@@ -202,10 +202,11 @@ func lineToken(line string) (bootstraptoken.Token, bool) {
 	return bootstraptoken.Token{}, false
 }
 
-// tokenUsable says whether the token of the last run still lets a node
-// join: its Secret exists, holds the same secret and has not expired.
-// An error is a failed call (retried).
-func tokenUsable(ctx context.Context, cs *clientset.Set, tok bootstraptoken.Token) (bool, error) {
+// tokenUsable says whether the token of the last run may be printed
+// again (reusable): its Secret exists, holds the same secret and lives
+// long enough for the requested --token-ttl. An error is a failed call
+// (retried).
+func tokenUsable(ctx context.Context, cs *clientset.Set, tok bootstraptoken.Token, ttl time.Duration) (bool, error) {
 	s, err := cs.Secrets().Get(ctx, &metav1.GetOptions{Namespace: bootstraptoken.Namespace, Name: tok.SecretName()})
 	if status.Code(err) == codes.NotFound {
 		return false, nil
@@ -217,7 +218,37 @@ func tokenUsable(ctx context.Context, cs *clientset.Set, tok bootstraptoken.Toke
 	if err != nil || !info.Token.Matches(tok) || info.CanAuthenticate(time.Now()) != nil {
 		return false, nil
 	}
-	return true, nil
+	return reusable(info.Expires, s.GetMetadata().GetCreationTimestamp().AsTime(), ttl, time.Now()), nil
+}
+
+// reuseMinLeft is the life a reused token must have left (or half the
+// requested --token-ttl when that is shorter): a join line printed with
+// seconds left would fail before anyone pastes it.
+const reuseMinLeft = 10 * time.Minute
+
+// ttlSlack absorbs the second an expiry is truncated to and the delay
+// between minting a token and its Secret's creation timestamp.
+const ttlSlack = time.Minute
+
+// reusable says whether a valid token expiring at expires (zero: never),
+// whose Secret was created at created, serves a start asking for ttl
+// (zero: never expires): at least min(reuseMinLeft, ttl/2) of life left,
+// and ttl no longer than the old token's own.
+func reusable(expires, created time.Time, ttl time.Duration, now time.Time) bool {
+	if expires.IsZero() {
+		return true // never expires: as long as any ttl asked for
+	}
+	if ttl <= 0 {
+		return false // never-expiring asked for; the old one expires
+	}
+	minLeft := min(reuseMinLeft, ttl/2)
+	if expires.Sub(now) < minLeft {
+		return false
+	}
+	if created.IsZero() || ttl > expires.Sub(created)+ttlSlack {
+		return false
+	}
+	return true
 }
 
 // createToken creates a bootstrap token's Secret living c.TokenTTL: tok

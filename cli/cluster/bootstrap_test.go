@@ -105,8 +105,9 @@ func TestPreviousToken(t *testing.T) {
 }
 
 // TestRestartReusesToken: a restart of tug init on the same data dir
-// prints the token of the last run while its Secret exists and is
-// valid, and a new one once it is gone or expired.
+// prints the token of the last run while its Secret exists and lives
+// long enough, and a new one once it is gone, has only seconds left, or
+// a longer --token-ttl is asked for.
 func TestRestartReusesToken(t *testing.T) {
 	dir := t.TempDir()
 	c := DefaultConfig()
@@ -163,7 +164,7 @@ func TestRestartReusesToken(t *testing.T) {
 		stop()
 		t.Fatalf("TokenExpires = %v, %v, %v; want made before now, expiring within --token-ttl %v", created, exp, err, c.TokenTTL)
 	}
-	// Expire it: the next start mints a new one.
+	// Seconds of life left (still valid): the next start mints a new one.
 	admin := dial(t, c.AdminKubeconfig())
 	ctx := t.Context()
 	s, err := admin.Secrets().Get(ctx, &metav1.GetOptions{Namespace: bootstraptoken.Namespace, Name: first.SecretName()})
@@ -171,7 +172,7 @@ func TestRestartReusesToken(t *testing.T) {
 		stop()
 		t.Fatal(err)
 	}
-	s.Data[bootstraptoken.KeyExpiration] = []byte(time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
+	s.Data[bootstraptoken.KeyExpiration] = []byte(time.Now().Add(30 * time.Second).UTC().Format(time.RFC3339))
 	if _, err := admin.Secrets().Update(ctx, s); err != nil {
 		stop()
 		t.Fatal(err)
@@ -180,7 +181,7 @@ func TestRestartReusesToken(t *testing.T) {
 	third, stop := start(t)
 	if third == first {
 		stop()
-		t.Fatalf("restart reused the expired token %s", first.ID)
+		t.Fatalf("restart reused the token %s with seconds left", first.ID)
 	}
 	// Delete it: the next start mints a new one.
 	if _, err := admin.Secrets().Delete(ctx, &metav1.DeleteOptions{Namespace: bootstraptoken.Namespace, Name: third.SecretName()}); err != nil {
@@ -189,8 +190,16 @@ func TestRestartReusesToken(t *testing.T) {
 	}
 	stop()
 	fourth, stop := start(t)
-	defer stop()
 	if fourth == third || fourth == first {
+		stop()
 		t.Fatalf("restart reused the deleted token %s", third.ID)
+	}
+	stop()
+	// A longer --token-ttl than the last token's: a new one.
+	c.TokenTTL = 2 * time.Hour
+	fifth, stop := start(t)
+	defer stop()
+	if fifth == fourth {
+		t.Fatalf("restart with --token-ttl %v reused token %s made for an hour", c.TokenTTL, fourth.ID)
 	}
 }

@@ -36,6 +36,35 @@ func checkDataDir(dir string) error {
 	return nil
 }
 
+// ensureDataDir creates the data dir 0700 (its parents as needed) and
+// then checks it again (checkDataDir): a dir someone else made or
+// loosened between the first check and the creation is refused before
+// anything is written into it.
+func ensureDataDir(dir string) error {
+	if err := checkDataDir(dir); err != nil {
+		return err
+	}
+	return createDataDir(dir)
+}
+
+// createDataDir is ensureDataDir after its first check: create, then
+// check whatever is there now.
+func createDataDir(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	return checkDataDir(dir)
+}
+
+// openAppend opens (creating 0600) a file in the data dir for appending,
+// refusing a symlink in its place: root must not write through one.
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
+}
+
 // writeAtomic writes data to path (perm) through a temporary file in the
 // same dir and a rename, so a process polling path sees either nothing
 // or all of it.

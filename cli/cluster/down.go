@@ -93,7 +93,7 @@ func FileLogger(c Config) (*zap.Logger, func(), error) {
 	if _, err := os.Stat(c.DataDir); errors.Is(err, os.ErrNotExist) {
 		return zap.NewNop(), func() {}, nil
 	}
-	f, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := openAppend(c.logFile())
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file: %w", err)
 	}

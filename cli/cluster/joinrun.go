@@ -41,8 +41,9 @@ func JoinComponents(j JoinConfig) []Component {
 
 // joinKubeletConfig is tug up's kubelet with the node's own credentials:
 // the bootstrap kubeconfig until its certificate is issued, the node's
-// kubeconfig after (tug join deletes the bootstrap kubeconfig once the
-// node is Ready: a restart has the node's kubeconfig alone); its pod
+// kubeconfig after (the node process deletes the bootstrap kubeconfig
+// once the node's is written: a restart has the node's kubeconfig
+// alone); its pod
 // CIDR comes from the controller-manager's node IPAM.
 func joinKubeletConfig(j JoinConfig) kubelet.Config {
 	cfg := kubeletConfig(j.Config)
@@ -94,9 +95,29 @@ func (j JoinConfig) checkCredentials() error {
 		j.DataDir, j.BootstrapKubeconfig(), j.KubeletKubeconfig())
 }
 
+// dropBootstrapKubeconfig deletes the bootstrap kubeconfig (the join
+// token) once the kubelet has written a usable node kubeconfig after its
+// TLS bootstrap, whether tug join waits in the background or runs in the
+// foreground: the token is not left on disk after it is needed. It
+// returns nil when ctx ends first (the node is stopping).
+func dropBootstrapKubeconfig(ctx context.Context, j JoinConfig, log *zap.Logger) error {
+	if _, err := os.Lstat(j.BootstrapKubeconfig()); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := waitKubeconfig(ctx, j.KubeletKubeconfig()); err != nil {
+		return nil
+	}
+	if err := os.Remove(j.BootstrapKubeconfig()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the bootstrap kubeconfig: %w", err)
+	}
+	log.Info("bootstrap kubeconfig removed", zap.String("path", j.BootstrapKubeconfig()))
+	return nil
+}
+
 // RunJoin runs a joined node in this process until ctx ends or a part
 // fails: it locks the data dir (as tug up does), writes the pid file and
-// runs JoinComponents. It needs the bootstrap kubeconfig tug join wrote,
+// runs JoinComponents, deleting the bootstrap kubeconfig once the node's
+// kubeconfig is written (dropBootstrapKubeconfig). It needs the bootstrap kubeconfig tug join wrote,
 // or the node's kubeconfig from an earlier run.
 func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 	if errs := j.validateNode(); len(errs) > 0 {
@@ -121,7 +142,7 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 	if err := stopStaleContainerd(j.Config); err != nil {
 		return err
 	}
-	if err := os.WriteFile(j.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+	if err := writeAtomic(j.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	defer os.Remove(j.pidFile())
@@ -139,6 +160,7 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 		})
 		log.Info("component started", zap.String("component", comp.Name))
 	}
+	g.Go(func() error { return dropBootstrapKubeconfig(gctx, j, log) })
 	err = g.Wait()
 	if parent.Err() != nil {
 		log.Info("node stopped")

@@ -54,8 +54,8 @@ func prepareJoin(ctx context.Context, j JoinConfig, tok bootstraptoken.Token, op
 	if err := res.CheckToken(ctx, j.Endpoint, tok, opts...); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(j.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := ensureDataDir(j.DataDir); err != nil {
+		return nil, err
 	}
 	cfg := res.Config(j.Endpoint, tok)
 	if err := config.Write(j.BootstrapKubeconfig(), config.KubeconfigSpec{ContextName: "tugboat-bootstrap", Server: cfg.Server, CAData: cfg.CAData, Token: cfg.Token}); err != nil {
@@ -107,7 +107,7 @@ func retryable(err error) bool {
 // how long that took, or why the node did not come up (with the log's end).
 func StartJoined(ctx context.Context, j JoinConfig, args []string) (time.Duration, error) {
 	begin := time.Now()
-	logf, err := os.OpenFile(j.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logf, err := openAppend(j.logFile())
 	if err != nil {
 		return 0, fmt.Errorf("log file: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 // drops the lock when the process dies, so a crash leaves nothing stale.
 func lockDataDir(c Config) (unlock func(), err error) {
 	path := filepath.Join(c.DataDir, "tug.lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock file: %w", err)
 	}

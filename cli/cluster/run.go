@@ -30,8 +30,8 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	if err := ensureDataDir(c.DataDir); err != nil {
+		return err
 	}
 	unlock, err := lockDataDir(c)
 	if err != nil {
@@ -52,7 +52,7 @@ func Run(parent context.Context, c Config, log *zap.Logger) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(c.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+	if err := writeAtomic(c.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	defer os.Remove(c.pidFile())

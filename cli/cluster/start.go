@@ -37,10 +37,10 @@ func Start(ctx context.Context, c Config, args []string) (time.Duration, string,
 	if err := c.resolveAdvertise(defaultRouteAddr); err != nil {
 		return 0, "", err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return 0, "", fmt.Errorf("data dir: %w", err)
+	if err := ensureDataDir(c.DataDir); err != nil {
+		return 0, "", err
 	}
-	logf, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logf, err := openAppend(c.logFile())
 	if err != nil {
 		return 0, "", fmt.Errorf("log file: %w", err)
 	}
