@@ -5,8 +5,8 @@
 // subject alternative names, usages client auth and digital signature
 // (key encipherment allowed), requested by a bootstrap token (group
 // system:bootstrappers: a node joining) or by that node itself (a
-// renewal). A bootstrap token's request for a node whose Node exists is not
-// approved: the token would otherwise take over a registered node's
+// renewal). A bootstrap token's request for a node whose Node exists is
+// denied: the token would otherwise take over a registered node's
 // identity, so the Node must be deleted before the node joins again.
 // Anything else is left for a person (tug certificate approve).
 package csrapproving
@@ -67,7 +67,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return nil
 	}
 	var getErr error
-	reason, ok := Approvable(r, func(node string) bool {
+	decision, reason := Decide(r, func(node string) bool {
 		exists, err := c.nodeExists(ctx, node)
 		if err != nil {
 			getErr = err
@@ -78,25 +78,60 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if getErr != nil {
 		return fmt.Errorf("certificate signing request %s: %w", name, getErr)
 	}
-	if !ok {
+	cond := &certificatesv1.CertificateSigningRequestCondition{Status: "True"}
+	switch decision {
+	case Pending:
 		c.log.Info("certificate signing request left for manual approval", zap.String("csr", name), zap.String("reason", reason))
 		return nil
+	case Deny:
+		cond.Type, cond.Reason, cond.Message = "Denied", DeniedReason, reason
+	default:
+		cond.Type, cond.Reason, cond.Message = "Approved", "AutoApproved", "Auto approving kubelet client certificate: "+reason
 	}
 	upd := proto.Clone(r).(*certificatesv1.CertificateSigningRequest)
 	if upd.Status == nil {
 		upd.Status = &certificatesv1.CertificateSigningRequestStatus{}
 	}
-	upd.Status.Conditions = append(upd.Status.Conditions, &certificatesv1.CertificateSigningRequestCondition{
-		Type: "Approved", Status: "True", Reason: "AutoApproved", Message: "Auto approving kubelet client certificate: " + reason,
-	})
+	upd.Status.Conditions = append(upd.Status.Conditions, cond)
 	if _, err := c.cs.CertificateSigningRequests().UpdateApproval(ctx, upd); err != nil {
 		if status.Code(err) == codes.NotFound {
 			return nil
 		}
-		return fmt.Errorf("approve certificate signing request %s: %w", name, err)
+		return fmt.Errorf("%s certificate signing request %s: %w", strings.ToLower(cond.Type), name, err)
 	}
-	c.log.Info("certificate signing request approved", zap.String("csr", name), zap.String("requestor", r.GetSpec().GetUsername()), zap.String("reason", reason))
+	c.log.Info("certificate signing request "+strings.ToLower(cond.Type), zap.String("csr", name), zap.String("requestor", r.GetSpec().GetUsername()), zap.String("reason", reason))
 	return nil
+}
+
+// Decision is what the approver does with a request.
+type Decision int
+
+const (
+	// Pending leaves the request for a person.
+	Pending Decision = iota
+	// Approve approves it.
+	Approve
+	// Deny denies it.
+	Deny
+)
+
+// DeniedReason is the reason of the Denied condition of a bootstrap
+// token's request for a registered node.
+const DeniedReason = "NodeAlreadyExists"
+
+// Decide says whether the request is approved, denied or left pending,
+// and why; nodeExists says whether a Node of that name is registered. A
+// bootstrap token's request for a registered node is denied.
+func Decide(r *certificatesv1.CertificateSigningRequest, nodeExists func(node string) bool) (Decision, string) {
+	var exists bool
+	reason, ok := Approvable(r, func(node string) bool { exists = nodeExists(node); return exists })
+	switch {
+	case ok:
+		return Approve, reason
+	case exists && slices.Contains(r.GetSpec().GetGroups(), bootstraptoken.Group):
+		return Deny, reason
+	}
+	return Pending, reason
 }
 
 // nodeExists asks the apiserver whether the Node exists: bootstrap

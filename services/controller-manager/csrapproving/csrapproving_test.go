@@ -84,3 +84,36 @@ func TestDecided(t *testing.T) {
 		t.Error("a new request is decided")
 	}
 }
+
+// TestDecide: a bootstrap token's request for a registered node is
+// denied (not left pending), with a message saying the Node must be
+// deleted; a node's own renewal is approved; a stranger's request waits.
+func TestDecide(t *testing.T) {
+	good := request(t, "system:node:n1", []string{"system:nodes"})
+	client := []string{"digital signature", "client auth"}
+	bootstrap := []string{"system:bootstrappers", "system:authenticated"}
+	node := []string{"system:nodes", "system:authenticated"}
+	tests := []struct {
+		name     string
+		user     string
+		groups   []string
+		existing bool
+		want     Decision
+		contains string
+	}{
+		{"bootstrap token for an existing node is denied", "system:bootstrap:abcdef", bootstrap, true, Deny, "the Node must be deleted before it can join again"},
+		{"bootstrap token for a new node is approved", "system:bootstrap:abcdef", bootstrap, false, Approve, "bootstrap token"},
+		{"renewal by the node is approved", "system:node:n1", node, true, Approve, "renewal requested by node n1"},
+		{"another node waits for a person", "system:node:n2", node, true, Pending, "may not request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &certificatesv1.CertificateSigningRequest{Spec: &certificatesv1.CertificateSigningRequestSpec{
+				Request: good, SignerName: KubeletClientSigner, Usages: client, Username: tt.user, Groups: tt.groups}}
+			got, reason := Decide(r, func(string) bool { return tt.existing })
+			if got != tt.want || !strings.Contains(reason, tt.contains) {
+				t.Fatalf("Decide = %v, %q; want %v and %q", got, reason, tt.want, tt.contains)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -28,6 +30,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -35,27 +38,38 @@ const testToken = "abcdef.0123456789abcdef"
 
 // fakeSigner is the apiserver's CSR service with the controller-manager's
 // approver and signer behind it: it checks the bearer token, and answers
-// the watch with a certificate signed by ca, a denial, or nothing.
+// the watch with a certificate signed by ca, a denial, or nothing. It also
+// takes a client certificate from ca, and records who created the request.
 type fakeSigner struct {
 	certificatesv1.UnimplementedCertificateSigningRequestServiceServer
 	ca      *pki.CA
 	outcome string // "sign", "deny", "pending"
 	creates atomic.Int32
 	got     atomic.Pointer[certificatesv1.CertificateSigningRequest]
+	// user is who created the last request: system:node:<name> for a
+	// client certificate, system:bootstrap:<id> for the token.
+	user atomic.Value
 }
 
-func (f *fakeSigner) authenticate(ctx context.Context) error {
+func (f *fakeSigner) authenticate(ctx context.Context) (string, error) {
+	if p, ok := peer.FromContext(ctx); ok {
+		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
+			return ti.State.VerifiedChains[0][0].Subject.CommonName, nil
+		}
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	if a := md.Get("authorization"); len(a) != 1 || a[0] != "Bearer "+testToken {
-		return status.Error(codes.Unauthenticated, "Unauthorized: invalid bootstrap token")
+		return "", status.Error(codes.Unauthenticated, "Unauthorized: invalid bootstrap token")
 	}
-	return nil
+	return "system:bootstrap:abcdef", nil
 }
 
 func (f *fakeSigner) Create(ctx context.Context, r *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, error) {
-	if err := f.authenticate(ctx); err != nil {
+	user, err := f.authenticate(ctx)
+	if err != nil {
 		return nil, err
 	}
+	f.user.Store(user)
 	f.creates.Add(1)
 	f.got.Store(r)
 	r.Metadata.ResourceVersion = "1"
@@ -63,7 +77,7 @@ func (f *fakeSigner) Create(ctx context.Context, r *certificatesv1.CertificateSi
 }
 
 func (f *fakeSigner) Watch(o *metav1.ListOptions, s grpc.ServerStreamingServer[certificatesv1.CertificateSigningRequestWatchEvent]) error {
-	if err := f.authenticate(s.Context()); err != nil {
+	if _, err := f.authenticate(s.Context()); err != nil {
 		return err
 	}
 	r := f.got.Load()
@@ -116,7 +130,10 @@ func startSigner(t *testing.T, f *fakeSigner, token string, tweak ...func(*confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serving.TLSCertificate()}, MinVersion: tls.VersionTLS12})))
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{serving.TLSCertificate()}, MinVersion: tls.VersionTLS12,
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: f.ca.Pool(),
+	})))
 	certificatesv1.RegisterCertificateSigningRequestServiceServer(gs, f)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -146,13 +163,24 @@ func TestBootstrap(t *testing.T) {
 		// existing is the --kubeconfig there before, nil: none.
 		existing []byte
 		renewed  bool // an existing kubeconfig is replaced
+		// atSigner points the existing kubeconfig at the fake apiserver.
+		atSigner bool
+		// wantUser is who must have sent the request ("" when none).
+		wantUser string
+		wantWarn string
 		timeout  time.Duration
-		wantErr  []string
+		// requestTimeout replaces the kubelet's bound on a request.
+		requestTimeout time.Duration
+		wantErr        []string
 	}{
-		{name: "issued", outcome: "sign", token: testToken},
+		{name: "issued", outcome: "sign", token: testToken, wantUser: "system:bootstrap:abcdef"},
 		{name: "valid existing kubeconfig is used as is", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-time.Hour), now.Add(9*time.Hour))},
 		{name: "expired kubeconfig is renewed", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-2*time.Hour), now.Add(-time.Hour)), renewed: true},
-		{name: "kubeconfig in its last 10% is renewed", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), renewed: true},
+		{name: "kubeconfig in its last 10% is renewed with its own certificate", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), atSigner: true, renewed: true, wantUser: "system:node:n1"},
+		{name: "refused renewal keeps the valid certificate", outcome: "deny", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), atSigner: true, wantUser: "system:node:n1", wantWarn: "Denied NotMyNode"},
+		{name: "renewal never approved keeps the valid certificate", outcome: "pending", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-95*time.Minute), now.Add(5*time.Minute)), atSigner: true, wantUser: "system:node:n1", requestTimeout: 300 * time.Millisecond, wantWarn: "not approved and signed within 300ms"},
+		{name: "expired kubeconfig at the signer is renewed by bootstrap token", outcome: "sign", token: testToken, existing: nodeKubeconfig(t, ca, "n1", now.Add(-2*time.Hour), now.Add(-time.Hour)), atSigner: true, renewed: true, wantUser: "system:bootstrap:abcdef"},
+		{name: "bootstrap never approved times out", outcome: "pending", token: testToken, requestTimeout: 300 * time.Millisecond, wantErr: []string{"node n1", "not approved and signed within 300ms"}},
 		{name: "unparsable kubeconfig is renewed", outcome: "sign", token: testToken, existing: []byte("mine"), renewed: true},
 		{name: "kubeconfig whose key does not pair is renewed", outcome: "sign", token: testToken, existing: strayKeyKubeconfig(t, ca), renewed: true},
 		{name: "denied", outcome: "deny", token: testToken, wantErr: []string{"node n1", "refused", "Denied NotMyNode: an admin said no"}},
@@ -177,6 +205,17 @@ func TestBootstrap(t *testing.T) {
 			}
 			cfg.BootstrapKubeconfig = startSigner(t, f, tt.token, tweaks...)
 			cfg.Kubeconfig = filepath.Join(t.TempDir(), "etc", "kubelet.conf")
+			if tt.requestTimeout > 0 {
+				defer func(d time.Duration) { requestTimeout = d }(requestTimeout)
+				requestTimeout = tt.requestTimeout
+			}
+			if tt.atSigner {
+				boot, err := config.Load(cfg.BootstrapKubeconfig, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.existing = bytes.ReplaceAll(tt.existing, []byte("https://127.0.0.1:1"), []byte(boot.Server))
+			}
 			if tt.existing != nil {
 				if err := os.MkdirAll(filepath.Dir(cfg.Kubeconfig), 0o700); err != nil {
 					t.Fatal(err)
@@ -191,7 +230,19 @@ func TestBootstrap(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			err := bootstrap(ctx, cfg, zap.NewNop())
+			core, logs := observer.New(zap.WarnLevel)
+			err := bootstrap(ctx, cfg, zap.New(core))
+			if u, _ := f.user.Load().(string); tt.wantUser != "" && u != tt.wantUser {
+				t.Errorf("request sent by %q, want %q", u, tt.wantUser)
+			}
+			if tt.wantWarn != "" {
+				if err != nil {
+					t.Fatalf("bootstrap failed (%v), want a warning", err)
+				}
+				if warned := warnings(logs); !strings.Contains(warned, tt.wantWarn) || !strings.Contains(warned, "starting with the current certificate") {
+					t.Errorf("warnings %q do not say %q", warned, tt.wantWarn)
+				}
+			}
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatal("bootstrap succeeded, want an error")
@@ -217,8 +268,12 @@ func TestBootstrap(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.existing != nil && !tt.renewed {
-				if b, _ := os.ReadFile(cfg.Kubeconfig); string(b) != string(tt.existing) || f.creates.Load() != 0 {
-					t.Fatalf("kubeconfig changed after %d requests, want it untouched and none", f.creates.Load())
+				want := int32(0)
+				if tt.wantWarn != "" {
+					want = 1
+				}
+				if b, _ := os.ReadFile(cfg.Kubeconfig); string(b) != string(tt.existing) || f.creates.Load() != want {
+					t.Fatalf("kubeconfig changed after %d requests, want it untouched and %d", f.creates.Load(), want)
 				}
 				return
 			}
@@ -228,6 +283,21 @@ func TestBootstrap(t *testing.T) {
 			checkBootstrapped(t, cfg, ca)
 		})
 	}
+}
+
+// warnings joins the logged warnings with their errors.
+func warnings(logs *observer.ObservedLogs) string {
+	var b strings.Builder
+	for _, e := range logs.All() {
+		b.WriteString(e.Message)
+		for _, f := range e.Context {
+			if f.Interface != nil {
+				fmt.Fprintf(&b, " %v", f.Interface)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // TestCheckCredentials: without --bootstrap-kubeconfig, a kubeconfig
