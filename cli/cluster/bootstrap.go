@@ -123,7 +123,7 @@ func bootstrap(ctx context.Context, c Config, log *zap.Logger) (string, error) {
 	}
 	line := JoinCommand(target, tok, ca)
 	// Written whole (a rename): tug up/init's first process polls it.
-	if err := writeAtomic(c.joinFile(), []byte(line+"\n"), 0o600); err != nil {
+	if err := pki.WriteFile(c.joinFile(), []byte(line+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("join command file: %w", err)
 	}
 	_ = os.Remove(c.prevJoinFile())

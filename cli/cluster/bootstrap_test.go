@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	metav1 "github.com/tugboat-sh/tugboat/gen/tugboat/meta/v1"
 	"github.com/tugboat-sh/tugboat/machinery/bootstraptoken"
 	"go.uber.org/zap"
@@ -52,7 +53,7 @@ func TestWriteAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "join-command")
 	for _, content := range []string{"first\n", "second\n"} {
-		if err := writeAtomic(path, []byte(content), 0o600); err != nil {
+		if err := pki.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)

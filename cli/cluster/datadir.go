@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/tugboat-sh/tugboat/component/pki"
 )
 
 // checkDataDir refuses a data dir another user could write to or that
@@ -65,29 +67,6 @@ func openAppend(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
 }
 
-// writeAtomic writes data to path (perm) through a temporary file in the
-// same dir and a rename, so a process polling path sees either nothing
-// or all of it.
-func writeAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename: nothing left to remove
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // The modes a data dir runs in, recorded in its mode file.
 const (
 	ModeUp   = "up"
@@ -100,7 +79,7 @@ func (c Config) modeFile() string { return filepath.Join(c.DataDir, "mode") }
 
 // writeMode records the data dir's mode (up, init or join).
 func (c Config) writeMode(mode string) error {
-	if err := writeAtomic(c.modeFile(), []byte(mode+"\n"), 0o600); err != nil {
+	if err := pki.WriteFile(c.modeFile(), []byte(mode+"\n"), 0o600); err != nil {
 		return fmt.Errorf("mode file: %w", err)
 	}
 	return nil

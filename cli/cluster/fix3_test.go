@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugboat-sh/tugboat/component/pki"
 	"go.uber.org/zap"
 )
 
@@ -132,7 +133,7 @@ func TestDropBootstrapKubeconfig(t *testing.T) {
 	if _, err := os.Stat(j.BootstrapKubeconfig()); err != nil {
 		t.Fatalf("bootstrap kubeconfig gone with an unusable node kubeconfig: %v", err)
 	}
-	if err := writeAtomic(j.KubeletKubeconfig(), []byte(testKubeconfig), 0o600); err != nil {
+	if err := pki.WriteFile(j.KubeletKubeconfig(), []byte(testKubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tugboat-sh/tugboat/client/config"
+	"github.com/tugboat-sh/tugboat/component/pki"
 	kubelet "github.com/tugboat-sh/tugboat/services/kubelet/app"
 	proxy "github.com/tugboat-sh/tugboat/services/proxy/app"
 	"go.uber.org/zap"
@@ -142,7 +143,7 @@ func RunJoin(parent context.Context, j JoinConfig, log *zap.Logger) error {
 	if err := stopStaleContainerd(j.Config); err != nil {
 		return err
 	}
-	if err := writeAtomic(j.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+	if err := pki.WriteFile(j.pidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	defer os.Remove(j.pidFile())

@@ -110,10 +110,10 @@ func (d Dir) Write(name string, kp *KeyPair) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(d.KeyPath(name), keyPEM, KeyMode); err != nil {
+	if err := WriteFile(d.KeyPath(name), keyPEM, KeyMode); err != nil {
 		return err
 	}
-	return writeFile(d.CertPath(name), kp.CertPEM(), CertMode)
+	return WriteFile(d.CertPath(name), kp.CertPEM(), CertMode)
 }
 
 // exists reports whether name has a certificate or a key file.
@@ -169,7 +169,7 @@ func (d Dir) loadOrCreateCA(commonName string) (*CA, error) {
 	if !won {
 		return d.waitCA()
 	}
-	if err := writeFile(d.CertPath(CAName), ca.CertPEM(), CertMode); err != nil {
+	if err := WriteFile(d.CertPath(CAName), ca.CertPEM(), CertMode); err != nil {
 		return nil, err
 	}
 	return ca, nil
@@ -301,9 +301,11 @@ func readIfExists(path string) ([]byte, error) {
 	return b, nil
 }
 
-// writeFile writes data to path with mode through a temporary file in the
-// same directory, so a reader never sees half a file.
-func writeFile(path string, data []byte, mode fs.FileMode) error {
+// WriteFile writes data to path with mode through a temporary file in the
+// same directory, synced to disk before a rename puts it in place, and
+// syncs the directory after: a reader never sees half a file, and a crash
+// leaves the old file or the new one.
+func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -327,6 +329,14 @@ func writeFile(path string, data []byte, mode fs.FileMode) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer dir.Close()
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync directory: %w", path, err)
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -148,10 +147,10 @@ func create(d pki.Dir, names pki.ServingNames) (tls.Certificate, error) {
 	if err := checkDir(string(d)); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFile(d.KeyPath(Name), keyPEM, pki.KeyMode); err != nil {
+	if err := pki.WriteFile(d.KeyPath(Name), keyPEM, pki.KeyMode); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFile(d.CertPath(Name), chain, pki.CertMode); err != nil {
+	if err := pki.WriteFile(d.CertPath(Name), chain, pki.CertMode); err != nil {
 		return tls.Certificate{}, err
 	}
 	return pairOf(chain, kp)
@@ -168,44 +167,6 @@ func pairOf(chainPEM []byte, kp *pki.KeyPair) (tls.Certificate, error) {
 		out.Certificate = append(out.Certificate, c.Raw)
 	}
 	return out, nil
-}
-
-// writeFile writes data with mode through a temporary file, synced to
-// disk before a rename puts it in place, and syncs the directory after.
-// (component/pki's writer is not exported.)
-func writeFile(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer dir.Close()
-	if err := dir.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync directory: %w", path, err)
-	}
-	return nil
 }
 
 // Names are the SANs of a node's serving certificate from its IP, host
